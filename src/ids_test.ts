@@ -1,0 +1,24 @@
+import assert from "node:assert/strict";
+import { randomToken, uuidv7 } from "./ids.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+Deno.test("uuidv7 is a version-7 UUID carrying its timestamp", () => {
+  const id = uuidv7(Date.UTC(2026, 0, 22, 6, 40));
+  assert.match(id, UUID);
+  const ms = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  assert.equal(ms, Date.UTC(2026, 0, 22, 6, 40));
+});
+
+Deno.test("uuidv7 sorts by creation time and does not repeat", () => {
+  const ids = [uuidv7(1_000), uuidv7(2_000), uuidv7(3_000_000_000_000)];
+  assert.deepEqual([...ids].sort(), ids);
+  const many = new Set(Array.from({ length: 10_000 }, () => uuidv7(5)));
+  assert.equal(many.size, 10_000);
+});
+
+Deno.test("randomToken is url-safe and of the requested entropy", () => {
+  const token = randomToken(32);
+  assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(randomToken(32), token);
+});

@@ -1,0 +1,81 @@
+/**
+ * The in-memory view of live webhooks that fan-out consults for every event.
+ * Exact subscriptions sit in a map keyed by event type, so an event costs one
+ * lookup plus a scan of only the wildcard subscribers, however many webhooks
+ * there are.
+ */
+import { EventPatternSet } from "./event_pattern.ts";
+
+export interface IndexedWebhook {
+  readonly id: string;
+  readonly state: "enabled" | "paused" | "disabled";
+  readonly tenantId: string | null;
+  readonly eventTypes: readonly string[];
+}
+
+interface Entry {
+  readonly webhook: IndexedWebhook;
+  readonly patterns: EventPatternSet;
+}
+
+export class WebhookIndex {
+  readonly #entries = new Map<string, Entry>();
+  readonly #byExactType = new Map<string, Set<Entry>>();
+  readonly #wildcard = new Set<Entry>();
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Adds or replaces a webhook. */
+  put(webhook: IndexedWebhook): void {
+    this.remove(webhook.id);
+    const entry: Entry = { webhook, patterns: new EventPatternSet(webhook.eventTypes) };
+    this.#entries.set(webhook.id, entry);
+    for (const pattern of webhook.eventTypes) {
+      if (pattern === "*" || pattern.endsWith(".*")) {
+        this.#wildcard.add(entry);
+      } else {
+        let set = this.#byExactType.get(pattern);
+        if (!set) this.#byExactType.set(pattern, set = new Set());
+        set.add(entry);
+      }
+    }
+  }
+
+  remove(id: string): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    this.#entries.delete(id);
+    this.#wildcard.delete(entry);
+    for (const pattern of entry.webhook.eventTypes) {
+      const set = this.#byExactType.get(pattern);
+      set?.delete(entry);
+      if (set?.size === 0) this.#byExactType.delete(pattern);
+    }
+  }
+
+  /**
+   * Webhooks that receive an event of `type` from `tenantId`: enabled or paused
+   * (paused ones hold it), subscribed to the type, and either tenant-less
+   * (they receive every tenant's events) or of the same tenant. Disabled
+   * webhooks receive nothing. Sorted by id so fan-out order is stable.
+   */
+  subscribers(type: string, tenantId: string | null): IndexedWebhook[] {
+    const found: IndexedWebhook[] = [];
+    const consider = (entry: Entry) => {
+      const w = entry.webhook;
+      if (w.state === "disabled") return;
+      if (w.tenantId !== null && w.tenantId !== tenantId) return;
+      found.push(w);
+    };
+    for (const entry of this.#byExactType.get(type) ?? []) consider(entry);
+    for (const entry of this.#wildcard) {
+      // A webhook listing both an exact type and a wildcard is already in.
+      if (entry.patterns.matches(type) && !this.#byExactType.get(type)?.has(entry)) {
+        consider(entry);
+      }
+    }
+    return found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The store's single writer. It owns the libSQL connection and the webhook
+ * index used for fan-out, and runs each batch of writes as one transaction:
+ * one commit, one fsync, however many operations it carries.
+ *
+ * It runs inside the store worker (see worker.ts) because libSQL in file mode
+ * blocks the calling thread; tests may also drive it directly.
+ */
+import { type Client, createClient, type Transaction } from "@libsql/client/node";
+import { WebhookIndex } from "../ingest/webhook_index.ts";
+import { serializeError, type SerializedError, StoreUnavailableError } from "./errors.ts";
+import { migrate } from "./migrations.ts";
+import {
+  type OperationContext,
+  readOperations,
+  WEBHOOK_WRITES,
+  writeOperations,
+} from "./operations.ts";
+import { webhooksChangedSince } from "./webhooks.ts";
+
+export interface OpenOptions {
+  readonly url: string;
+  readonly authToken?: string;
+  /** Time for the migrations' bookkeeping, ms since epoch. */
+  readonly now: number;
+}
+
+export interface WriteRequest {
+  readonly name: string;
+  readonly args: unknown;
+}
+
+export type WriteOutcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: SerializedError };
+
+/** How far back an index refresh looks, so clock skew between daemons cannot hide a change. */
+const REFRESH_OVERLAP_MS = 5_000;
+
+export class StoreEngine {
+  readonly #client: Client;
+  readonly #context: OperationContext;
+  #indexSeenUntil = 0;
+  #transactions = 0;
+
+  private constructor(client: Client) {
+    this.#client = client;
+    this.#context = { index: new WebhookIndex() };
+  }
+
+  /** Opens the database, applies pending migrations and loads the webhook index. */
+  static async open(options: OpenOptions): Promise<StoreEngine> {
+    const client = createClient({ url: options.url, authToken: options.authToken || undefined });
+    try {
+      if (options.url.startsWith("file:")) {
+        await client.execute("PRAGMA journal_mode = WAL");
+        // FULL: a commit is on disk before the API acknowledges it.
+        await client.execute("PRAGMA synchronous = FULL");
+        await client.execute("PRAGMA busy_timeout = 5000");
+        await client.execute("PRAGMA foreign_keys = ON");
+      }
+      await migrate(client, options.now);
+      const engine = new StoreEngine(client);
+      await engine.refreshIndex();
+      return engine;
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+  }
+
+  /** Transactions committed so far; group commit keeps this far below the write count. */
+  get transactions(): number {
+    return this.#transactions;
+  }
+
+  /**
+   * Runs every request in one transaction. If one of them fails, the batch is
+   * rolled back and each request is retried in a transaction of its own, so a
+   * bad request fails alone and the others still commit.
+   */
+  async write(requests: readonly WriteRequest[]): Promise<WriteOutcome[]> {
+    try {
+      const values = await this.#transaction(requests);
+      return values.map((value) => ({ ok: true, value }));
+    } catch (error) {
+      if (requests.length === 1 || error instanceof StoreUnavailableError) {
+        const failed = serializeError(error);
+        return requests.map(() => ({ ok: false, error: failed }));
+      }
+    }
+    const outcomes: WriteOutcome[] = [];
+    for (const request of requests) {
+      try {
+        const [value] = await this.#transaction([request]);
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        outcomes.push({ ok: false, error: serializeError(error) });
+      }
+    }
+    return outcomes;
+  }
+
+  async read(name: string, args: unknown): Promise<unknown> {
+    const operation = (readOperations as Record<string, (db: Client, a: unknown) => unknown>)[
+      name
+    ];
+    if (!operation) throw new TypeError(`Unknown store read "${name}"`);
+    return await operation(this.#client, args);
+  }
+
+  /** Loads webhooks changed since the last look into the fan-out index. */
+  async refreshIndex(): Promise<void> {
+    const since = Math.max(0, this.#indexSeenUntil - REFRESH_OVERLAP_MS);
+    for (const { webhook, deleted } of await webhooksChangedSince(this.#client, since)) {
+      if (deleted) this.#context.index.remove(webhook.id);
+      else this.#context.index.put(webhook);
+      this.#indexSeenUntil = Math.max(this.#indexSeenUntil, webhook.updatedAt);
+    }
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+
+  async #transaction(requests: readonly WriteRequest[]): Promise<unknown[]> {
+    let tx: Transaction;
+    try {
+      tx = await this.#client.transaction("write");
+    } catch (error) {
+      throw new StoreUnavailableError(`Cannot begin a transaction: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    const values: unknown[] = [];
+    let touchesWebhooks = false;
+    try {
+      for (const request of requests) {
+        const operation = (writeOperations as Record<
+          string,
+          (db: Transaction, ctx: OperationContext, a: unknown) => Promise<unknown>
+        >)[request.name];
+        if (!operation) throw new TypeError(`Unknown store write "${request.name}"`);
+        values.push(await operation(tx, this.#context, request.args));
+        touchesWebhooks ||= WEBHOOK_WRITES.has(request.name);
+      }
+      try {
+        await tx.commit();
+      } catch (error) {
+        throw new StoreUnavailableError(`Cannot commit: ${messageOf(error)}`, { cause: error });
+      }
+    } catch (error) {
+      // Never leave a failed transaction open on the single writer connection.
+      await tx.rollback().catch(() => {});
+      throw error;
+    } finally {
+      tx.close();
+    }
+    this.#transactions++;
+    if (touchesWebhooks) await this.refreshIndex();
+    return values;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

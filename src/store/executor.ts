@@ -1,0 +1,45 @@
+import type { InStatement, ResultSet, Row } from "@libsql/client";
+
+/** What store operations need: a client or an open transaction. */
+export interface Executor {
+  execute(statement: InStatement): Promise<ResultSet>;
+}
+
+/** Column helpers: libSQL hands back `Value`s; these narrow them once, here. */
+export function text(row: Row, column: string): string {
+  return String(row[column]);
+}
+
+export function textOrNull(row: Row, column: string): string | null {
+  const value = row[column];
+  return value === null || value === undefined ? null : String(value);
+}
+
+export function int(row: Row, column: string): number {
+  return Number(row[column]);
+}
+
+export function intOrNull(row: Row, column: string): number | null {
+  const value = row[column];
+  return value === null || value === undefined ? null : Number(value);
+}
+
+/** The page size and position of a list request. */
+export interface Page {
+  readonly limit: number;
+  /** The id of the last item of the previous page; items sort by id. */
+  readonly after?: string;
+}
+
+export interface PageResult<T> {
+  readonly items: T[];
+  /** The id to continue after, or null on the last page. */
+  readonly nextAfter: string | null;
+}
+
+/** Runs a query that selected `limit + 1` rows and turns the extra row into a cursor. */
+export function toPage<T extends { id: string }>(rows: T[], limit: number): PageResult<T> {
+  if (rows.length <= limit) return { items: rows, nextAfter: null };
+  const items = rows.slice(0, limit);
+  return { items, nextAfter: items[items.length - 1]!.id };
+}

@@ -1,0 +1,145 @@
+/**
+ * Numbered schema migrations. Each runs once, in order, inside its own
+ * transaction together with its row in `schema_migrations`, so a crash mid-way
+ * leaves either the old schema or the new one. Never edit a released
+ * migration; add the next number.
+ *
+ * Timestamps are integer milliseconds since the epoch (the API renders them
+ * as RFC 3339). JSON columns hold text.
+ */
+import type { Client } from "@libsql/client";
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: [
+      `CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        event_types TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('enabled', 'paused', 'disabled')),
+        disabled_reason TEXT,
+        policy TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        previous_secret TEXT,
+        previous_secret_until INTEGER,
+        headers TEXT NOT NULL DEFAULT '{}',
+        rate_limit_per_second REAL,
+        max_in_flight INTEGER,
+        tenant_id TEXT,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        deleted_at INTEGER
+      )`,
+      `CREATE INDEX webhooks_updated ON webhooks (updated_at)`,
+      `CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        tenant_id TEXT,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        idempotency_key TEXT UNIQUE,
+        occurred_at INTEGER NOT NULL,
+        received_at INTEGER NOT NULL
+      )`,
+      `CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL REFERENCES events (id),
+        webhook_id TEXT NOT NULL REFERENCES webhooks (id),
+        event_type TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN
+          ('pending', 'sending', 'succeeded', 'failed', 'dead', 'cancelled', 'held')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at)`,
+      `CREATE INDEX deliveries_event ON deliveries (event_id)`,
+      `CREATE INDEX deliveries_webhook ON deliveries (webhook_id, id)`,
+      `CREATE TABLE attempts (
+        id TEXT PRIMARY KEY,
+        delivery_id TEXT NOT NULL REFERENCES deliveries (id),
+        number INTEGER NOT NULL,
+        trigger TEXT NOT NULL CHECK (trigger IN ('scheduled', 'manual')),
+        started_at INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        request_headers TEXT NOT NULL,
+        response_status INTEGER,
+        response_headers TEXT,
+        response_body TEXT,
+        error_kind TEXT,
+        error_message TEXT
+      )`,
+      `CREATE INDEX attempts_delivery ON attempts (delivery_id, number)`,
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      )`,
+    ],
+  },
+];
+
+/** Applies every migration newer than the database's version; returns the versions applied. */
+export async function migrate(client: Client, now: number): Promise<number[]> {
+  await client.execute(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
+  );
+  const applied = new Set(
+    (await client.execute("SELECT version FROM schema_migrations")).rows.map((r) =>
+      Number(r.version)
+    ),
+  );
+  const done: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    const tx = await client.transaction("write");
+    try {
+      // Another daemon on a shared server may have applied it since we looked.
+      const again = await tx.execute({
+        sql: "SELECT 1 FROM schema_migrations WHERE version = ?",
+        args: [migration.version],
+      });
+      if (again.rows.length === 0) {
+        for (const statement of migration.sql) await tx.execute(statement);
+        await tx.execute({
+          sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+          args: [migration.version, migration.name, now],
+        });
+        done.push(migration.version);
+      }
+      await tx.commit();
+    } catch (error) {
+      await tx.rollback().catch(() => {});
+      throw new Error(`Cannot apply migration ${migration.version} (${migration.name})`, {
+        cause: error,
+      });
+    } finally {
+      tx.close();
+    }
+  }
+  return done;
+}
+
+/** The newest migration this build knows; `/readyz` checks the store has it. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,99 @@
+/**
+ * Every operation the store worker runs, by name. Writes run inside the
+ * worker's group-commit transaction; reads run on their own. The main thread
+ * imports only the types, so the native libSQL binding loads in the worker
+ * alone.
+ */
+import type { WebhookIndex } from "../ingest/webhook_index.ts";
+import {
+  type ApiKeyRecord,
+  getApiKey,
+  insertApiKey,
+  listApiKeys,
+  revokeApiKey,
+  touchApiKeys,
+} from "./api_keys.ts";
+import { deliveriesOfEvent } from "./deliveries.ts";
+import { getEvent, ingestEvent, type NewEvent } from "./events.ts";
+import type { Executor, Page } from "./executor.ts";
+import { SCHEMA_VERSION } from "./migrations.ts";
+import {
+  deleteWebhook,
+  getWebhook,
+  insertWebhook,
+  listWebhooks,
+  rotateWebhookSecret,
+  updateWebhook,
+  type WebhookFilter,
+  type WebhookPatch,
+  type WebhookRecord,
+} from "./webhooks.ts";
+
+/** What an operation may use besides the database. */
+export interface OperationContext {
+  readonly index: WebhookIndex;
+}
+
+export const writeOperations = {
+  insertWebhook: (db: Executor, _: OperationContext, a: { webhook: WebhookRecord }) =>
+    insertWebhook(db, a.webhook),
+  updateWebhook: (
+    db: Executor,
+    _: OperationContext,
+    a: { id: string; patch: WebhookPatch; now: number },
+  ) => updateWebhook(db, a.id, a.patch, a.now),
+  rotateWebhookSecret: (
+    db: Executor,
+    _: OperationContext,
+    a: { id: string; secret: string; previousUntil: number; now: number },
+  ) => rotateWebhookSecret(db, a.id, a.secret, a.previousUntil, a.now),
+  deleteWebhook: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
+    deleteWebhook(db, a.id, a.now),
+  /** Several events in one operation: the batch endpoint commits them all or none. */
+  ingest: async (db: Executor, ctx: OperationContext, a: { events: NewEvent[]; now: number }) => {
+    const results = [];
+    for (const event of a.events) results.push(await ingestEvent(db, ctx.index, event, a.now));
+    return results;
+  },
+  insertApiKey: (db: Executor, _: OperationContext, a: { key: ApiKeyRecord }) =>
+    insertApiKey(db, a.key),
+  revokeApiKey: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
+    revokeApiKey(db, a.id, a.now),
+  touchApiKeys: (db: Executor, _: OperationContext, a: { ids: string[]; now: number }) =>
+    touchApiKeys(db, a.ids, a.now),
+};
+
+/** Writes after which the worker refreshes its webhook index before answering. */
+export const WEBHOOK_WRITES: ReadonlySet<string> = new Set<keyof typeof writeOperations>([
+  "insertWebhook",
+  "updateWebhook",
+  "rotateWebhookSecret",
+  "deleteWebhook",
+]);
+
+export const readOperations = {
+  getWebhook: (db: Executor, a: { id: string }) => getWebhook(db, a.id),
+  listWebhooks: (db: Executor, a: { filter: WebhookFilter; page: Page }) =>
+    listWebhooks(db, a.filter, a.page),
+  getEvent: async (db: Executor, a: { id: string }) => {
+    const event = await getEvent(db, a.id);
+    return event ? { event, deliveries: await deliveriesOfEvent(db, a.id) } : null;
+  },
+  getApiKey: (db: Executor, a: { id: string }) => getApiKey(db, a.id),
+  listApiKeys: (db: Executor, a: { page: Page }) => listApiKeys(db, a.page),
+  /** Readiness: the store answers and carries this build's schema. */
+  schemaVersion: async (db: Executor, _: Record<string, never>) => {
+    const result = await db.execute("SELECT MAX(version) AS v FROM schema_migrations");
+    const version = Number(result.rows[0]?.v ?? 0);
+    return { version, expected: SCHEMA_VERSION };
+  },
+};
+
+export type WriteOperations = typeof writeOperations;
+export type ReadOperations = typeof readOperations;
+export type WriteName = keyof WriteOperations;
+export type ReadName = keyof ReadOperations;
+export type WriteArgs<K extends WriteName> = Parameters<WriteOperations[K]>[2];
+export type WriteResult<K extends WriteName> = Awaited<ReturnType<WriteOperations[K]>>;
+export type ReadArgs<K extends ReadName> = Parameters<ReadOperations[K]>[1];
+export type ReadResult<K extends ReadName> = Awaited<ReturnType<ReadOperations[K]>>;

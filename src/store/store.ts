@@ -1,0 +1,197 @@
+/**
+ * The main thread's handle on the store. Reads go straight to the worker;
+ * writes are gathered into batches (group commit): the first write waits at
+ * most `commitWindowMs` for company, a full batch goes at once, and while one
+ * batch commits the next one fills up. At most one batch is in flight, so the
+ * worker's single connection never interleaves transactions.
+ */
+import type { StoreConfig } from "../config/types.ts";
+import type { WriteOutcome } from "./engine.ts";
+import { deserializeError, StoreUnavailableError } from "./errors.ts";
+import type {
+  ReadArgs,
+  ReadName,
+  ReadResult,
+  WriteArgs,
+  WriteName,
+  WriteResult,
+} from "./operations.ts";
+import type { Reply, Request } from "./protocol.ts";
+
+type StoreOptions = Pick<StoreConfig, "url" | "authToken" | "commitWindowMs" | "commitMaxBatch">;
+
+interface PendingWrite {
+  readonly name: WriteName;
+  readonly args: unknown;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export class Store {
+  readonly #worker: Worker;
+  readonly #options: StoreOptions;
+  readonly #replies = new Map<number, (reply: Reply) => void>();
+  #nextId = 1;
+  #queue: PendingWrite[] = [];
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #inFlight: Promise<void> | undefined;
+  #transactions = 0;
+  #writes = 0;
+  #closed = false;
+
+  private constructor(options: StoreOptions) {
+    this.#options = options;
+    this.#worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+    this.#worker.onmessage = (event: MessageEvent<Reply>) => {
+      const settle = this.#replies.get(event.data.id);
+      this.#replies.delete(event.data.id);
+      if (event.data.ok) this.#transactions = event.data.transactions;
+      settle?.(event.data);
+    };
+    this.#worker.onerror = (event) => {
+      event.preventDefault();
+      const error = new StoreUnavailableError(`The store worker crashed: ${event.message}`);
+      for (const settle of this.#replies.values()) {
+        settle({ id: 0, ok: false, error: { name: error.name, message: error.message, unavailable: true } });
+      }
+      this.#replies.clear();
+    };
+  }
+
+  /**
+   * Starts the worker, opens the database (creating a `file:` database's
+   * directory) and applies migrations.
+   */
+  static async open(options: StoreOptions, now = Date.now()): Promise<Store> {
+    prepareDirectory(options.url);
+    const store = new Store(options);
+    try {
+      await store.#call({
+        kind: "open",
+        options: { url: options.url, authToken: options.authToken, now },
+      });
+    } catch (error) {
+      store.#worker.terminate();
+      throw new Error(`Cannot open the store at ${redactUrl(options.url)}: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    return store;
+  }
+
+  /** Queues a write for the next group commit; resolves once it is durable. */
+  write<K extends WriteName>(name: K, args: WriteArgs<K>): Promise<WriteResult<K>> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError("The store is closed"));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ name, args, resolve: resolve as (v: unknown) => void, reject });
+      this.#scheduleFlush();
+    });
+  }
+
+  read<K extends ReadName>(name: K, args: ReadArgs<K>): Promise<ReadResult<K>> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError("The store is closed"));
+    return this.#call({ kind: "read", name, args }) as Promise<ReadResult<K>>;
+  }
+
+  /** Reloads webhooks changed by other daemons sharing the database into the fan-out index. */
+  async refresh(): Promise<void> {
+    await this.#call({ kind: "refresh" });
+  }
+
+  /** Committed transactions and the writes they carried, for tests and metrics. */
+  stats(): { transactions: number; writes: number } {
+    return { transactions: this.#transactions, writes: this.#writes };
+  }
+
+  /** Commits everything queued, then closes the database and stops the worker. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#flushTimer);
+    while (this.#queue.length > 0 || this.#inFlight) {
+      if (this.#inFlight) await this.#inFlight;
+      else this.#flush();
+    }
+    await this.#call({ kind: "close" }).catch(() => {});
+    this.#worker.terminate();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#inFlight) return; // the in-flight batch flushes the queue when it ends
+    if (this.#queue.length >= this.#options.commitMaxBatch || this.#options.commitWindowMs <= 0) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+      this.#flush();
+    } else if (this.#flushTimer === undefined) {
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = undefined;
+        this.#flush();
+      }, this.#options.commitWindowMs);
+    }
+  }
+
+  #flush(): void {
+    if (this.#inFlight || this.#queue.length === 0) return;
+    const batch = this.#queue.splice(0, this.#options.commitMaxBatch);
+    this.#inFlight = this.#commit(batch).finally(() => {
+      this.#inFlight = undefined;
+      // Writes that queued during this commit have waited long enough.
+      if (this.#queue.length > 0 && this.#flushTimer === undefined) this.#flush();
+    });
+  }
+
+  async #commit(batch: PendingWrite[]): Promise<void> {
+    try {
+      const outcomes = await this.#call({
+        kind: "write",
+        requests: batch.map(({ name, args }) => ({ name, args })),
+      }) as WriteOutcome[];
+      this.#writes += batch.length;
+      outcomes.forEach((outcome, i) => {
+        const write = batch[i]!;
+        if (outcome.ok) write.resolve(outcome.value);
+        else write.reject(deserializeError(outcome.error));
+      });
+    } catch (error) {
+      for (const write of batch) write.reject(error as Error);
+    }
+  }
+
+  #call(request: DistributiveOmit<Request, "id">): Promise<unknown> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#replies.set(id, (reply) => {
+        if (reply.ok) resolve(reply.value);
+        else reject(deserializeError(reply.error));
+      });
+      this.#worker.postMessage({ ...request, id } as Request);
+    });
+  }
+}
+
+/** Creates the directory of a `file:` database so a fresh machine just works. */
+function prepareDirectory(url: string): void {
+  if (!url.startsWith("file:")) return;
+  const path = url.slice("file:".length).replace(/^\/\/(?=\/)/, "").split("?")[0]!;
+  const slash = path.lastIndexOf("/");
+  if (slash <= 0) return;
+  const directory = path.slice(0, slash);
+  try {
+    Deno.mkdirSync(directory, { recursive: true });
+  } catch (error) {
+    throw new Error(`Cannot create the data directory "${directory}": ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** A URL safe to log: no credentials or query (tokens travel there). */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@").replace(/\?.*$/, "");
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,243 @@
+/** Webhook rows: mapping, reads and the writes that change them. */
+import type { Row } from "@libsql/client";
+import { type Executor, int, intOrNull, type Page, type PageResult, text, textOrNull, toPage } from "./executor.ts";
+
+export type WebhookState = "enabled" | "paused" | "disabled";
+
+export interface WebhookRecord {
+  readonly id: string;
+  readonly url: string;
+  readonly description: string;
+  readonly eventTypes: string[];
+  readonly state: WebhookState;
+  readonly disabledReason: string | null;
+  readonly policy: string;
+  readonly profile: string;
+  readonly secret: string;
+  readonly previousSecret: string | null;
+  readonly previousSecretUntil: number | null;
+  readonly headers: Record<string, string>;
+  readonly rateLimitPerSecond: number | null;
+  readonly maxInFlight: number | null;
+  readonly tenantId: string | null;
+  readonly metadata: Record<string, unknown>;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** Fields a caller may change; undefined leaves a field as it is. */
+export type WebhookPatch = Partial<
+  Pick<
+    WebhookRecord,
+    | "url"
+    | "description"
+    | "eventTypes"
+    | "state"
+    | "disabledReason"
+    | "policy"
+    | "profile"
+    | "headers"
+    | "rateLimitPerSecond"
+    | "maxInFlight"
+    | "tenantId"
+    | "metadata"
+  >
+>;
+
+const COLUMNS = `id, url, description, event_types, state, disabled_reason, policy, profile,
+  secret, previous_secret, previous_secret_until, headers, rate_limit_per_second, max_in_flight,
+  tenant_id, metadata, created_at, updated_at, deleted_at`;
+
+export function webhookFromRow(row: Row): WebhookRecord {
+  return {
+    id: text(row, "id"),
+    url: text(row, "url"),
+    description: text(row, "description"),
+    eventTypes: JSON.parse(text(row, "event_types")),
+    state: text(row, "state") as WebhookState,
+    disabledReason: textOrNull(row, "disabled_reason"),
+    policy: text(row, "policy"),
+    profile: text(row, "profile"),
+    secret: text(row, "secret"),
+    previousSecret: textOrNull(row, "previous_secret"),
+    previousSecretUntil: intOrNull(row, "previous_secret_until"),
+    headers: JSON.parse(text(row, "headers")),
+    rateLimitPerSecond: intOrNull(row, "rate_limit_per_second"),
+    maxInFlight: intOrNull(row, "max_in_flight"),
+    tenantId: textOrNull(row, "tenant_id"),
+    metadata: JSON.parse(text(row, "metadata")),
+    createdAt: int(row, "created_at"),
+    updatedAt: int(row, "updated_at"),
+  };
+}
+
+export async function insertWebhook(db: Executor, webhook: WebhookRecord): Promise<WebhookRecord> {
+  await db.execute({
+    sql: `INSERT INTO webhooks (${COLUMNS}) VALUES
+      (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+    args: [
+      webhook.id,
+      webhook.url,
+      webhook.description,
+      JSON.stringify(webhook.eventTypes),
+      webhook.state,
+      webhook.disabledReason,
+      webhook.policy,
+      webhook.profile,
+      webhook.secret,
+      webhook.previousSecret,
+      webhook.previousSecretUntil,
+      JSON.stringify(webhook.headers),
+      webhook.rateLimitPerSecond,
+      webhook.maxInFlight,
+      webhook.tenantId,
+      JSON.stringify(webhook.metadata),
+      webhook.createdAt,
+      webhook.updatedAt,
+    ],
+  });
+  return webhook;
+}
+
+export async function getWebhook(db: Executor, id: string): Promise<WebhookRecord | null> {
+  const result = await db.execute({
+    sql: `SELECT ${COLUMNS} FROM webhooks WHERE id = ? AND deleted_at IS NULL`,
+    args: [id],
+  });
+  const row = result.rows[0];
+  return row ? webhookFromRow(row) : null;
+}
+
+export interface WebhookFilter {
+  readonly state?: WebhookState;
+  readonly tenantId?: string;
+}
+
+export async function listWebhooks(
+  db: Executor,
+  filter: WebhookFilter,
+  page: Page,
+): Promise<PageResult<WebhookRecord>> {
+  const where = ["deleted_at IS NULL"];
+  const args: (string | number)[] = [];
+  if (page.after !== undefined) (where.push("id > ?"), args.push(page.after));
+  if (filter.state !== undefined) (where.push("state = ?"), args.push(filter.state));
+  if (filter.tenantId !== undefined) (where.push("tenant_id = ?"), args.push(filter.tenantId));
+  args.push(page.limit + 1);
+  const result = await db.execute({
+    sql: `SELECT ${COLUMNS} FROM webhooks WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`,
+    args,
+  });
+  return toPage(result.rows.map(webhookFromRow), page.limit);
+}
+
+/**
+ * Applies a partial update and the delivery side effects of a state change:
+ * pausing holds new deliveries, resuming releases the held ones (due now),
+ * disabling cancels what was pending or held (seed 004: events during a
+ * disable are not replayed).
+ */
+export async function updateWebhook(
+  db: Executor,
+  id: string,
+  patch: WebhookPatch,
+  now: number,
+): Promise<WebhookRecord | null> {
+  const current = await getWebhook(db, id);
+  if (!current) return null;
+  const next: WebhookRecord = { ...current, ...definedOnly(patch), updatedAt: now };
+  if (next.state !== "disabled") (next as { disabledReason: string | null }).disabledReason = null;
+  await db.execute({
+    sql: `UPDATE webhooks SET url = ?, description = ?, event_types = ?, state = ?,
+      disabled_reason = ?, policy = ?, profile = ?, headers = ?, rate_limit_per_second = ?,
+      max_in_flight = ?, tenant_id = ?, metadata = ?, updated_at = ? WHERE id = ?`,
+    args: [
+      next.url,
+      next.description,
+      JSON.stringify(next.eventTypes),
+      next.state,
+      next.disabledReason,
+      next.policy,
+      next.profile,
+      JSON.stringify(next.headers),
+      next.rateLimitPerSecond,
+      next.maxInFlight,
+      next.tenantId,
+      JSON.stringify(next.metadata),
+      now,
+      id,
+    ],
+  });
+  if (current.state !== next.state) {
+    if (next.state === "enabled") {
+      await db.execute({
+        sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?
+          WHERE webhook_id = ? AND state = 'held'`,
+        args: [now, now, id],
+      });
+    } else if (next.state === "disabled") {
+      await cancelOpenDeliveries(db, id, now);
+    }
+  }
+  return next;
+}
+
+/** Rotates the signing secret; the previous one keeps signing until `previousUntil`. */
+export async function rotateWebhookSecret(
+  db: Executor,
+  id: string,
+  secret: string,
+  previousUntil: number,
+  now: number,
+): Promise<WebhookRecord | null> {
+  const current = await getWebhook(db, id);
+  if (!current) return null;
+  await db.execute({
+    sql: `UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_until = ?,
+      updated_at = ? WHERE id = ?`,
+    args: [secret, current.secret, previousUntil, now, id],
+  });
+  return {
+    ...current,
+    secret,
+    previousSecret: current.secret,
+    previousSecretUntil: previousUntil,
+    updatedAt: now,
+  };
+}
+
+/** Soft-deletes a webhook and cancels its pending deliveries (seed 000: never sent). */
+export async function deleteWebhook(db: Executor, id: string, now: number): Promise<boolean> {
+  const result = await db.execute({
+    sql: "UPDATE webhooks SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
+    args: [now, now, id],
+  });
+  if (result.rowsAffected === 0) return false;
+  await cancelOpenDeliveries(db, id, now);
+  return true;
+}
+
+async function cancelOpenDeliveries(db: Executor, webhookId: string, now: number): Promise<void> {
+  await db.execute({
+    sql: `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, lease_owner = NULL,
+      lease_until = NULL, updated_at = ?
+      WHERE webhook_id = ? AND state IN ('pending', 'held', 'sending')`,
+    args: [now, webhookId],
+  });
+}
+
+/** Webhooks changed at or after `since` (deleted ones included, flagged), for the fan-out index. */
+export async function webhooksChangedSince(
+  db: Executor,
+  since: number,
+): Promise<{ webhook: WebhookRecord; deleted: boolean }[]> {
+  const result = await db.execute({
+    sql: `SELECT ${COLUMNS} FROM webhooks WHERE updated_at >= ? ORDER BY updated_at`,
+    args: [since],
+  });
+  return result.rows.map((row) => ({ webhook: webhookFromRow(row), deleted: row.deleted_at !== null }));
+}
+
+function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
