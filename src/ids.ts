@@ -6,17 +6,34 @@
 
 const hex: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-/** A UUIDv7 for the given time (ms since epoch). */
+let lastMs = -1;
+let sequence = 0;
+
+/**
+ * A UUIDv7 for the given time (ms since epoch). Within one process ids are
+ * strictly increasing even inside one millisecond: the 12 bits after the
+ * version hold a counter (RFC 9562 §6.2, method 1) that starts at a random
+ * value below 2048 each millisecond; if it runs out, the id borrows the next
+ * millisecond.
+ */
 export function uuidv7(now: number): string {
   const bytes = new Uint8Array(16);
   crypto.getRandomValues(bytes.subarray(6));
-  // 48-bit big-endian millisecond timestamp.
   let ms = Math.max(0, Math.floor(now));
+  if (ms > lastMs) {
+    sequence = ((bytes[6]! << 8) | bytes[7]!) & 0x07ff;
+  } else {
+    ms = lastMs;
+    sequence++;
+    if (sequence > 0x0fff) (ms++, sequence = 0);
+  }
+  lastMs = ms;
+  bytes[6] = 0x70 | (sequence >> 8); // version 7 + counter high bits
+  bytes[7] = sequence & 0xff;
   for (let i = 5; i >= 0; i--) {
     bytes[i] = ms % 256;
     ms = Math.floor(ms / 256);
   }
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70; // version 7
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 9562 variant
   let out = "";
   for (let i = 0; i < 16; i++) {

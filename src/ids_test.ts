@@ -4,17 +4,20 @@ import { randomToken, uuidv7 } from "./ids.ts";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 Deno.test("uuidv7 is a version-7 UUID carrying its timestamp", () => {
-  const id = uuidv7(Date.UTC(2026, 0, 22, 6, 40));
+  const id = uuidv7(Date.UTC(2126, 0, 22, 6, 40));
   assert.match(id, UUID);
   const ms = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
-  assert.equal(ms, Date.UTC(2026, 0, 22, 6, 40));
+  assert.equal(ms, Date.UTC(2126, 0, 22, 6, 40));
 });
 
 Deno.test("uuidv7 sorts by creation time and does not repeat", () => {
-  const ids = [uuidv7(1_000), uuidv7(2_000), uuidv7(3_000_000_000_000)];
+  const ids = [uuidv7(6_000_000_000_000), uuidv7(6_000_000_000_001), uuidv7(7_000_000_000_000)];
   assert.deepEqual([...ids].sort(), ids);
-  const many = new Set(Array.from({ length: 10_000 }, () => uuidv7(5)));
-  assert.equal(many.size, 10_000);
+  // Within one millisecond (and past the 4096-id counter) they still increase.
+  const many = Array.from({ length: 10_000 }, () => uuidv7(5_000_000_000_000));
+  assert.equal(new Set(many).size, 10_000);
+  assert.deepEqual([...many].sort(), many);
+  for (const id of many) assert.match(id, UUID);
 });
 
 Deno.test("randomToken is url-safe and of the requested entropy", () => {

@@ -44,7 +44,10 @@ export async function insertApiKey(db: Executor, key: ApiKeyRecord): Promise<Api
 }
 
 export async function getApiKey(db: Executor, id: string): Promise<ApiKeyRecord | null> {
-  const result = await db.execute({ sql: `SELECT ${COLUMNS} FROM api_keys WHERE id = ?`, args: [id] });
+  const result = await db.execute({
+    sql: `SELECT ${COLUMNS} FROM api_keys WHERE id = ?`,
+    args: [id],
+  });
   const row = result.rows[0];
   return row ? keyFromRow(row) : null;
 }
@@ -68,7 +71,11 @@ export async function revokeApiKey(db: Executor, id: string, now: number): Promi
 }
 
 /** Records use of keys; batched by the caller so a busy key costs no write per request. */
-export async function touchApiKeys(db: Executor, ids: readonly string[], now: number): Promise<void> {
+export async function touchApiKeys(
+  db: Executor,
+  ids: readonly string[],
+  now: number,
+): Promise<void> {
   for (const id of ids) {
     await db.execute({ sql: "UPDATE api_keys SET last_used_at = ? WHERE id = ?", args: [now, id] });
   }

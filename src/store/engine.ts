@@ -8,7 +8,7 @@
  */
 import { type Client, createClient, type Transaction } from "@libsql/client/node";
 import { WebhookIndex } from "../ingest/webhook_index.ts";
-import { serializeError, type SerializedError, StoreUnavailableError } from "./errors.ts";
+import { type SerializedError, serializeError, StoreUnavailableError } from "./errors.ts";
 import { migrate } from "./migrations.ts";
 import {
   type OperationContext,

@@ -8,7 +8,8 @@ export class StoreUnavailableError extends Error {
 }
 
 /** SQLite result codes that mean "the store", not "this operation", is at fault. */
-const UNAVAILABLE = /SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CANTOPEN|NOTADB|CORRUPT|PERM)|ECONNREFUSED|fetch failed|HRANA_WEBSOCKET/i;
+const UNAVAILABLE =
+  /SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CANTOPEN|NOTADB|CORRUPT|PERM)|ECONNREFUSED|fetch failed|HRANA_WEBSOCKET/i;
 
 /** Whether `error` says the store itself is unavailable. */
 export function isUnavailable(error: unknown): boolean {

@@ -5,7 +5,7 @@
 import type { Row } from "@libsql/client";
 import type { WebhookIndex } from "../ingest/webhook_index.ts";
 import { uuidv7 } from "../ids.ts";
-import { type DeliveryRecord, deliveriesOfEvent } from "./deliveries.ts";
+import { deliveriesOfEvent, type DeliveryRecord } from "./deliveries.ts";
 import { type Executor, int, text, textOrNull } from "./executor.ts";
 
 export interface EventRecord {
@@ -32,8 +32,16 @@ export interface NewEvent {
 }
 
 export type IngestResult =
-  | { readonly status: "created"; readonly event: EventRecord; readonly deliveries: DeliveryRecord[] }
-  | { readonly status: "duplicate"; readonly event: EventRecord; readonly deliveries: DeliveryRecord[] }
+  | {
+    readonly status: "created";
+    readonly event: EventRecord;
+    readonly deliveries: DeliveryRecord[];
+  }
+  | {
+    readonly status: "duplicate";
+    readonly event: EventRecord;
+    readonly deliveries: DeliveryRecord[];
+  }
   | { readonly status: "conflict"; readonly eventId: string; readonly reason: string };
 
 const EVENT_COLUMNS = "id, tenant_id, type, payload, fingerprint, occurred_at, received_at";

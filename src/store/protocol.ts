@@ -10,7 +10,12 @@ export type Request =
   | { readonly kind: "close"; readonly id: number };
 
 export type Reply =
-  | { readonly id: number; readonly ok: true; readonly value: unknown; readonly transactions: number }
+  | {
+    readonly id: number;
+    readonly ok: true;
+    readonly value: unknown;
+    readonly transactions: number;
+  }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
 export type WriteReplyValue = WriteOutcome[];

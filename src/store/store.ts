@@ -54,7 +54,11 @@ export class Store {
       event.preventDefault();
       const error = new StoreUnavailableError(`The store worker crashed: ${event.message}`);
       for (const settle of this.#replies.values()) {
-        settle({ id: 0, ok: false, error: { name: error.name, message: error.message, unavailable: true } });
+        settle({
+          id: 0,
+          ok: false,
+          error: { name: error.name, message: error.message, unavailable: true },
+        });
       }
       this.#replies.clear();
     };

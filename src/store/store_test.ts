@@ -89,8 +89,11 @@ Deno.test("group commit: 500 concurrent ingests share far fewer transactions", a
     await store.write("insertWebhook", { webhook: webhook("w1", ["order.*"]) });
     const before = store.stats().transactions;
     const results = await Promise.all(
-      Array.from({ length: 500 }, (_, i) =>
-        store.write("ingest", { events: [event("order.created", { id: `e${i}` })], now: NOW })),
+      Array.from(
+        { length: 500 },
+        (_, i) =>
+          store.write("ingest", { events: [event("order.created", { id: `e${i}` })], now: NOW }),
+      ),
     );
     assert.equal(results.length, 500);
     for (const [result] of results) assert.equal(result?.status, "created");

@@ -1,6 +1,15 @@
 /** Webhook rows: mapping, reads and the writes that change them. */
 import type { Row } from "@libsql/client";
-import { type Executor, int, intOrNull, type Page, type PageResult, text, textOrNull, toPage } from "./executor.ts";
+import {
+  type Executor,
+  int,
+  intOrNull,
+  type Page,
+  type PageResult,
+  text,
+  textOrNull,
+  toPage,
+} from "./executor.ts";
 
 export type WebhookState = "enabled" | "paused" | "disabled";
 
@@ -235,7 +244,10 @@ export async function webhooksChangedSince(
     sql: `SELECT ${COLUMNS} FROM webhooks WHERE updated_at >= ? ORDER BY updated_at`,
     args: [since],
   });
-  return result.rows.map((row) => ({ webhook: webhookFromRow(row), deleted: row.deleted_at !== null }));
+  return result.rows.map((row) => ({
+    webhook: webhookFromRow(row),
+    deleted: row.deleted_at !== null,
+  }));
 }
 
 function definedOnly<T extends object>(patch: T): Partial<T> {

@@ -1,0 +1,87 @@
+/**
+ * The management API as a Hono app. Every route runs the same pipeline:
+ * authenticate, check the scope, validate the query and body, handle. Every
+ * failure leaves through `ApiError.toResponse`; anything unexpected is logged
+ * and answered with a bare 500 (or 503 when the store is unavailable).
+ */
+import { Hono } from "hono";
+import { StoreUnavailableError } from "../store/errors.ts";
+import { requireScope } from "./auth.ts";
+import type { ApiDeps } from "./deps.ts";
+import { ApiError } from "./errors.ts";
+import { eventRoutes } from "./events.ts";
+import { healthRoutes } from "./health.ts";
+import { keyRoutes } from "./keys.ts";
+import { openApiDocument } from "./openapi.ts";
+import { queryObject, readBody, type Route, route, validate } from "./route.ts";
+import { webhookRoutes } from "./webhooks.ts";
+
+export function createApp(deps: ApiDeps): Hono {
+  const app = new Hono();
+  const routes: Route[] = [
+    ...healthRoutes(deps),
+    ...webhookRoutes(deps),
+    ...eventRoutes(deps),
+    ...keyRoutes(deps),
+  ];
+  const document = openApiDocument(routes);
+  routes.push(route({
+    method: "GET",
+    path: "/openapi.json",
+    summary: "This API's OpenAPI 3.1 document",
+    tag: "health",
+    scope: null,
+    responses: { 200: "The document" },
+    handler: ({ c }) => c.json(document),
+  }));
+
+  for (const r of routes) {
+    app.on(r.method, r.path, async (c) => {
+      const principal = r.scope === null
+        ? { keyId: "anonymous", scopes: new Set<never>() }
+        : await deps.auth.authenticate(c.req.header("authorization") ?? null);
+      if (r.scope !== null) requireScope(principal, r.scope);
+      const query = r.query ? validate(r.query, queryObject(c.req.url)) : undefined;
+      const body = r.body
+        ? await readBody(c.req.raw, r.body, deps.config.server.bodyLimit)
+        : undefined;
+      return await r.handler({ c, principal, params: c.req.param(), query, body });
+    });
+  }
+
+  app.notFound((c) => {
+    const allowed = routes.filter((r) => pathMatches(r.path, c.req.path)).map((r) => r.method);
+    if (allowed.length > 0) {
+      return new ApiError(
+        405,
+        "method_not_allowed",
+        `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(", ")}`,
+        undefined,
+        { Allow: allowed.join(", ") },
+      ).toResponse();
+    }
+    return new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`)
+      .toResponse();
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return error.toResponse();
+    if (error instanceof StoreUnavailableError) {
+      deps.log.error("store unavailable", { method: c.req.method, path: c.req.path, error });
+      return new ApiError(
+        503,
+        "store_unavailable",
+        "The store cannot take this request right now; nothing was stored. Retry later.",
+      ).toResponse();
+    }
+    deps.log.error("unhandled error", { method: c.req.method, path: c.req.path, error });
+    return new ApiError(500, "internal_error", "Internal error; see the daemon's log").toResponse();
+  });
+
+  return app;
+}
+
+function pathMatches(pattern: string, path: string): boolean {
+  const expression = new RegExp(`^${pattern.replace(/:\w+/g, "[^/]+")}/?$`);
+  return expression.test(path);
+}

@@ -1,0 +1,139 @@
+/** `/api/v1/events`: durable ingest (single and batch) and reading an event back. */
+import { z } from "zod";
+import { EVENT_TYPE_PATTERN } from "../ingest/event_pattern.ts";
+import { eventFingerprint } from "../ingest/fingerprint.ts";
+import type { IngestResult, NewEvent } from "../store/events.ts";
+import type { ApiDeps } from "./deps.ts";
+import { ApiError, notFound } from "./errors.ts";
+import { renderDelivery, renderEvent } from "./render.ts";
+import { route } from "./route.ts";
+import { rfc3339Timestamp, tenantId } from "./schemas.ts";
+
+export const MAX_BATCH_EVENTS = 1000;
+
+const eventSchema = z.strictObject({
+  id: z.string().min(1, "must not be empty").max(255, "must be at most 255 characters")
+    .optional(),
+  type: z.string({ error: "is required: a string of 1-255 characters [A-Za-z0-9._:-]" }).regex(
+    EVENT_TYPE_PATTERN,
+    "must be 1-255 characters of [A-Za-z0-9._:-]",
+  ),
+  // Any JSON value, null included, but the key must be present.
+  data: z.unknown().refine((value) => value !== undefined, "is required (any JSON value)"),
+  tenant_id: tenantId.optional(),
+  occurred_at: rfc3339Timestamp.optional(),
+});
+
+type EventInput = z.output<typeof eventSchema>;
+
+const batchSchema = z.strictObject({
+  events: z.array(eventSchema).min(1, "must hold at least one event").max(
+    MAX_BATCH_EVENTS,
+    `must hold at most ${MAX_BATCH_EVENTS} events; split larger batches`,
+  ),
+});
+
+async function toNewEvent(input: EventInput, idempotencyKey?: string): Promise<NewEvent> {
+  const tenant = input.tenant_id ?? null;
+  return {
+    id: input.id,
+    tenantId: tenant,
+    type: input.type,
+    payload: JSON.stringify(input.data),
+    fingerprint: await eventFingerprint(input.type, tenant, input.data),
+    idempotencyKey,
+    occurredAt: input.occurred_at,
+  };
+}
+
+function renderAccepted(result: Exclude<IngestResult, { status: "conflict" }>) {
+  return {
+    id: result.event.id,
+    deliveries: result.deliveries.map((d) => ({
+      id: d.id,
+      webhook_id: d.webhookId,
+      state: d.state,
+    })),
+  };
+}
+
+function idempotencyKeyOf(request: Request): string | undefined {
+  const key = request.headers.get("idempotency-key");
+  if (key === null) return undefined;
+  if (key.length === 0 || key.length > 255) {
+    throw new ApiError(400, "validation_failed", "Idempotency-Key must be 1-255 characters", [
+      { field: "Idempotency-Key", message: "must be 1-255 characters" },
+    ]);
+  }
+  return key;
+}
+
+export function eventRoutes({ store, clock }: ApiDeps) {
+  return [
+    route({
+      method: "POST",
+      path: "/api/v1/events",
+      summary: "Accept an event; answers once it and its deliveries are durably stored",
+      tag: "events",
+      scope: "events:write",
+      body: eventSchema,
+      responses: {
+        202: "Stored: `{id, deliveries}`",
+        200: "A repeat of an earlier event (same id or Idempotency-Key): the first answer",
+        409: "The id or Idempotency-Key was used for different content",
+      },
+      handler: async ({ c, body }) => {
+        const event = await toNewEvent(body, idempotencyKeyOf(c.req.raw));
+        const [result] = await store.write("ingest", { events: [event], now: clock.now() });
+        if (!result) throw new Error("ingest returned no result");
+        if (result.status === "conflict") {
+          throw new ApiError(409, "conflict", result.reason, { event_id: result.eventId });
+        }
+        return c.json(renderAccepted(result), result.status === "created" ? 202 : 200);
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/api/v1/events/batch",
+      summary: "Accept up to 1000 events in one commit",
+      tag: "events",
+      scope: "events:write",
+      body: batchSchema,
+      responses: { 202: "Per-event results in `data`, in request order", 400: "Invalid event" },
+      handler: async ({ c, body }) => {
+        const events = await Promise.all(body.events.map((e) => toNewEvent(e)));
+        const results = await store.write("ingest", { events, now: clock.now() });
+        return c.json(
+          {
+            data: results.map((result) =>
+              result.status === "conflict"
+                ? {
+                  id: result.eventId,
+                  status: "conflict",
+                  error: { code: "conflict", message: result.reason },
+                }
+                : { ...renderAccepted(result), status: result.status }
+            ),
+          },
+          202,
+        );
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/events/:id",
+      summary: "Read an event and its deliveries",
+      tag: "events",
+      scope: "deliveries:read",
+      responses: { 200: "The event with `deliveries`", 404: "No such event" },
+      handler: async ({ c, params }) => {
+        const found = await store.read("getEvent", { id: params.id! });
+        if (!found) throw notFound("event", params.id!);
+        return c.json({
+          ...renderEvent(found.event),
+          deliveries: found.deliveries.map(renderDelivery),
+        });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,39 @@
+/** Liveness and readiness, unauthenticated so orchestrators can probe them. */
+import type { ApiDeps } from "./deps.ts";
+import { route } from "./route.ts";
+
+export function healthRoutes({ store }: ApiDeps) {
+  return [
+    route({
+      method: "GET",
+      path: "/healthz",
+      summary: "The process is up",
+      tag: "health",
+      scope: null,
+      responses: { 200: '`{status: "ok"}`' },
+      handler: ({ c }) => c.json({ status: "ok" }),
+    }),
+    route({
+      method: "GET",
+      path: "/readyz",
+      summary: "The store answers and has this build's schema",
+      tag: "health",
+      scope: null,
+      responses: { 200: "Ready", 503: "Not ready, with the reason" },
+      handler: async ({ c }) => {
+        try {
+          const { version, expected } = await store.read("schemaVersion", {});
+          if (version < expected) {
+            return c.json({
+              status: "unavailable",
+              reason: `schema version ${version}, need ${expected}`,
+            }, 503);
+          }
+          return c.json({ status: "ready", schema_version: version });
+        } catch (error) {
+          return c.json({ status: "unavailable", reason: (error as Error).message }, 503);
+        }
+      },
+    }),
+  ];
+}

@@ -1,0 +1,66 @@
+/** `/api/v1/keys`: scoped API keys. The key itself is shown once, at creation. */
+import { z } from "zod";
+import { newApiKey } from "./auth.ts";
+import type { ApiDeps } from "./deps.ts";
+import { notFound } from "./errors.ts";
+import { renderApiKey, renderPage } from "./render.ts";
+import { route } from "./route.ts";
+import { pageQuery } from "./schemas.ts";
+import { SCOPES } from "./scopes.ts";
+
+export const createKeySchema = z.strictObject({
+  name: z.string({ error: "is required: a name of 1-100 characters" }).min(1, "must not be empty")
+    .max(100, "must be at most 100 characters"),
+  scopes: z.array(
+    z.enum(SCOPES, { error: `must be one of ${SCOPES.map((s) => JSON.stringify(s)).join(", ")}` }),
+    { error: "must be an array of scopes" },
+  ).min(1, "must grant at least one scope"),
+});
+
+export function keyRoutes({ store, clock, auth }: ApiDeps) {
+  return [
+    route({
+      method: "POST",
+      path: "/api/v1/keys",
+      summary: "Create an API key; the answer carries the key, shown only this once",
+      tag: "keys",
+      scope: "keys:manage",
+      body: createKeySchema,
+      responses: { 201: "The key's record and `key`", 400: "Invalid field" },
+      handler: async ({ c, body }) => {
+        const { record, key } = await newApiKey(body.name, [...new Set(body.scopes)], clock.now());
+        await store.write("insertApiKey", { key: record });
+        return c.json({ ...renderApiKey(record), key }, 201);
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/keys",
+      summary: "List active API keys (never their secret part)",
+      tag: "keys",
+      scope: "keys:manage",
+      query: z.strictObject(pageQuery),
+      responses: { 200: "A page of keys" },
+      handler: async ({ c, query }) => {
+        const page = await store.read("listApiKeys", {
+          page: { limit: query.limit, after: query.cursor },
+        });
+        return c.json(renderPage(page, renderApiKey));
+      },
+    }),
+    route({
+      method: "DELETE",
+      path: "/api/v1/keys/:id",
+      summary: "Revoke an API key",
+      tag: "keys",
+      scope: "keys:manage",
+      responses: { 204: "Revoked", 404: "No such active key" },
+      handler: async ({ c, params }) => {
+        const revoked = await store.write("revokeApiKey", { id: params.id!, now: clock.now() });
+        if (!revoked) throw notFound("active API key", params.id!);
+        auth.forget(params.id!);
+        return c.body(null, 204);
+      },
+    }),
+  ];
+}

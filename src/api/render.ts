@@ -1,0 +1,93 @@
+/** Store records → the API's JSON shapes (snake_case fields, RFC 3339 timestamps). */
+import type { ApiKeyRecord } from "../store/api_keys.ts";
+import type { DeliveryRecord } from "../store/deliveries.ts";
+import type { EventRecord } from "../store/events.ts";
+import type { WebhookRecord } from "../store/webhooks.ts";
+
+export function rfc3339(ms: number): string;
+export function rfc3339(ms: number | null): string | null;
+export function rfc3339(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export function renderWebhook(webhook: WebhookRecord) {
+  return {
+    id: webhook.id,
+    url: webhook.url,
+    description: webhook.description,
+    event_types: webhook.eventTypes,
+    enabled: webhook.state === "enabled",
+    state: webhook.state,
+    disabled_reason: webhook.disabledReason,
+    policy: webhook.policy,
+    profile: webhook.profile,
+    headers: webhook.headers,
+    rate_limit: webhook.rateLimitPerSecond,
+    max_in_flight: webhook.maxInFlight,
+    tenant_id: webhook.tenantId,
+    metadata: webhook.metadata,
+    created_at: rfc3339(webhook.createdAt),
+    updated_at: rfc3339(webhook.updatedAt),
+  };
+}
+
+export function renderDelivery(delivery: DeliveryRecord) {
+  return {
+    id: delivery.id,
+    event_id: delivery.eventId,
+    event_type: delivery.eventType,
+    webhook_id: delivery.webhookId,
+    state: delivery.state,
+    attempt_count: delivery.attempts,
+    next_attempt_at: rfc3339(delivery.nextAttemptAt),
+    last_status: delivery.lastStatus,
+    last_error_kind: delivery.lastError,
+    created_at: rfc3339(delivery.createdAt),
+    updated_at: rfc3339(delivery.updatedAt),
+  };
+}
+
+export function renderEvent(event: EventRecord) {
+  return {
+    id: event.id,
+    type: event.type,
+    tenant_id: event.tenantId,
+    data: JSON.parse(event.payload) as unknown,
+    occurred_at: rfc3339(event.occurredAt),
+    received_at: rfc3339(event.receivedAt),
+  };
+}
+
+export function renderApiKey(key: ApiKeyRecord) {
+  return {
+    id: key.id,
+    name: key.name,
+    scopes: key.scopes,
+    created_at: rfc3339(key.createdAt),
+    last_used_at: rfc3339(key.lastUsedAt),
+  };
+}
+
+/** A list page: `{data, next_cursor}`; the cursor is opaque to clients. */
+export function renderPage<T, U>(
+  page: { items: T[]; nextAfter: string | null },
+  render: (t: T) => U,
+) {
+  return {
+    data: page.items.map(render),
+    next_cursor: page.nextAfter === null ? null : encodeCursor(page.nextAfter),
+  };
+}
+
+export function encodeCursor(after: string): string {
+  return btoa(after).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** The position a cursor stands for, or undefined when it is not one of ours. */
+export function decodeCursor(cursor: string): string | undefined {
+  try {
+    return atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+  } catch {
+    return undefined;
+  }
+}

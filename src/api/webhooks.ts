@@ -1,0 +1,273 @@
+/** `/api/v1/webhooks`: create, list, read, update, delete, rotate the secret. */
+import { z } from "zod";
+import { customHeaderProblems } from "../delivery/custom_headers.ts";
+import { generateSecret } from "../delivery/signing.ts";
+import { targetUrlProblem } from "../delivery/target_url.ts";
+import { uuidv7 } from "../ids.ts";
+import { eventPatternProblem } from "../ingest/event_pattern.ts";
+import type { WebhookPatch, WebhookRecord, WebhookState } from "../store/webhooks.ts";
+import type { ApiDeps } from "./deps.ts";
+import { ApiError, notFound } from "./errors.ts";
+import { renderPage, renderWebhook } from "./render.ts";
+import { route } from "./route.ts";
+import { jsonObject, pageQuery, tenantId } from "./schemas.ts";
+
+/** Profiles hookd knows; named profiles from configuration join this list later. */
+const PROFILES = ["standard"] as const;
+/** How long a rotated-out secret keeps signing alongside the new one. */
+const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+function webhookFields(deps: ApiDeps) {
+  const policies = Object.keys(deps.config.policies);
+  return {
+    url: z.string({ error: "must be a string URL" }).superRefine((url, ctx) => {
+      const problem = targetUrlProblem(url, { requireHttps: deps.config.security.requireHttps });
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+    event_types: z.array(
+      z.string().superRefine((pattern, ctx) => {
+        const problem = eventPatternProblem(pattern);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+      { error: 'must be an array of event type patterns such as ["order.created", "invoice.*"]' },
+    ).min(1, 'must list at least one event type pattern (use ["*"] for every type)').max(
+      100,
+      "must list at most 100 patterns",
+    ),
+    description: z.string().max(1000, "must be at most 1000 characters"),
+    enabled: z.boolean(),
+    state: z.enum(["enabled", "paused", "disabled"], {
+      error: 'must be "enabled", "paused" or "disabled"',
+    }),
+    policy: z.string().refine((name) => policies.includes(name), {
+      message: `must name a configured policy: ${
+        policies.map((p) => JSON.stringify(p)).join(", ")
+      }`,
+    }),
+    profile: z.enum(PROFILES, {
+      error: `must name a profile: ${PROFILES.map((p) => JSON.stringify(p)).join(", ")}`,
+    }),
+    headers: z.record(z.string(), z.string({ error: "header values must be strings" }))
+      .superRefine((headers, ctx) => {
+        for (const problem of customHeaderProblems(headers)) {
+          ctx.addIssue({ code: "custom", message: problem });
+        }
+      }),
+    rate_limit: z.number().positive("must be a positive number of requests per second")
+      .max(100_000, "must be at most 100000 per second").nullable(),
+    max_in_flight: z.number().int("must be an integer").min(1, "must be at least 1")
+      .max(10_000, "must be at most 10000").nullable(),
+    tenant_id: tenantId.nullable(),
+    metadata: jsonObject(16 * 1024),
+  };
+}
+
+function createSchema(deps: ApiDeps) {
+  const f = webhookFields(deps);
+  return z.strictObject({
+    url: f.url,
+    event_types: f.event_types.default(["*"]),
+    description: f.description.default(""),
+    enabled: f.enabled.optional(),
+    state: f.state.optional(),
+    policy: f.policy.default("default"),
+    profile: f.profile.default("standard"),
+    headers: f.headers.default({}),
+    rate_limit: f.rate_limit.default(null),
+    max_in_flight: f.max_in_flight.default(null),
+    tenant_id: f.tenant_id.default(null),
+    metadata: f.metadata.default({}),
+  });
+}
+
+function updateSchema(deps: ApiDeps) {
+  const f = webhookFields(deps);
+  return z.strictObject({
+    url: f.url.optional(),
+    event_types: f.event_types.optional(),
+    description: f.description.optional(),
+    enabled: f.enabled.optional(),
+    state: f.state.optional(),
+    policy: f.policy.optional(),
+    profile: f.profile.optional(),
+    headers: f.headers.optional(),
+    rate_limit: f.rate_limit.optional(),
+    max_in_flight: f.max_in_flight.optional(),
+    tenant_id: f.tenant_id.optional(),
+    metadata: f.metadata.optional(),
+  });
+}
+
+const listQuery = z.strictObject({
+  ...pageQuery,
+  state: z.enum(["enabled", "paused", "disabled"], {
+    error: 'must be "enabled", "paused" or "disabled"',
+  }).optional(),
+  tenant_id: tenantId.optional(),
+});
+
+/**
+ * `enabled` is the simple switch seed 004 uses; `state` also knows `paused`.
+ * Both may be sent only if they agree.
+ */
+function resolveState(enabled: boolean | undefined, state: WebhookState | undefined) {
+  if (enabled !== undefined && state !== undefined && enabled !== (state === "enabled")) {
+    throw new ApiError(
+      400,
+      "validation_failed",
+      `enabled: ${enabled} contradicts state: "${state}"; send one of them`,
+      [{ field: "enabled", message: `contradicts state "${state}"` }],
+    );
+  }
+  if (state !== undefined) return state;
+  if (enabled !== undefined) return enabled ? "enabled" : "disabled";
+  return undefined;
+}
+
+export function webhookRoutes(deps: ApiDeps) {
+  const { store, clock } = deps;
+  const create = createSchema(deps);
+  const update = updateSchema(deps);
+
+  const applyUpdate = route({
+    method: "PATCH",
+    path: "/api/v1/webhooks/:id",
+    summary: "Update a webhook; only the fields sent change",
+    tag: "webhooks",
+    scope: "webhooks:manage",
+    body: update,
+    responses: { 200: "The updated webhook", 400: "Invalid field", 404: "No such webhook" },
+    handler: async ({ c, params, body }) => {
+      const state = resolveState(body.enabled, body.state);
+      const patch: WebhookPatch = {
+        url: body.url,
+        eventTypes: body.event_types,
+        description: body.description,
+        state,
+        disabledReason: state === "disabled" ? "disabled through the API" : undefined,
+        policy: body.policy,
+        profile: body.profile,
+        headers: body.headers,
+        rateLimitPerSecond: body.rate_limit,
+        maxInFlight: body.max_in_flight,
+        tenantId: body.tenant_id,
+        metadata: body.metadata,
+      };
+      const updated = await store.write("updateWebhook", {
+        id: params.id!,
+        patch,
+        now: clock.now(),
+      });
+      if (!updated) throw notFound("webhook", params.id!);
+      return c.json(renderWebhook(updated));
+    },
+  });
+
+  return [
+    route({
+      method: "POST",
+      path: "/api/v1/webhooks",
+      summary: "Create a webhook; the answer carries its signing secret, shown only this once",
+      tag: "webhooks",
+      scope: "webhooks:manage",
+      body: create,
+      responses: { 201: "The webhook, with `secret`", 400: "Invalid field" },
+      handler: async ({ c, body }) => {
+        const now = clock.now();
+        const webhook: WebhookRecord = {
+          id: uuidv7(now),
+          url: body.url,
+          description: body.description,
+          eventTypes: body.event_types,
+          state: resolveState(body.enabled, body.state) ?? "enabled",
+          disabledReason: null,
+          policy: body.policy,
+          profile: body.profile,
+          secret: generateSecret(),
+          previousSecret: null,
+          previousSecretUntil: null,
+          headers: body.headers,
+          rateLimitPerSecond: body.rate_limit,
+          maxInFlight: body.max_in_flight,
+          tenantId: body.tenant_id,
+          metadata: body.metadata,
+          createdAt: now,
+          updatedAt: now,
+        };
+        if (webhook.state === "disabled") {
+          (webhook as { disabledReason: string | null }).disabledReason = "created disabled";
+        }
+        const created = await store.write("insertWebhook", { webhook });
+        return c.json({ ...renderWebhook(created), secret: created.secret }, 201);
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/webhooks",
+      summary: "List webhooks, oldest first",
+      tag: "webhooks",
+      scope: "webhooks:manage",
+      query: listQuery,
+      responses: { 200: "A page of webhooks" },
+      handler: async ({ c, query }) => {
+        const page = await store.read("listWebhooks", {
+          filter: { state: query.state, tenantId: query.tenant_id },
+          page: { limit: query.limit, after: query.cursor },
+        });
+        return c.json(renderPage(page, renderWebhook));
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/webhooks/:id",
+      summary: "Read a webhook",
+      tag: "webhooks",
+      scope: "webhooks:manage",
+      responses: { 200: "The webhook", 404: "No such webhook" },
+      handler: async ({ c, params }) => {
+        const webhook = await store.read("getWebhook", { id: params.id! });
+        if (!webhook) throw notFound("webhook", params.id!);
+        return c.json(renderWebhook(webhook));
+      },
+    }),
+    applyUpdate,
+    // PUT takes the same partial update: `PUT {"enabled": false}` works as seed 004 documents.
+    { ...applyUpdate, method: "PUT" as const, summary: "Update a webhook (same as PATCH)" },
+    route({
+      method: "DELETE",
+      path: "/api/v1/webhooks/:id",
+      summary: "Delete a webhook and cancel its pending deliveries",
+      tag: "webhooks",
+      scope: "webhooks:manage",
+      responses: { 204: "Deleted", 404: "No such webhook" },
+      handler: async ({ c, params }) => {
+        const deleted = await store.write("deleteWebhook", { id: params.id!, now: clock.now() });
+        if (!deleted) throw notFound("webhook", params.id!);
+        return c.body(null, 204);
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/api/v1/webhooks/:id/rotate-secret",
+      summary: "Generate a new signing secret; the old one keeps signing for 24 hours",
+      tag: "webhooks",
+      scope: "webhooks:manage",
+      responses: { 200: "The new secret", 404: "No such webhook" },
+      handler: async ({ c, params }) => {
+        const now = clock.now();
+        const rotated = await store.write("rotateWebhookSecret", {
+          id: params.id!,
+          secret: generateSecret(),
+          previousUntil: now + ROTATION_OVERLAP_MS,
+          now,
+        });
+        if (!rotated) throw notFound("webhook", params.id!);
+        return c.json({
+          id: rotated.id,
+          secret: rotated.secret,
+          previous_secret_expires_at: new Date(rotated.previousSecretUntil!).toISOString(),
+        });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,94 @@
+import { formatDuration } from "./duration.ts";
+import { formatOutcomeSet } from "./outcome_set.ts";
+import { formatSize } from "./size.ts";
+import type { Config, Policy } from "./types.ts";
+
+const SET = "(set)";
+const EMPTY = "(empty)";
+
+function secret(value: string): string {
+  return value === "" ? EMPTY : SET;
+}
+
+/** Hides credentials a libSQL URL may carry: `?authToken=…` and `user:password@`. */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/([?&](?:authToken|auth_token|token|jwt)=)[^&#]*/gi, `$1${SET}`)
+    .replace(/^([a-z]+:\/\/[^:@/?#]*):[^@/?#]*@/i, `$1:${SET}@`);
+}
+
+const str = (value: string) => JSON.stringify(value);
+const dur = (ms: number) => str(formatDuration(ms));
+const size = (bytes: number) => str(formatSize(bytes));
+const list = (items: readonly string[]) => `[${items.map(str).join(", ")}]`;
+
+function policyLines(policy: Policy): string[] {
+  const lines = [`[policies.${policy.name}]`, `timeout = ${dur(policy.timeoutMs)}`];
+  const s = policy.schedule;
+  if (s.kind === "list") {
+    lines.push(`schedule = ${list(s.delaysMs.map(formatDuration))}`, `jitter = ${s.jitter}`);
+  } else {
+    const parts = [`first = ${dur(s.firstMs)}`, `factor = ${s.factor}`];
+    if (s.attempts !== undefined) parts.push(`attempts = ${s.attempts}`);
+    parts.push(`max_delay = ${dur(s.maxDelayMs)}`);
+    if (s.maxAgeMs !== undefined) parts.push(`max_age = ${dur(s.maxAgeMs)}`);
+    parts.push(`jitter = ${s.jitter}`);
+    lines.push(`schedule = { ${parts.join(", ")} }`);
+  }
+  lines.push(
+    `success = ${list(formatOutcomeSet(policy.success))}`,
+    `retry = ${list(formatOutcomeSet(policy.retry))}`,
+    `final = ${list(formatOutcomeSet(policy.final))}`,
+    `on_exhausted = ${str(policy.onExhausted)}`,
+    `retry_after = ${policy.retryAfter}`,
+  );
+  return lines;
+}
+
+/**
+ * Renders a resolved config as TOML for `hookd check-config`, every key
+ * present. Secrets (`auth.admin_key`, `store.auth_token`, credentials inside
+ * `store.url`) are shown as `(set)` or `(empty)`, never their value; with
+ * those lines aside, the output loads back to the same config.
+ */
+export function formatConfig(config: Config): string {
+  const { server, store, auth, security, delivery, log } = config;
+  const names = Object.keys(config.policies).sort((a, b) =>
+    a === "default" ? -1 : b === "default" ? 1 : a.localeCompare(b)
+  );
+  const sections = [
+    [
+      "[server]",
+      `listen = ${str(server.listen)}`,
+      `body_limit = ${size(server.bodyLimit)}`,
+      `shutdown_grace = ${dur(server.shutdownGraceMs)}`,
+    ],
+    [
+      "[store]",
+      `url = ${str(redactUrl(store.url))}`,
+      `auth_token = ${secret(store.authToken)}`,
+      `commit_window = ${dur(store.commitWindowMs)}`,
+      `commit_max_batch = ${store.commitMaxBatch}`,
+    ],
+    ["[auth]", `admin_key = ${secret(auth.adminKey)}`],
+    [
+      "[security]",
+      `require_https = ${security.requireHttps}`,
+      `allow_private_targets = ${security.allowPrivateTargets}`,
+    ],
+    [
+      "[delivery]",
+      `concurrency = ${delivery.concurrency}`,
+      `max_in_flight_per_webhook = ${delivery.maxInFlightPerWebhook}`,
+      `response_body_limit = ${size(delivery.responseBodyLimit)}`,
+      `lease = ${dur(delivery.leaseMs)}`,
+      `horizon = ${dur(delivery.horizonMs)}`,
+    ],
+    ["[log]", `level = ${str(log.level)}`, `format = ${str(log.format)}`],
+    ...names.flatMap((name) => {
+      const policy = config.policies[name];
+      return policy === undefined ? [] : [policyLines(policy)];
+    }),
+  ];
+  return sections.map((lines) => lines.join("\n")).join("\n\n") + "\n";
+}

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { formatConfig, redactUrl } from "./format_config.ts";
+import { loadConfig } from "./load_config.ts";
+
+const EXPECTED_DEFAULTS = `[server]
+listen = "127.0.0.1:8787"
+body_limit = "1MiB"
+shutdown_grace = "10s"
+
+[store]
+url = "file:data/hookd.db"
+auth_token = (empty)
+commit_window = "1ms"
+commit_max_batch = 512
+
+[auth]
+admin_key = (empty)
+
+[security]
+require_https = false
+allow_private_targets = false
+
+[delivery]
+concurrency = 256
+max_in_flight_per_webhook = 16
+response_body_limit = "4KiB"
+lease = "1m"
+horizon = "1m"
+
+[log]
+level = "info"
+format = "json"
+
+[policies.default]
+timeout = "10s"
+schedule = ["0s", "5s", "5m", "30m", "2h", "5h", "10h", "10h"]
+jitter = 0.1
+success = ["2xx"]
+retry = ["any"]
+final = []
+on_exhausted = "dead"
+retry_after = true
+`;
+
+Deno.test("formatConfig() renders every key of the defaults", () => {
+  assert.equal(formatConfig(loadConfig()), EXPECTED_DEFAULTS);
+});
+
+Deno.test("formatConfig() never shows secrets", () => {
+  const text = formatConfig(loadConfig({
+    env: {
+      HOOKD_ADMIN_KEY: "super-secret-admin",
+      HOOKD_STORE_AUTH_TOKEN: "secret-token",
+      HOOKD_STORE_URL: "libsql://db.turso.io?authToken=secret-in-url",
+    },
+  }));
+  assert.match(text, /^admin_key = \(set\)$/m);
+  assert.match(text, /^auth_token = \(set\)$/m);
+  assert.match(text, /^url = "libsql:\/\/db\.turso\.io\?authToken=\(set\)"$/m);
+  assert.doesNotMatch(text, /secret/);
+});
+
+Deno.test("redactUrl() hides tokens and passwords in URLs", () => {
+  const table: [string, string][] = [
+    ["file:data/hookd.db", "file:data/hookd.db"],
+    ["libsql://db.turso.io", "libsql://db.turso.io"],
+    ["libsql://db.turso.io?authToken=abc", "libsql://db.turso.io?authToken=(set)"],
+    ["https://db?tls=1&authToken=abc#x", "https://db?tls=1&authToken=(set)#x"],
+    ["http://user:pw@127.0.0.1:8080", "http://user:(set)@127.0.0.1:8080"],
+  ];
+  for (const [url, expected] of table) assert.equal(redactUrl(url), expected);
+});
+
+Deno.test("formatConfig() output loads back to the same config", () => {
+  const config = loadConfig({
+    text: `
+[server]
+listen = "[::1]:0"
+body_limit = 1500
+[delivery]
+lease = "90s"
+[policies.expo]
+timeout = "5s"
+schedule = { first = "5m", factor = 1.5, attempts = 10, max_age = "1d12h", jitter = 0 }
+success = ["200-399", "2xx"]
+retry = ["408", "5xx", "network", "timeout"]
+final = ["4xx"]
+on_exhausted = "failed"
+retry_after = false
+[policies.list]
+schedule = ["0s", "1500ms", "1h30m"]
+jitter = 0.25
+`,
+  });
+  const text = formatConfig(config).replaceAll(/\((set|empty)\)/g, '""');
+  assert.match(text, /^body_limit = "1500B"$/m);
+  assert.match(
+    text,
+    /^schedule = \{ first = "5m", factor = 1\.5, attempts = 10, max_delay = "1d", max_age = "1d12h", jitter = 0 \}$/m,
+  );
+  assert.deepEqual(loadConfig({ text }), config);
+});

@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { parse } from "smol-toml";
+import { DEFAULT_TOML } from "./default_toml.ts";
+import { envName, POLICY_KEYS, SECTIONS, TOP_LEVEL_KEYS } from "./schema.ts";
+
+Deno.test("envName() builds HOOKD_<SECTION>_<KEY>", () => {
+  assert.equal(envName("server", "listen"), "HOOKD_SERVER_LISTEN");
+  assert.equal(
+    envName("security", "allow_private_targets"),
+    "HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS",
+  );
+});
+
+Deno.test("default.toml has exactly the schema's keys, each parsing as its field", () => {
+  const doc = parse(DEFAULT_TOML) as Record<string, Record<string, unknown>>;
+  assert.deepEqual(Object.keys(doc), TOP_LEVEL_KEYS);
+  for (const [section, fields] of Object.entries(SECTIONS)) {
+    assert.deepEqual(Object.keys(doc[section] ?? {}), Object.keys(fields), section);
+    for (const [key, field] of Object.entries(fields)) {
+      field.parse(doc[section]?.[key]);
+    }
+  }
+  assert.deepEqual(Object.keys(doc.policies ?? {}), ["default"]);
+  assert.deepEqual(Object.keys((doc.policies?.default ?? {}) as object), [...POLICY_KEYS]);
+});
+
+Deno.test("default.toml documents every key with a comment right above it", () => {
+  const lines = DEFAULT_TOML.split("\n");
+  lines.forEach((line, i) => {
+    if (/^[a-z_]+ = /.test(line)) {
+      assert.match(lines[i - 1] ?? "", /^#/, `line ${i + 1}: ${line}`);
+    }
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * The fully resolved configuration: every key present, every duration in
+ * milliseconds, every size in bytes, frozen. Produced by `loadConfig` after the
+ * embedded defaults, the user's TOML file and `HOOKD_*` variables are merged
+ * and validated. Code outside `src/config/` only ever sees this shape.
+ */
+export interface Config {
+  readonly server: ServerConfig;
+  readonly store: StoreConfig;
+  readonly auth: AuthConfig;
+  readonly security: SecurityConfig;
+  readonly delivery: DeliveryConfig;
+  readonly log: LogConfig;
+  /** Named retry policies; always contains `default`. */
+  readonly policies: Readonly<Record<string, Policy>>;
+}
+
+export interface ServerConfig {
+  /** "host:port"; port 0 picks a free port. */
+  readonly listen: string;
+  readonly hostname: string;
+  readonly port: number;
+  /** Largest accepted request body, bytes. Larger bodies get 413. */
+  readonly bodyLimit: number;
+  /** How long shutdown waits for in-flight work before exiting, ms. */
+  readonly shutdownGraceMs: number;
+}
+
+export interface StoreConfig {
+  /** libSQL URL: `file:path`, `libsql://…`, `http(s)://…`, `ws(s)://…`. */
+  readonly url: string;
+  /** Auth token for a remote libSQL server (sqld / Turso); empty for files. */
+  readonly authToken: string;
+  /** How long the writer waits to gather more writes into one commit, ms. */
+  readonly commitWindowMs: number;
+  /** Most writes one commit may carry. */
+  readonly commitMaxBatch: number;
+}
+
+export interface AuthConfig {
+  /** Root key with every scope; empty means no root key. */
+  readonly adminKey: string;
+}
+
+export interface SecurityConfig {
+  readonly requireHttps: boolean;
+  readonly allowPrivateTargets: boolean;
+}
+
+export interface DeliveryConfig {
+  /** Attempts in flight across all webhooks. */
+  readonly concurrency: number;
+  /** Attempts in flight to one webhook. */
+  readonly maxInFlightPerWebhook: number;
+  /** Bytes of a response body kept with the attempt. */
+  readonly responseBodyLimit: number;
+  /** How long a claim on a delivery lasts before another daemon may take it, ms. */
+  readonly leaseMs: number;
+  /** How far ahead the scheduler loads due deliveries into memory, ms. */
+  readonly horizonMs: number;
+}
+
+export interface LogConfig {
+  readonly level: "debug" | "info" | "warn" | "error";
+  readonly format: "json" | "text";
+}
+
+/** A set of outcomes, parsed from tokens such as "2xx", "200", "200-399", "network". */
+export interface OutcomeSet {
+  /** Inclusive status ranges; "404" is [404, 404], "5xx" is [500, 599]. */
+  readonly statuses: readonly (readonly [number, number])[];
+  /** "any": every status and every transport failure. */
+  readonly any: boolean;
+  /** "network": dns, connect, tls, reset and blocked failures. */
+  readonly network: boolean;
+  /** "timeout": no response within the policy's timeout. */
+  readonly timeout: boolean;
+}
+
+export type Schedule =
+  | {
+    readonly kind: "list";
+    /** Delay before each attempt, ms; the length is the number of attempts. */
+    readonly delaysMs: readonly number[];
+    /** Fraction (0–1) by which each delay may randomly vary either way. */
+    readonly jitter: number;
+  }
+  | {
+    readonly kind: "exponential";
+    /** Delay before the second attempt, ms; the first is immediate. */
+    readonly firstMs: number;
+    readonly factor: number;
+    /** Total attempts including the first; undefined means bounded by maxAgeMs only. */
+    readonly attempts: number | undefined;
+    readonly jitter: number;
+    readonly maxDelayMs: number;
+    /** No attempt starts later than this after the delivery was created; undefined: no bound. */
+    readonly maxAgeMs: number | undefined;
+  };
+
+export interface Policy {
+  readonly name: string;
+  readonly timeoutMs: number;
+  readonly schedule: Schedule;
+  readonly success: OutcomeSet;
+  readonly retry: OutcomeSet;
+  readonly final: OutcomeSet;
+  readonly onExhausted: "dead" | "failed";
+  /** Honour a `Retry-After` response header when it asks for a later retry. */
+  readonly retryAfter: boolean;
+}

@@ -1,0 +1,73 @@
+/**
+ * The running daemon: store, API server and (later) the delivery engine,
+ * started in dependency order and stopped in reverse. `main.ts` owns the
+ * process (arguments, signals, exit codes); this owns the parts.
+ */
+import { Authenticator } from "./api/auth.ts";
+import { createApp } from "./api/app.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type { Config } from "./config/types.ts";
+import type { Logger } from "./ops/log.ts";
+import { Store } from "./store/store.ts";
+import { VERSION } from "./version.ts";
+
+export interface Daemon {
+  /** The address the API listens on; the port is the real one when 0 was configured. */
+  readonly address: { hostname: string; port: number };
+  readonly store: Store;
+  /** Stops accepting requests, lets in-flight ones finish, commits what is queued, closes the store. */
+  shutdown(): Promise<void>;
+}
+
+export async function startDaemon(
+  config: Config,
+  log: Logger,
+  clock: Clock = systemClock,
+): Promise<Daemon> {
+  const store = await Store.open(config.store, clock.now());
+  const auth = new Authenticator(store, clock, config.auth.adminKey);
+  const app = createApp({ config, store, clock, auth, log });
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: config.server.hostname,
+      port: config.server.port,
+      onListen: () => {},
+      onError: (error) => {
+        log.error("request failed outside the API's error handling", { error });
+        return Response.json(
+          { error: { code: "internal_error", message: "Internal error; see the daemon's log" } },
+          { status: 500 },
+        );
+      },
+    }, app.fetch);
+  } catch (error) {
+    await store.close();
+    const reason = error instanceof Deno.errors.AddrInUse
+      ? "address already in use"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new Error(`Cannot listen on ${config.server.listen}: ${reason}`, { cause: error });
+  }
+  const address = { hostname: server.addr.hostname, port: server.addr.port };
+  log.info("hookd started", { version: VERSION, listen: `${address.hostname}:${address.port}` });
+  if (!config.auth.adminKey) {
+    log.warn("no admin key set: create one with HOOKD_ADMIN_KEY or `hookd keys create`");
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    address,
+    store,
+    shutdown() {
+      stopping ??= (async () => {
+        log.info("shutting down");
+        await server.shutdown();
+        await store.close();
+        log.info("stopped");
+      })();
+      return stopping;
+    },
+  };
+}

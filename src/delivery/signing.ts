@@ -1,0 +1,186 @@
+/**
+ * HMAC-SHA256 signing with Web Crypto, and the Standard Webhooks signature
+ * (`v1,<base64>` over `id.timestamp.body`). Pure apart from a bounded cache of
+ * imported keys, so an attempt does not pay for `importKey` every time.
+ *
+ * @module
+ */
+
+import { LruCache } from "./_lru.ts";
+
+/** The prefix of secrets in the Standard Webhooks format. */
+export const SECRET_PREFIX = "whsec_";
+
+/** How many imported HMAC keys are kept; least recently used ones are dropped. */
+export const KEY_CACHE_MAX = 1024;
+
+// Keys longer than this are imported every time rather than cached, so the
+// cache's memory stays bounded by KEY_CACHE_MAX × a small key size.
+const CACHEABLE_KEY_BYTES = 256;
+
+const keyCache = new LruCache<string, Promise<CryptoKey>>(KEY_CACHE_MAX);
+const encoder = new TextEncoder();
+
+/** Lowercase hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** Standard (RFC 4648 §4, padded) base64 of `bytes`. */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  // Chunked so large inputs do not overflow the argument list.
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+/**
+ * Decodes standard base64 (padding optional, ASCII whitespace ignored, as
+ * `atob` does). Throws a `TypeError` quoting the input when it is not base64.
+ */
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch {
+    throw new TypeError(`Cannot decode base64: invalid input "${text}"`);
+  }
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * A new signing secret: `whsec_` followed by the base64 of 24 random bytes
+ * (192 bits), the format Standard Webhooks and Svix use.
+ */
+export function generateSecret(): string {
+  return SECRET_PREFIX + toBase64(crypto.getRandomValues(new Uint8Array(24)));
+}
+
+/**
+ * The HMAC key bytes of a secret. A `whsec_` secret is base64 after the
+ * prefix, as in Standard Webhooks; any other string is used as its UTF-8
+ * bytes, as GitHub, Stripe-style and most hand-made secrets expect.
+ *
+ * Throws a `TypeError` when a `whsec_` secret is not base64 and a
+ * `RangeError` when the key would be empty.
+ */
+export function decodeSecret(secret: string): Uint8Array<ArrayBuffer> {
+  let bytes: Uint8Array<ArrayBuffer>;
+  if (secret.startsWith(SECRET_PREFIX)) {
+    const body = secret.slice(SECRET_PREFIX.length);
+    try {
+      bytes = fromBase64(body);
+    } catch {
+      throw new TypeError(
+        `Cannot decode signing secret: the part after "${SECRET_PREFIX}" must be base64`,
+      );
+    }
+  } else {
+    bytes = encoder.encode(secret);
+  }
+  if (bytes.length === 0) {
+    throw new RangeError("Cannot decode signing secret: the key is empty");
+  }
+  return bytes;
+}
+
+/** Web Crypto takes only ArrayBuffer-backed views; copy one backed by a SharedArrayBuffer. */
+function ownBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer
+    ? bytes as Uint8Array<ArrayBuffer>
+    : new Uint8Array(bytes);
+}
+
+function importKey(keyBytes: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+}
+
+function cachedKey(keyBytes: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  if (keyBytes.length > CACHEABLE_KEY_BYTES) return importKey(keyBytes);
+  const id = toBase64(keyBytes);
+  const hit = keyCache.get(id);
+  if (hit) return hit;
+  // The promise is cached, so concurrent attempts with one secret import once.
+  const key = importKey(keyBytes);
+  keyCache.set(id, key);
+  key.catch(() => {
+    if (keyCache.get(id) === key) keyCache.delete(id);
+  });
+  return key;
+}
+
+/** The number of imported keys currently cached (for tests and metrics). */
+export function keyCacheSize(): number {
+  return keyCache.size;
+}
+
+/** Drops every cached key. */
+export function clearKeyCache(): void {
+  keyCache.clear();
+}
+
+/**
+ * HMAC-SHA256 of `message` (a string is UTF-8 encoded) under `keyBytes`.
+ * Throws a `RangeError` for an empty key.
+ */
+export async function hmacSha256(
+  keyBytes: Uint8Array,
+  message: string | Uint8Array,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (keyBytes.length === 0) {
+    throw new RangeError("Cannot compute HMAC-SHA256: the key is empty");
+  }
+  const data = typeof message === "string" ? encoder.encode(message) : ownBuffer(message);
+  const key = await cachedKey(ownBuffer(keyBytes));
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, data));
+}
+
+/** Input of {@linkcode signStandardWebhooks}. */
+export interface StandardWebhooksInput {
+  /** The `webhook-id` header: stable across retries of one message. */
+  readonly id: string;
+  /** The `webhook-timestamp` header, unix seconds. */
+  readonly timestamp: number;
+  /** The exact request body that is sent. */
+  readonly body: string;
+  /**
+   * Secrets to sign with, each decoded by {@linkcode decodeSecret}. During a
+   * rotation pass the new and the old one: receivers accept any match.
+   */
+  readonly secrets: readonly string[];
+}
+
+/**
+ * The `webhook-signature` header value of the Standard Webhooks spec:
+ * `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` per secret, joined by a
+ * space, in the order of `secrets`.
+ *
+ * Throws a `RangeError` when there is no secret or the timestamp is not a
+ * non-negative integer.
+ */
+export async function signStandardWebhooks(input: StandardWebhooksInput): Promise<string> {
+  const { id, timestamp, body, secrets } = input;
+  if (secrets.length === 0) {
+    throw new RangeError("Cannot sign Standard Webhooks message: no secret given");
+  }
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+    throw new RangeError(
+      `Cannot sign Standard Webhooks message: timestamp must be unix seconds, got ${timestamp}`,
+    );
+  }
+  const message = encoder.encode(`${id}.${timestamp}.${body}`);
+  const signatures = await Promise.all(
+    secrets.map(async (secret) =>
+      `v1,${toBase64(await hmacSha256(decodeSecret(secret), message))}`
+    ),
+  );
+  return signatures.join(" ");
+}

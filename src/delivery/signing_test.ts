@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { Webhook } from "standardwebhooks";
+import {
+  clearKeyCache,
+  decodeSecret,
+  fromBase64,
+  generateSecret,
+  hmacSha256,
+  KEY_CACHE_MAX,
+  keyCacheSize,
+  signStandardWebhooks,
+  toBase64,
+  toHex,
+} from "./signing.ts";
+
+const encoder = new TextEncoder();
+
+// The vector used by the Standard Webhooks spec and its libraries' tests.
+const VECTOR = {
+  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+  timestamp: 1614265330,
+  body: '{"test": 2432232314}',
+  signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+};
+
+function headers(id: string, timestamp: number, signature: string): Record<string, string> {
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": signature,
+  };
+}
+
+Deno.test("signStandardWebhooks matches the published test vector", async () => {
+  const { secret, id, timestamp, body, signature } = VECTOR;
+  assert.equal(await signStandardWebhooks({ id, timestamp, body, secrets: [secret] }), signature);
+  // The library agrees with the vector too.
+  assert.equal(new Webhook(secret).sign(id, new Date(timestamp * 1000), body), signature);
+});
+
+Deno.test("hmacSha256 matches RFC 4231 test cases", async () => {
+  // Test case 2.
+  assert.equal(
+    toHex(await hmacSha256(encoder.encode("Jefe"), "what do ya want for nothing?")),
+    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+  );
+  // Test case 1: key 0x0b × 20, "Hi There" as bytes.
+  assert.equal(
+    toHex(await hmacSha256(new Uint8Array(20).fill(0x0b), encoder.encode("Hi There"))),
+    "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+  );
+  await assert.rejects(() => hmacSha256(new Uint8Array(0), "x"), RangeError);
+});
+
+Deno.test("signatures verify with the standardwebhooks library", async () => {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const id = "msg_2b4c6e8a";
+  const body = JSON.stringify({ type: "order.created", data: { id: 7, name: "Zoë ✓" } });
+  const secret = generateSecret();
+  const sig = await signStandardWebhooks({ id, timestamp, body, secrets: [secret] });
+  assert.match(sig, /^v1,[A-Za-z0-9+/]{43}=$/);
+  assert.deepEqual(new Webhook(secret).verify(body, headers(id, timestamp, sig)), JSON.parse(body));
+  // A changed body, id or timestamp does not verify.
+  assert.throws(() => new Webhook(secret).verify(body + " ", headers(id, timestamp, sig)));
+  assert.throws(() => new Webhook(secret).verify(body, headers("msg_x", timestamp, sig)));
+  assert.throws(() => new Webhook(secret).verify(body, headers(id, timestamp - 1, sig)));
+  // Neither does another secret.
+  assert.throws(() => new Webhook(generateSecret()).verify(body, headers(id, timestamp, sig)));
+});
+
+Deno.test("several secrets give space-separated signatures that each verify (rotation)", async () => {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const id = "msg_rotate";
+  const body = '{"rotated":true}';
+  const [current, previous, other] = [generateSecret(), generateSecret(), generateSecret()];
+  const sig = await signStandardWebhooks({ id, timestamp, body, secrets: [current, previous] });
+  const parts = sig.split(" ");
+  assert.equal(parts.length, 2);
+  assert.equal(parts[0], await signStandardWebhooks({ id, timestamp, body, secrets: [current] }));
+  assert.equal(parts[1], await signStandardWebhooks({ id, timestamp, body, secrets: [previous] }));
+  for (const secret of [current, previous]) {
+    assert.deepEqual(new Webhook(secret).verify(body, headers(id, timestamp, sig)), {
+      rotated: true,
+    });
+  }
+  assert.throws(() => new Webhook(other).verify(body, headers(id, timestamp, sig)));
+});
+
+Deno.test("a secret without whsec_ signs with its UTF-8 bytes (raw format)", async () => {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const id = "msg_raw";
+  const body = "{}";
+  const secret = "my plain shared secret";
+  const sig = await signStandardWebhooks({ id, timestamp, body, secrets: [secret] });
+  assert.deepEqual(
+    new Webhook(secret, { format: "raw" }).verify(body, headers(id, timestamp, sig)),
+    {},
+  );
+  assert.deepEqual(decodeSecret(secret), encoder.encode(secret));
+  assert.deepEqual(decodeSecret("ключ"), encoder.encode("ключ"));
+});
+
+Deno.test("signStandardWebhooks rejects no secrets and bad timestamps", async () => {
+  const input = { id: "m", timestamp: 1, body: "", secrets: [VECTOR.secret] };
+  await assert.rejects(() => signStandardWebhooks({ ...input, secrets: [] }), RangeError);
+  for (const timestamp of [-1, 1.5, NaN, Date.now() * 1e6]) {
+    await assert.rejects(() => signStandardWebhooks({ ...input, timestamp }), RangeError);
+  }
+});
+
+Deno.test("generateSecret: whsec_ + base64 of 24 random bytes", () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 100; i++) {
+    const s = generateSecret();
+    assert.match(s, /^whsec_[A-Za-z0-9+/]{32}$/);
+    assert.equal(decodeSecret(s).length, 24);
+    seen.add(s);
+  }
+  assert.equal(seen.size, 100);
+});
+
+Deno.test("decodeSecret: whsec_ is base64, errors are typed", () => {
+  assert.deepEqual(decodeSecret("whsec_AAEC/w=="), new Uint8Array([0, 1, 2, 255]));
+  // Padding is optional.
+  assert.deepEqual(decodeSecret("whsec_AAEC/w"), new Uint8Array([0, 1, 2, 255]));
+  assert.throws(() => decodeSecret("whsec_not base64!"), TypeError);
+  assert.throws(() => decodeSecret("whsec_"), RangeError);
+  assert.throws(() => decodeSecret(""), RangeError);
+});
+
+Deno.test("toHex / toBase64 / fromBase64", () => {
+  const bytes = new Uint8Array([0, 15, 16, 127, 128, 255]);
+  assert.equal(toHex(bytes), "000f107f80ff");
+  assert.equal(toHex(new Uint8Array(0)), "");
+  assert.equal(toBase64(bytes), "AA8Qf4D/");
+  assert.equal(toBase64(encoder.encode("hi")), "aGk=");
+  assert.deepEqual(fromBase64("AA8Qf4D/"), bytes);
+  assert.throws(() => fromBase64("%%%"), TypeError);
+  // Large inputs round-trip (chunked encoding).
+  const big = new Uint8Array(200_000).map((_, i) => (i * 31) & 0xff);
+  assert.deepEqual(fromBase64(toBase64(big)), big);
+});
+
+Deno.test("imported keys are cached per secret and the cache is bounded", async () => {
+  clearKeyCache();
+  const key = decodeSecret(VECTOR.secret);
+  await hmacSha256(key, "a");
+  await hmacSha256(key, "b");
+  assert.equal(keyCacheSize(), 1);
+  // Concurrent first uses of one key share one import.
+  const fresh = encoder.encode("concurrent");
+  await Promise.all([hmacSha256(fresh, "1"), hmacSha256(fresh, "2"), hmacSha256(fresh, "3")]);
+  assert.equal(keyCacheSize(), 2);
+  for (let i = 0; i < KEY_CACHE_MAX + 100; i++) {
+    await hmacSha256(encoder.encode(`secret-${i}`), "x");
+  }
+  assert.equal(keyCacheSize(), KEY_CACHE_MAX);
+  // Long keys are not cached but still work.
+  const long = new Uint8Array(1000).fill(7);
+  const a = await hmacSha256(long, "m");
+  assert.equal(keyCacheSize(), KEY_CACHE_MAX);
+  assert.deepEqual(await hmacSha256(long, "m"), a);
+  clearKeyCache();
+  assert.equal(keyCacheSize(), 0);
+});
+
+Deno.test("hmacSha256 accepts views on a SharedArrayBuffer", async () => {
+  const shared = new Uint8Array(new SharedArrayBuffer(4));
+  shared.set(encoder.encode("Jefe"));
+  const message = new Uint8Array(new SharedArrayBuffer(28));
+  message.set(encoder.encode("what do ya want for nothing?"));
+  assert.equal(
+    toHex(await hmacSha256(shared, message)),
+    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+  );
+});
