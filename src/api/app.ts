@@ -16,8 +16,8 @@ import { openApiDocument } from "./openapi.ts";
 import { queryObject, readBody, type Route, route, validate } from "./route.ts";
 import { webhookRoutes } from "./webhooks.ts";
 
-export function createApp(deps: ApiDeps): Hono {
-  const app = new Hono();
+/** Every route of the API, the OpenAPI document's own route included. */
+export function apiRoutes(deps: ApiDeps): Route[] {
   const routes: Route[] = [
     ...healthRoutes(deps),
     ...webhookRoutes(deps),
@@ -34,6 +34,12 @@ export function createApp(deps: ApiDeps): Hono {
     responses: { 200: "The document" },
     handler: ({ c }) => c.json(document),
   }));
+  return routes;
+}
+
+export function createApp(deps: ApiDeps): Hono {
+  const app = new Hono();
+  const routes = apiRoutes(deps);
 
   for (const r of routes) {
     app.on(r.method, r.path, async (c) => {

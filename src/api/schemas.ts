@@ -23,17 +23,35 @@ export const pageQuery = {
 };
 
 /** An RFC 3339 timestamp with an explicit offset, as milliseconds since the epoch. */
-export const rfc3339Timestamp = z.string().regex(
-  /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/,
-  'must be an RFC 3339 timestamp such as "2026-01-22T06:40:00Z"',
-).transform((text, ctx) => {
-  const ms = Date.parse(text.replace(" ", "T"));
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: "custom", message: `is not a real date: ${JSON.stringify(text)}` });
+export const rfc3339Timestamp = z.string().transform((text, ctx) => {
+  const ms = parseRfc3339(text);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be an RFC 3339 timestamp such as "2026-01-22T06:40:00Z", got ${
+        JSON.stringify(text)
+      }`,
+    });
     return z.NEVER;
   }
   return ms;
 });
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Milliseconds since the epoch, or undefined unless `text` is a real RFC 3339 date-time. */
+export function parseRfc3339(text: string): number | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
+  // Date.parse would roll "February 30" over into March; check the calendar first.
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth) return undefined;
+  if (hour! > 23 || minute! > 59 || second! > 59) return undefined;
+  const ms = Date.parse(text.replace(" ", "T").replace("t", "T").replace("z", "Z"));
+  return Number.isNaN(ms) ? undefined : ms;
+}
 
 export const tenantId = z.string().min(1, "must not be empty").max(
   255,
