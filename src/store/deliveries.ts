@@ -25,6 +25,12 @@ export interface DeliveryRecord {
   readonly updatedAt: number;
 }
 
+/** A claim on deliveries: who holds it and until when (ms since epoch). */
+export interface Lease {
+  readonly owner: string;
+  readonly until: number;
+}
+
 export const DELIVERY_COLUMNS = `id, event_id, webhook_id, event_type, state, attempts,
   next_attempt_at, last_status, last_error, created_at, updated_at`;
 

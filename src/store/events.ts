@@ -5,7 +5,7 @@
 import type { Row } from "@libsql/client";
 import type { WebhookIndex } from "../ingest/webhook_index.ts";
 import { uuidv7 } from "../ids.ts";
-import { deliveriesOfEvent, type DeliveryRecord } from "./deliveries.ts";
+import { deliveriesOfEvent, type DeliveryRecord, type Lease } from "./deliveries.ts";
 import { type Executor, int, text, textOrNull } from "./executor.ts";
 
 export interface EventRecord {
@@ -68,6 +68,7 @@ export async function ingestEvent(
   index: WebhookIndex,
   input: NewEvent,
   now: number,
+  lease?: Lease,
 ): Promise<IngestResult> {
   const id = input.id ?? uuidv7(now);
   const event: EventRecord = {
@@ -96,15 +97,18 @@ export async function ingestEvent(
 
   const deliveries: DeliveryRecord[] = [];
   for (const webhook of index.subscribers(event.type, event.tenantId)) {
+    const paused = webhook.state === "paused";
+    // A paused webhook holds its deliveries until it is resumed. With a lease
+    // the caller claims the rest at once and sends them without a reload.
+    const state = paused ? "held" : lease ? "sending" : "pending";
     const delivery: DeliveryRecord = {
       id: uuidv7(now),
       eventId: id,
       webhookId: webhook.id,
       eventType: event.type,
-      // A paused webhook holds its deliveries until it is resumed.
-      state: webhook.state === "paused" ? "held" : "pending",
+      state,
       attempts: 0,
-      nextAttemptAt: webhook.state === "paused" ? null : now,
+      nextAttemptAt: paused ? null : now,
       lastStatus: null,
       lastError: null,
       createdAt: now,
@@ -113,7 +117,8 @@ export async function ingestEvent(
     deliveries.push(delivery);
     await db.execute({
       sql: `INSERT INTO deliveries (id, event_id, webhook_id, event_type, state, attempts,
-        next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+        next_attempt_at, lease_owner, lease_until, schedule_started_at, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`,
       args: [
         delivery.id,
         id,
@@ -121,6 +126,9 @@ export async function ingestEvent(
         event.type,
         delivery.state,
         delivery.nextAttemptAt,
+        state === "sending" ? lease!.owner : null,
+        state === "sending" ? lease!.until : null,
+        now,
         now,
         now,
       ],

@@ -65,10 +65,14 @@ export const MIGRATIONS: readonly Migration[] = [
         last_error TEXT,
         lease_owner TEXT,
         lease_until INTEGER,
+        schedule_started_at INTEGER NOT NULL,
+        schedule_attempts INTEGER NOT NULL DEFAULT 0,
+        next_trigger TEXT NOT NULL DEFAULT 'scheduled' CHECK (next_trigger IN ('scheduled', 'manual')),
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
       )`,
       `CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at)`,
+      `CREATE INDEX deliveries_lease ON deliveries (state, lease_until)`,
       `CREATE INDEX deliveries_event ON deliveries (event_id)`,
       `CREATE INDEX deliveries_webhook ON deliveries (webhook_id, id)`,
       `CREATE TABLE attempts (

@@ -13,7 +13,23 @@ import {
   revokeApiKey,
   touchApiKeys,
 } from "./api_keys.ts";
-import { deliveriesOfEvent } from "./deliveries.ts";
+import type { AttemptRecord } from "./attempts.ts";
+import { deliveriesOfEvent, type Lease } from "./deliveries.ts";
+import {
+  type DeliveryFilter,
+  getDelivery,
+  listDeliveries,
+  replayDeadLetters,
+  retryDelivery,
+} from "./delivery_history.ts";
+import {
+  type AttemptVerdict,
+  claimDeliveries,
+  dueDeliveries,
+  leaseOf,
+  recordAttempt,
+  releaseDeliveries,
+} from "./delivery_queue.ts";
 import { getEvent, ingestEvent, type NewEvent } from "./events.ts";
 import type { Executor, Page } from "./executor.ts";
 import { SCHEMA_VERSION } from "./migrations.ts";
@@ -27,6 +43,7 @@ import {
   type WebhookFilter,
   type WebhookPatch,
   type WebhookRecord,
+  webhooksChangedSince,
 } from "./webhooks.ts";
 
 /** What an operation may use besides the database. */
@@ -50,11 +67,39 @@ export const writeOperations = {
   deleteWebhook: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
     deleteWebhook(db, a.id, a.now),
   /** Several events in one operation: the batch endpoint commits them all or none. */
-  ingest: async (db: Executor, ctx: OperationContext, a: { events: NewEvent[]; now: number }) => {
+  ingest: async (
+    db: Executor,
+    ctx: OperationContext,
+    a: { events: NewEvent[]; now: number; lease?: Lease },
+  ) => {
     const results = [];
-    for (const event of a.events) results.push(await ingestEvent(db, ctx.index, event, a.now));
+    for (const event of a.events) {
+      results.push(await ingestEvent(db, ctx.index, event, a.now, a.lease));
+    }
     return results;
   },
+  claimDeliveries: (
+    db: Executor,
+    _: OperationContext,
+    a: { ids: string[]; owner: string; now: number; leaseUntil: number },
+  ) => claimDeliveries(db, a.ids, a.owner, a.now, a.leaseUntil),
+  recordAttempt: (
+    db: Executor,
+    _: OperationContext,
+    a: { attempt: AttemptRecord; owner: string; verdict: AttemptVerdict; now: number },
+  ) => recordAttempt(db, a.attempt, a.owner, a.verdict, a.now),
+  releaseDeliveries: (
+    db: Executor,
+    _: OperationContext,
+    a: { ids: string[]; owner: string; state: "pending" | "held"; now: number },
+  ) => releaseDeliveries(db, a.ids, a.owner, a.state, a.now),
+  retryDelivery: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
+    retryDelivery(db, a.id, a.now),
+  replayDeadLetters: (
+    db: Executor,
+    _: OperationContext,
+    a: { filter: Omit<DeliveryFilter, "state">; afterId?: string; limit: number; now: number },
+  ) => replayDeadLetters(db, a.filter, a.afterId, a.limit, a.now),
   insertApiKey: (db: Executor, _: OperationContext, a: { key: ApiKeyRecord }) =>
     insertApiKey(db, a.key),
   revokeApiKey: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
@@ -79,6 +124,14 @@ export const readOperations = {
     const event = await getEvent(db, a.id);
     return event ? { event, deliveries: await deliveriesOfEvent(db, a.id) } : null;
   },
+  dueDeliveries: (db: Executor, a: { until: number; now: number; limit: number }) =>
+    dueDeliveries(db, a.until, a.now, a.limit),
+  getDelivery: (db: Executor, a: { id: string }) => getDelivery(db, a.id),
+  listDeliveries: (db: Executor, a: { filter: DeliveryFilter; page: Page }) =>
+    listDeliveries(db, a.filter, a.page),
+  leaseOf: (db: Executor, a: { id: string }) => leaseOf(db, a.id),
+  /** Webhooks changed at or after `since`, for the delivery engine's cache. */
+  webhooksChangedSince: (db: Executor, a: { since: number }) => webhooksChangedSince(db, a.since),
   getApiKey: (db: Executor, a: { id: string }) => getApiKey(db, a.id),
   listApiKeys: (db: Executor, a: { page: Page }) => listApiKeys(db, a.page),
   /** Readiness: the store answers and carries this build's schema. */

@@ -142,7 +142,7 @@ export async function listWebhooks(
 
 /**
  * Applies a partial update and the delivery side effects of a state change:
- * pausing holds new deliveries, resuming releases the held ones (due now),
+ * pausing holds waiting deliveries, resuming releases the held ones (due now),
  * disabling cancels what was pending or held (seed 004: events during a
  * disable are not replayed).
  */
@@ -183,6 +183,13 @@ export async function updateWebhook(
         sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?
           WHERE webhook_id = ? AND state = 'held'`,
         args: [now, now, id],
+      });
+    } else if (next.state === "paused") {
+      // Attempts already in flight finish; everything waiting is held.
+      await db.execute({
+        sql: `UPDATE deliveries SET state = 'held', next_attempt_at = NULL, updated_at = ?
+          WHERE webhook_id = ? AND state = 'pending'`,
+        args: [now, id],
       });
     } else if (next.state === "disabled") {
       await cancelOpenDeliveries(db, id, now);

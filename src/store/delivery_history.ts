@@ -1,0 +1,131 @@
+/**
+ * Reading deliveries back (a webhook's history, the dead-letter queue, one
+ * delivery with its attempts) and the manual actions on them: retry one now,
+ * replay dead ones by filter.
+ */
+import { type AttemptRecord, attemptsOf } from "./attempts.ts";
+import {
+  DELIVERY_COLUMNS,
+  deliveryFromRow,
+  type DeliveryRecord,
+  type DeliveryState,
+} from "./deliveries.ts";
+import { type Executor, type Page, type PageResult, toPage } from "./executor.ts";
+
+export interface DeliveryFilter {
+  readonly webhookId?: string;
+  readonly state?: DeliveryState;
+  readonly eventType?: string;
+  /** Created at or after, ms since epoch. */
+  readonly since?: number;
+  /** Created before, ms since epoch. */
+  readonly until?: number;
+}
+
+function where(
+  filter: DeliveryFilter,
+  afterId?: string,
+): { sql: string; args: (string | number)[] } {
+  const clauses: string[] = [];
+  const args: (string | number)[] = [];
+  const add = (clause: string, value: string | number) => (clauses.push(clause), args.push(value));
+  if (filter.webhookId !== undefined) add("webhook_id = ?", filter.webhookId);
+  if (filter.state !== undefined) add("state = ?", filter.state);
+  if (filter.eventType !== undefined) add("event_type = ?", filter.eventType);
+  if (filter.since !== undefined) add("created_at >= ?", filter.since);
+  if (filter.until !== undefined) add("created_at < ?", filter.until);
+  if (afterId !== undefined) add("id > ?", afterId);
+  return { sql: clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "", args };
+}
+
+/** Deliveries matching `filter`, oldest first (ids are time-ordered). */
+export async function listDeliveries(
+  db: Executor,
+  filter: DeliveryFilter,
+  page: Page,
+): Promise<PageResult<DeliveryRecord>> {
+  const w = where(filter, page.after);
+  const result = await db.execute({
+    sql: `SELECT ${DELIVERY_COLUMNS} FROM deliveries ${w.sql} ORDER BY id LIMIT ?`,
+    args: [...w.args, page.limit + 1],
+  });
+  return toPage(result.rows.map(deliveryFromRow), page.limit);
+}
+
+export async function getDelivery(
+  db: Executor,
+  id: string,
+): Promise<{ delivery: DeliveryRecord; attempts: AttemptRecord[] } | null> {
+  const result = await db.execute({
+    sql: `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?`,
+    args: [id],
+  });
+  const row = result.rows[0];
+  if (!row) return null;
+  return { delivery: deliveryFromRow(row), attempts: await attemptsOf(db, id) };
+}
+
+export type RetryResult =
+  | { readonly status: "scheduled"; readonly delivery: DeliveryRecord }
+  | { readonly status: "not_found" }
+  | { readonly status: "refused"; readonly reason: string };
+
+/**
+ * Makes a delivery due now, its next attempt marked `manual`. The attempt
+ * continues the delivery's schedule: a pending delivery moves on from where it
+ * was; a failed or dead one gets this one attempt and, failing, ends as before.
+ */
+export async function retryDelivery(db: Executor, id: string, now: number): Promise<RetryResult> {
+  const found = await getDelivery(db, id);
+  if (!found) return { status: "not_found" };
+  const { state } = found.delivery;
+  if (state === "sending") {
+    return {
+      status: "refused",
+      reason: "an attempt of this delivery is in flight; retry after it",
+    };
+  }
+  if (state === "cancelled") {
+    return {
+      status: "refused",
+      reason: "this delivery was cancelled (its webhook was deleted or disabled)",
+    };
+  }
+  if (state === "held") {
+    return { status: "refused", reason: "its webhook is paused; resume the webhook to send it" };
+  }
+  await db.execute({
+    sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, next_trigger = 'manual',
+        updated_at = ? WHERE id = ?`,
+    args: [now, now, id],
+  });
+  return {
+    status: "scheduled",
+    delivery: { ...found.delivery, state: "pending", nextAttemptAt: now, updatedAt: now },
+  };
+}
+
+/**
+ * Replays up to `limit` dead deliveries matching `filter` with ids after
+ * `afterId`: each starts its schedule over, due now. The caller repeats with
+ * the returned `lastId` until `count` is 0, so any number is replayed in
+ * bounded transactions.
+ */
+export async function replayDeadLetters(
+  db: Executor,
+  filter: Omit<DeliveryFilter, "state">,
+  afterId: string | undefined,
+  limit: number,
+  now: number,
+): Promise<{ count: number; lastId: string | undefined }> {
+  const w = where({ ...filter, state: "dead" }, afterId);
+  const result = await db.execute({
+    sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, schedule_attempts = 0,
+        schedule_started_at = ?, next_trigger = 'manual', updated_at = ?
+      WHERE id IN (SELECT id FROM deliveries ${w.sql} ORDER BY id LIMIT ?)
+      RETURNING id`,
+    args: [now, now, now, ...w.args, limit],
+  });
+  const ids = result.rows.map((row) => String(row.id)).sort();
+  return { count: ids.length, lastId: ids[ids.length - 1] ?? afterId };
+}

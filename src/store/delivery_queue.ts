@@ -1,0 +1,201 @@
+/**
+ * The queries the delivery engine runs: what is due, claiming it under a
+ * lease, recording an attempt's result, holding deliveries of a paused
+ * webhook. A lease (`lease_owner`, `lease_until`) is what keeps two daemons on
+ * one database from sending the same delivery at once; a dead daemon's leases
+ * simply expire and the deliveries are taken again.
+ */
+import type { Row } from "@libsql/client";
+import { type AttemptRecord, insertAttempt } from "./attempts.ts";
+import type { DeliveryState } from "./deliveries.ts";
+import { type Executor, int, intOrNull, text, textOrNull } from "./executor.ts";
+
+/** A delivery that should be in the scheduler: id, webhook and when it is due. */
+export interface DueDelivery {
+  readonly id: string;
+  readonly webhookId: string;
+  readonly dueAt: number;
+}
+
+/**
+ * Pending deliveries due up to `until`, and deliveries whose lease expired
+ * (their daemon died mid-attempt; they are due now), oldest first.
+ */
+export async function dueDeliveries(
+  db: Executor,
+  until: number,
+  now: number,
+  limit: number,
+): Promise<DueDelivery[]> {
+  const result = await db.execute({
+    sql: `SELECT id, webhook_id, next_attempt_at AS due_at FROM (
+        SELECT id, webhook_id, next_attempt_at FROM deliveries
+          WHERE state = 'pending' AND next_attempt_at <= ?1
+          ORDER BY next_attempt_at LIMIT ?3)
+      UNION ALL
+      SELECT id, webhook_id, due_at FROM (
+        SELECT id, webhook_id, lease_until AS due_at FROM deliveries
+          WHERE state = 'sending' AND lease_until < ?2
+          ORDER BY lease_until LIMIT ?3)
+      ORDER BY due_at LIMIT ?3`,
+    args: [until, now, limit],
+  });
+  return result.rows.map((row) => ({
+    id: text(row, "id"),
+    webhookId: text(row, "webhook_id"),
+    dueAt: Math.min(int(row, "due_at"), Number.MAX_SAFE_INTEGER),
+  }));
+}
+
+/** Everything needed to send a claimed delivery: its counters and its event. */
+export interface ClaimedDelivery {
+  readonly id: string;
+  readonly webhookId: string;
+  readonly attempts: number;
+  readonly scheduleAttempts: number;
+  readonly scheduleStartedAt: number;
+  readonly trigger: "scheduled" | "manual";
+  readonly createdAt: number;
+  readonly event: {
+    readonly id: string;
+    readonly type: string;
+    readonly tenantId: string | null;
+    readonly payload: string;
+    readonly occurredAt: number;
+  };
+}
+
+function claimedFromRow(row: Row): ClaimedDelivery {
+  return {
+    id: text(row, "id"),
+    webhookId: text(row, "webhook_id"),
+    attempts: int(row, "attempts"),
+    scheduleAttempts: int(row, "schedule_attempts"),
+    scheduleStartedAt: int(row, "schedule_started_at"),
+    trigger: text(row, "next_trigger") as "scheduled" | "manual",
+    createdAt: int(row, "created_at"),
+    event: {
+      id: text(row, "event_id"),
+      type: text(row, "type"),
+      tenantId: textOrNull(row, "tenant_id"),
+      payload: text(row, "payload"),
+      occurredAt: int(row, "occurred_at"),
+    },
+  };
+}
+
+/**
+ * Claims deliveries for `owner` until `leaseUntil`: pending ones that are due,
+ * ones whose lease expired, and ones `owner` already holds (a renewal).
+ * Returns only what was claimed; anything another daemon holds is skipped.
+ */
+export async function claimDeliveries(
+  db: Executor,
+  ids: readonly string[],
+  owner: string,
+  now: number,
+  leaseUntil: number,
+): Promise<ClaimedDelivery[]> {
+  const claimed: ClaimedDelivery[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const marks = chunk.map(() => "?").join(", ");
+    const updated = await db.execute({
+      sql: `UPDATE deliveries SET state = 'sending', lease_owner = ?, lease_until = ?,
+          updated_at = ?
+        WHERE id IN (${marks}) AND (
+          (state = 'pending' AND next_attempt_at <= ?)
+          OR (state = 'sending' AND (lease_until < ? OR lease_owner = ?)))
+        RETURNING id`,
+      args: [owner, leaseUntil, now, ...chunk, now, now, owner],
+    });
+    if (updated.rows.length === 0) continue;
+    const claimedIds = updated.rows.map((row) => text(row, "id"));
+    const rows = await db.execute({
+      sql: `SELECT d.id, d.webhook_id, d.attempts, d.schedule_attempts, d.schedule_started_at,
+          d.next_trigger, d.created_at, d.event_id, e.type, e.tenant_id, e.payload, e.occurred_at
+        FROM deliveries d JOIN events e ON e.id = d.event_id
+        WHERE d.id IN (${claimedIds.map(() => "?").join(", ")})`,
+      args: claimedIds,
+    });
+    claimed.push(...rows.rows.map(claimedFromRow));
+  }
+  return claimed;
+}
+
+/** Where an attempt leaves its delivery. */
+export interface AttemptVerdict {
+  readonly state: Extract<DeliveryState, "succeeded" | "pending" | "failed" | "dead">;
+  /** When the next attempt is due; null unless `state` is pending. */
+  readonly nextAttemptAt: number | null;
+  /** Attempts made in the current schedule (a replay starts a new one). */
+  readonly scheduleAttempts: number;
+}
+
+/**
+ * Stores the attempt and moves its delivery on, but only while `owner` still
+ * holds the lease: a delivery cancelled (webhook deleted or disabled) or taken
+ * over meanwhile keeps its state, and the late result is kept only as history.
+ * Returns whether the delivery moved.
+ */
+export async function recordAttempt(
+  db: Executor,
+  attempt: AttemptRecord,
+  owner: string,
+  verdict: AttemptVerdict,
+  now: number,
+): Promise<boolean> {
+  await insertAttempt(db, attempt);
+  const updated = await db.execute({
+    sql: `UPDATE deliveries SET state = ?, next_attempt_at = ?, schedule_attempts = ?,
+        attempts = MAX(attempts, ?), last_status = ?, last_error = ?, next_trigger = 'scheduled',
+        lease_owner = NULL, lease_until = NULL, updated_at = ?
+      WHERE id = ? AND state = 'sending' AND lease_owner = ?`,
+    args: [
+      verdict.state,
+      verdict.nextAttemptAt,
+      verdict.scheduleAttempts,
+      attempt.number,
+      attempt.responseStatus,
+      attempt.errorKind,
+      now,
+      attempt.deliveryId,
+      owner,
+    ],
+  });
+  return updated.rowsAffected > 0;
+}
+
+/** Gives claimed deliveries back unsent (shutdown, or a paused webhook's: held). */
+export async function releaseDeliveries(
+  db: Executor,
+  ids: readonly string[],
+  owner: string,
+  state: "pending" | "held",
+  now: number,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    await db.execute({
+      sql: `UPDATE deliveries SET state = ?, next_attempt_at = ?, lease_owner = NULL,
+          lease_until = NULL, updated_at = ?
+        WHERE id IN (${chunk.map(() => "?").join(", ")}) AND state = 'sending' AND lease_owner = ?`,
+      args: [state, state === "held" ? null : now, now, ...chunk, owner],
+    });
+  }
+}
+
+/** The lease a delivery is under, for tests and diagnostics. */
+export async function leaseOf(
+  db: Executor,
+  id: string,
+): Promise<{ owner: string | null; until: number | null } | null> {
+  const result = await db.execute({
+    sql: "SELECT lease_owner, lease_until FROM deliveries WHERE id = ?",
+    args: [id],
+  });
+  const row = result.rows[0];
+  return row
+    ? { owner: textOrNull(row, "lease_owner"), until: intOrNull(row, "lease_until") }
+    : null;
+}
