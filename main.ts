@@ -66,17 +66,25 @@ function loadFromFlags(flags: Flags): Config {
 async function serve(flags: Flags): Promise<number> {
   const config = loadFromFlags(flags);
   const log = createLogger(config.log);
-  const daemon = await startDaemon(config, log);
-  // Tools and tests read this line to find the address (the port may have been 0).
-  console.log(`hookd listening on http://${daemon.address.hostname}:${daemon.address.port}`);
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => {
-    daemon.shutdown().then(stopped.resolve, stopped.reject);
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  await stopped.promise;
-  return 0;
+  // Listen for signals before starting, so one that arrives mid-start still
+  // shuts down cleanly once the daemon is up.
+  const signalled = Promise.withResolvers<void>();
+  const onSignal = () => signalled.resolve();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    const daemon = await startDaemon(config, log);
+    const { hostname, port } = daemon.address;
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    // Tools and tests read this line to find the address (the port may have been 0).
+    console.log(`hookd listening on http://${host}:${port}`);
+    await signalled.promise;
+    await daemon.shutdown();
+    return 0;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
 }
 
 function checkConfig(flags: Flags): number {

@@ -8,6 +8,7 @@ import { createApp } from "./api/app.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./ops/log.ts";
+import { DeliveryEngine } from "./delivery/engine.ts";
 import { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
 
@@ -15,6 +16,7 @@ export interface Daemon {
   /** The address the API listens on; the port is the real one when 0 was configured. */
   readonly address: { hostname: string; port: number };
   readonly store: Store;
+  readonly engine: DeliveryEngine;
   /** Stops accepting requests, lets in-flight ones finish, commits what is queued, closes the store. */
   shutdown(): Promise<void>;
 }
@@ -25,8 +27,15 @@ export async function startDaemon(
   clock: Clock = systemClock,
 ): Promise<Daemon> {
   const store = await Store.open(config.store, clock.now());
+  let engine: DeliveryEngine;
+  try {
+    engine = await DeliveryEngine.start({ config, store, clock, log });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const auth = new Authenticator(store, clock, config.auth.adminKey);
-  const app = createApp({ config, store, clock, auth, log });
+  const app = createApp({ config, store, clock, auth, log, delivery: engine });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
@@ -42,6 +51,7 @@ export async function startDaemon(
       },
     }, app.fetch);
   } catch (error) {
+    await engine.stop(0);
     await store.close();
     const reason = error instanceof Deno.errors.AddrInUse
       ? "address already in use"
@@ -60,14 +70,28 @@ export async function startDaemon(
   return {
     address,
     store,
+    engine,
     shutdown() {
       stopping ??= (async () => {
-        log.info("shutting down");
-        await server.shutdown();
+        const graceMs = config.server.shutdownGraceMs;
+        log.info("shutting down", { grace_ms: graceMs });
+        // Requests and attempts in flight get the grace period together; whatever
+        // is still running after it is abandoned: unacknowledged requests were never
+        // promised, and unrecorded attempts keep their lease and are retried.
+        await Promise.all([
+          withDeadline(server.shutdown(), graceMs, clock),
+          engine.stop(graceMs),
+        ]);
         await store.close();
         log.info("stopped");
       })();
       return stopping;
     },
   };
+}
+
+function withDeadline(work: Promise<void>, ms: number, clock: Clock): Promise<void> {
+  let timer: unknown;
+  const deadline = new Promise<void>((resolve) => timer = clock.setTimeout(resolve, ms));
+  return Promise.race([work, deadline]).finally(() => clock.clearTimeout(timer));
 }

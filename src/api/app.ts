@@ -7,6 +7,8 @@
 import { Hono } from "hono";
 import { StoreUnavailableError } from "../store/errors.ts";
 import { requireScope } from "./auth.ts";
+import { deadLetterRoutes } from "./dead_letters.ts";
+import { deliveryRoutes } from "./deliveries.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError } from "./errors.ts";
 import { eventRoutes } from "./events.ts";
@@ -22,6 +24,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...healthRoutes(deps),
     ...webhookRoutes(deps),
     ...eventRoutes(deps),
+    ...deliveryRoutes(deps),
+    ...deadLetterRoutes(deps),
     ...keyRoutes(deps),
   ];
   const document = openApiDocument(routes);

@@ -68,7 +68,23 @@ function idempotencyKeyOf(request: Request): string | undefined {
   return key;
 }
 
-export function eventRoutes({ store, clock }: ApiDeps) {
+export function eventRoutes({ store, clock, delivery }: ApiDeps) {
+  /**
+   * Stores events with their deliveries. When the delivery engine offers a
+   * lease, the new deliveries are claimed in the same commit and handed to it
+   * directly: the first attempt starts without another trip to the store.
+   */
+  async function ingest(events: NewEvent[]) {
+    const lease = delivery?.ingestLease();
+    const results = await store.write("ingest", { events, now: clock.now(), lease });
+    if (lease) {
+      for (const result of results) {
+        if (result.status === "created") delivery!.claimed(result.event, result.deliveries, lease);
+      }
+    }
+    return results;
+  }
+
   return [
     route({
       method: "POST",
@@ -84,7 +100,7 @@ export function eventRoutes({ store, clock }: ApiDeps) {
       },
       handler: async ({ c, body }) => {
         const event = await toNewEvent(body, idempotencyKeyOf(c.req.raw));
-        const [result] = await store.write("ingest", { events: [event], now: clock.now() });
+        const [result] = await ingest([event]);
         if (!result) throw new Error("ingest returned no result");
         if (result.status === "conflict") {
           throw new ApiError(409, "conflict", result.reason, { event_id: result.eventId });
@@ -102,7 +118,7 @@ export function eventRoutes({ store, clock }: ApiDeps) {
       responses: { 202: "Per-event results in `data`, in request order", 400: "Invalid event" },
       handler: async ({ c, body }) => {
         const events = await Promise.all(body.events.map((e) => toNewEvent(e)));
-        const results = await store.write("ingest", { events, now: clock.now() });
+        const results = await ingest(events);
         return c.json(
           {
             data: results.map((result) =>

@@ -1,5 +1,6 @@
 /** Store records → the API's JSON shapes (snake_case fields, RFC 3339 timestamps). */
 import type { ApiKeyRecord } from "../store/api_keys.ts";
+import type { AttemptRecord } from "../store/attempts.ts";
 import type { DeliveryRecord } from "../store/deliveries.ts";
 import type { EventRecord } from "../store/events.ts";
 import type { WebhookRecord } from "../store/webhooks.ts";
@@ -44,6 +45,22 @@ export function renderDelivery(delivery: DeliveryRecord) {
     last_error_kind: delivery.lastError,
     created_at: rfc3339(delivery.createdAt),
     updated_at: rfc3339(delivery.updatedAt),
+  };
+}
+
+export function renderAttempt(attempt: AttemptRecord) {
+  return {
+    id: attempt.id,
+    number: attempt.number,
+    trigger: attempt.trigger,
+    started_at: rfc3339(attempt.startedAt),
+    duration_ms: attempt.durationMs,
+    request_headers: attempt.requestHeaders,
+    response_status: attempt.responseStatus,
+    response_headers: attempt.responseHeaders,
+    response_body: attempt.responseBody,
+    error_kind: attempt.errorKind,
+    error_message: attempt.errorMessage,
   };
 }
 

@@ -125,7 +125,7 @@ function resolveState(enabled: boolean | undefined, state: WebhookState | undefi
 }
 
 export function webhookRoutes(deps: ApiDeps) {
-  const { store, clock } = deps;
+  const { store, clock, delivery } = deps;
   const create = createSchema(deps);
   const update = updateSchema(deps);
 
@@ -159,6 +159,7 @@ export function webhookRoutes(deps: ApiDeps) {
         now: clock.now(),
       });
       if (!updated) throw notFound("webhook", params.id!);
+      delivery?.webhookChanged(updated.id);
       return c.json(renderWebhook(updated));
     },
   });
@@ -198,6 +199,7 @@ export function webhookRoutes(deps: ApiDeps) {
           (webhook as { disabledReason: string | null }).disabledReason = "created disabled";
         }
         const created = await store.write("insertWebhook", { webhook });
+        delivery?.webhookChanged(created.id);
         return c.json({ ...renderWebhook(created), secret: created.secret }, 201);
       },
     }),
@@ -243,6 +245,7 @@ export function webhookRoutes(deps: ApiDeps) {
       handler: async ({ c, params }) => {
         const deleted = await store.write("deleteWebhook", { id: params.id!, now: clock.now() });
         if (!deleted) throw notFound("webhook", params.id!);
+        delivery?.webhookChanged(params.id!);
         return c.body(null, 204);
       },
     }),
@@ -262,6 +265,7 @@ export function webhookRoutes(deps: ApiDeps) {
           now,
         });
         if (!rotated) throw notFound("webhook", params.id!);
+        delivery?.webhookChanged(rotated.id);
         return c.json({
           id: rotated.id,
           secret: rotated.secret,

@@ -36,6 +36,11 @@ export interface SendRequest {
    * a client created with `Deno.createHttpClient({ proxy: { transport: "tcp",
    * hostname: ip, port } })` so the connection goes to exactly that address.
    * Also the way to use per-webhook TLS settings (extra CA, mTLS cert and key).
+   *
+   * Caution, seen on Deno 2.9.6: a `transport: "tcp"` client treats the socket
+   * as a plain HTTP forward proxy. It writes the request in absolute form
+   * (`POST https://host/path HTTP/1.1`) *without TLS*, even for an `https:`
+   * URL, so it pins `http:` targets only; `https:` pinning needs another way.
    */
   readonly client?: Deno.HttpClient;
 }
@@ -160,10 +165,17 @@ function isDenoError(error: unknown, names: readonly (keyof typeof Deno.errors)[
 //   reset:   "client error (SendRequest): connection closed before message completed"
 //            TypeError "error reading a body from connection" (closed mid-body)
 //            "client error (SendRequest): invalid HTTP version parsed" (not an HTTP response)
-const DNS = /dns error|failed to lookup address|name or service not known|nodename nor servname|no address associated|temporary failure in name resolution|no such host/;
+//            "client error (SendRequest): message head is too large" (e.g. > 100 headers)
+const DNS =
+  /dns error|failed to lookup address|name or service not known|nodename nor servname|no address associated|temporary failure in name resolution|no such host/;
 const TIMEOUT = /timed out|timeout/;
-const TLS = /invalid peer certificate|certificate|tls|ssl|handshake|received corrupt message|peer sent|alert|invalid dns ?name/;
-const RESET = /connection reset|connection closed|connection aborted|broken pipe|unexpected eof|end of file|incomplete message|error reading a body|invalid http|invalid status|invalid header|message head is too large|unexpected message|parse error/;
+const TLS =
+  /invalid peer certificate|certificate|tls|ssl|handshake|received corrupt message|peer sent|alert|invalid dns ?name/;
+const RESET =
+  /connection reset|connection closed|connection aborted|broken pipe|unexpected eof|end of file|incomplete message|error reading a body/;
+// hyper's parse errors: the peer answered, but not with valid HTTP/1.1.
+const PROTOCOL =
+  /invalid http|invalid status|invalid header|message head is too large|unexpected message|parse error/;
 
 /**
  * Classifies an error thrown by `fetch` or by reading a response body into a
@@ -182,7 +194,7 @@ export function classifyFetchError(error: unknown): TransportError {
   if (DNS.test(text)) return "dns";
   if (TIMEOUT.test(text)) return "timeout";
   if (TLS.test(text)) return "tls";
-  if (RESET.test(text)) return "reset";
+  if (RESET.test(text) || PROTOCOL.test(text)) return "reset";
   return "connect";
 }
 
@@ -198,7 +210,10 @@ const PHRASES: Readonly<Record<TransportError, string>> = {
 /** A short, URL-free message for a transport error. */
 export function describeFetchError(kind: TransportError, error: unknown): string {
   const detail = errorDetail(error);
-  return detail ? `${PHRASES[kind]}: ${detail}` : PHRASES[kind];
+  const phrase = kind === "reset" && PROTOCOL.test(detail.toLowerCase())
+    ? "invalid HTTP response"
+    : PHRASES[kind];
+  return detail ? `${phrase}: ${detail}` : phrase;
 }
 
 /**
@@ -220,7 +235,7 @@ export function failedAttempt(
   };
 }
 
-function positiveInteger(what: string, value: number): number {
+function nonNegativeInteger(what: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(
       `Cannot create HTTP sender: '${what}' must be a non-negative integer, got ${value}`,
@@ -249,20 +264,20 @@ export class HttpSender {
 
   constructor(options: HttpSenderOptions = {}) {
     this.#clock = options.clock ?? systemClock;
-    this.#bodyLimit = positiveInteger(
+    this.#bodyLimit = nonNegativeInteger(
       "responseBodyLimit",
       options.responseBodyLimit ?? DEFAULT_RESPONSE_BODY_LIMIT,
     );
     this.#userAgent = options.userAgent ?? `hookd/${VERSION}`;
-    this.#maxHeaders = positiveInteger("maxResponseHeaders", options.maxResponseHeaders ?? 64);
-    this.#maxHeaderBytes = positiveInteger(
+    this.#maxHeaders = nonNegativeInteger("maxResponseHeaders", options.maxResponseHeaders ?? 64);
+    this.#maxHeaderBytes = nonNegativeInteger(
       "maxResponseHeaderBytes",
       options.maxResponseHeaderBytes ?? 8192,
     );
     const poolIdleTimeout = options.poolIdleTimeout ?? 30_000;
-    if (poolIdleTimeout !== false) positiveInteger("poolIdleTimeout", poolIdleTimeout);
+    if (poolIdleTimeout !== false) nonNegativeInteger("poolIdleTimeout", poolIdleTimeout);
     this.#client = Deno.createHttpClient({
-      poolMaxIdlePerHost: positiveInteger(
+      poolMaxIdlePerHost: nonNegativeInteger(
         "poolMaxIdlePerHost",
         options.poolMaxIdlePerHost ?? 256,
       ),

@@ -6,10 +6,11 @@
 import type { Hono } from "hono";
 import { Authenticator } from "../api/auth.ts";
 import { createApp } from "../api/app.ts";
-import type { ApiDeps } from "../api/deps.ts";
+import type { ApiDeps, DeliveryTrigger } from "../api/deps.ts";
 import { FakeClock } from "../clock.ts";
 import { loadConfig } from "../config/load_config.ts";
 import { silentLogger } from "../ops/log.ts";
+import type { DueDelivery } from "../store/delivery_queue.ts";
 import { Store } from "../store/store.ts";
 
 /** Parsed JSON answers; tests index into them freely and assert on what they find. */
@@ -38,9 +39,34 @@ export interface ApiHarness {
   ): Promise<{ status: number; body: Json }>;
 }
 
+/** A `DeliveryTrigger` that only records the hints the API gives it. */
+export class RecordingTrigger implements DeliveryTrigger {
+  /** The argument of every `due` call, in order. */
+  readonly dueCalls: DueDelivery[][] = [];
+  refills = 0;
+  readonly webhooksChanged: string[] = [];
+
+  ingestLease(): undefined {
+    return undefined;
+  }
+  claimed(): void {
+    throw new Error("RecordingTrigger hands out no ingest lease, so nothing can be claimed");
+  }
+  due(deliveries: readonly DueDelivery[]): void {
+    this.dueCalls.push([...deliveries]);
+  }
+  refill(): void {
+    this.refills++;
+  }
+  webhookChanged(id: string): void {
+    this.webhooksChanged.push(id);
+  }
+}
+
 export async function withApi(
   fn: (api: ApiHarness) => Promise<void>,
   configToml = "",
+  options: { delivery?: DeliveryTrigger } = {},
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "hookd-api-" });
   const config = loadConfig({
@@ -59,6 +85,7 @@ export async function withApi(
     clock,
     auth: new Authenticator(store, clock, config.auth.adminKey),
     log: silentLogger,
+    delivery: options.delivery,
   };
   const app = createApp(deps);
   const request: ApiHarness["request"] = (method, path, options = {}) => {
@@ -84,4 +111,69 @@ export async function withApi(
     await store.close();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** What `recordAttempts` writes for each delivery; omitted fields take plain defaults. */
+export interface TestAttempt {
+  readonly id?: string;
+  readonly number?: number;
+  readonly durationMs?: number;
+  readonly requestHeaders?: Record<string, string>;
+  readonly responseStatus?: number | null;
+  readonly responseHeaders?: Record<string, string> | null;
+  readonly responseBody?: string | null;
+  readonly errorKind?: string | null;
+  readonly errorMessage?: string | null;
+}
+
+/**
+ * Plays the delivery engine for API tests, which run none: claims `ids` (they
+ * must be due) and records one attempt each, leaving them in `verdict.state`.
+ * The claim is one write and the attempts are queued together, so the store
+ * group-commits them in a few transactions however many there are.
+ */
+export async function recordAttempts(
+  store: Store,
+  clock: FakeClock,
+  ids: readonly string[],
+  verdict: { state: "succeeded" | "pending" | "failed" | "dead"; nextAttemptAt?: number | null },
+  attempt: TestAttempt = {},
+): Promise<void> {
+  const now = clock.now();
+  const claimed = await store.write("claimDeliveries", {
+    ids: [...ids],
+    owner: "test",
+    now,
+    leaseUntil: now + 60_000,
+  });
+  if (claimed.length !== ids.length) {
+    throw new Error(`Cannot record attempts: claimed ${claimed.length} of ${ids.length}`);
+  }
+  const moved = await Promise.all(claimed.map((delivery) => {
+    const number = attempt.number ?? delivery.attempts + 1;
+    return store.write("recordAttempt", {
+      attempt: {
+        id: attempt.id ?? `${delivery.id}-attempt-${number}`,
+        deliveryId: delivery.id,
+        number,
+        trigger: delivery.trigger,
+        startedAt: now,
+        durationMs: attempt.durationMs ?? 10,
+        requestHeaders: attempt.requestHeaders ?? {},
+        responseStatus: attempt.responseStatus === undefined ? 500 : attempt.responseStatus,
+        responseHeaders: attempt.responseHeaders === undefined ? {} : attempt.responseHeaders,
+        responseBody: attempt.responseBody === undefined ? "" : attempt.responseBody,
+        errorKind: attempt.errorKind === undefined ? "status" : attempt.errorKind,
+        errorMessage: attempt.errorMessage === undefined ? "HTTP 500" : attempt.errorMessage,
+      },
+      owner: "test",
+      verdict: {
+        state: verdict.state,
+        nextAttemptAt: verdict.nextAttemptAt ?? null,
+        scheduleAttempts: number,
+      },
+      now,
+    });
+  }));
+  if (moved.some((m) => !m)) throw new Error("Cannot record attempts: a lease was lost");
 }

@@ -59,7 +59,10 @@ export interface HangReply {
   readonly kind: "hang";
 }
 
-/** Headers at once, then each chunk after `delayMs` (chunked transfer encoding). */
+/**
+ * Headers and the first chunk at once, then each further chunk after
+ * `delayMs` (chunked transfer encoding), then the end of the body.
+ */
 export interface SlowReply extends ReplyHead {
   readonly kind: "slow";
   readonly chunks: readonly (string | Uint8Array)[];
@@ -230,6 +233,12 @@ class ConnReader {
     }
   }
 
+  /** The next byte without consuming it; null at end of stream. */
+  async peek(): Promise<number | null> {
+    if (this.#buf.length === 0 && !(await this.#fill())) return null;
+    return this.#buf[0] ?? null;
+  }
+
   async readExact(n: number): Promise<Uint8Array> {
     while (this.#buf.length < n) {
       if (!(await this.#fill())) throw new ProtocolError("connection closed mid-body");
@@ -341,7 +350,7 @@ export function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> 
   const conns = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
   const closing = new AbortController();
-  const waiters = new Set<() => void>();
+  const waiters = new Map<() => void, (error: Error) => void>();
   let closed: Promise<void> | undefined;
 
   function track(task: Promise<void>): void {
@@ -378,8 +387,8 @@ export function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> 
         if (!hasHeader(r.headers, "content-length")) head += "transfer-encoding: chunked\r\n";
         await writeAll(conn, encoder.encode(head + "\r\n"));
         if (r.kind === "slow") {
-          for (const c of r.chunks) {
-            await sleep(r.delayMs, signal);
+          for (const [i, c] of r.chunks.entries()) {
+            if (i > 0) await sleep(r.delayMs, signal);
             if (signal.aborted) return false;
             await writeAll(conn, chunk(bytesOf(c)));
           }
@@ -419,6 +428,11 @@ export function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> 
     const reader = new ConnReader(conn);
     try {
       for (;;) {
+        const first = await reader.peek();
+        if (first === null) return;
+        // Not a request line (e.g. a TLS ClientHello): answer at once, as real
+        // servers do, instead of waiting for a head that never comes.
+        if (first < 0x41 || first > 0x5a) throw new ProtocolError("not an HTTP request");
         const headBytes = await reader.readUntil(CRLF_CRLF, MAX_HEAD_BYTES);
         if (headBytes === null) return;
         const head = parseHead(headBytes);
@@ -433,7 +447,7 @@ export function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> 
           connection: id,
         };
         requests.push(request);
-        for (const wake of [...waiters]) wake();
+        for (const wake of [...waiters.keys()]) wake();
         const next = queue.shift() ?? responder;
         let r: Reply;
         try {
@@ -499,16 +513,26 @@ export function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> 
           clearTimeout(timer);
           waiters.delete(check);
         };
-        const timer = setTimeout(() => {
+        const fail = (error: Error) => {
           finish();
-          reject(new Error(`Receiver got ${requests.length} of ${count} requests in ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.add(check);
+          reject(error);
+        };
+        const timer = setTimeout(
+          () =>
+            fail(
+              new Error(`Receiver got ${requests.length} of ${count} requests in ${timeoutMs} ms`),
+            ),
+          timeoutMs,
+        );
+        waiters.set(check, fail);
       });
     },
     close() {
       closed ??= (async () => {
         closing.abort();
+        for (const fail of [...waiters.values()]) {
+          fail(new Error(`Receiver closed after ${requests.length} requests`));
+        }
         try {
           listener.close();
         } catch {

@@ -1,0 +1,325 @@
+/**
+ * The sender pool. Takes due deliveries, claims them under a lease (in
+ * batches, through group commit), sends each attempt within a global
+ * concurrency limit, a per-webhook in-flight cap and an optional per-webhook
+ * rate limit, and records every result. Webhooks are served round-robin, so
+ * one slow or busy endpoint cannot starve the others.
+ *
+ *   job ──claim──▶ send ──classify/decide──▶ record ──▶ retry due soon? → scheduler
+ */
+import type { Clock, TimerHandle } from "../clock.ts";
+import type { Policy } from "../config/types.ts";
+import { uuidv7 } from "../ids.ts";
+import type { Logger } from "../ops/log.ts";
+import type { AttemptRecord } from "../store/attempts.ts";
+import type { AttemptVerdict, ClaimedDelivery, DueDelivery } from "../store/delivery_queue.ts";
+import type { Store } from "../store/store.ts";
+import type { WebhookRecord } from "../store/webhooks.ts";
+import { VERSION } from "../version.ts";
+import { JobQueue } from "./job_queue.ts";
+import { decideNext, errorKindOf, type Rng } from "./policy.ts";
+import { headersForLog, renderRequest } from "./render_request.ts";
+import type { AttemptResult, SendRequest } from "./sender.ts";
+import { TokenBucket } from "./token_bucket.ts";
+
+/** A delivery to attempt; `claim` is set when it is already claimed (fresh from ingest). */
+export interface DispatchJob {
+  readonly deliveryId: string;
+  readonly webhookId: string;
+  readonly claim?: { readonly delivery: ClaimedDelivery; readonly leaseUntil: number };
+}
+
+/** What the dispatcher needs of a sender; `HttpSender` is the real one. */
+export interface AttemptSender {
+  send(request: SendRequest): Promise<AttemptResult>;
+}
+
+export interface DispatcherOptions {
+  readonly store: Store;
+  readonly sender: AttemptSender;
+  readonly webhooks: { get(id: string): WebhookRecord | undefined; refresh(): Promise<void> };
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly log: Logger;
+  /** This daemon's lease owner id. */
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly concurrency: number;
+  readonly maxInFlightPerWebhook: number;
+  readonly policies: Readonly<Record<string, Policy>>;
+  /** A retry was recorded as pending: hand it back to the scheduler. */
+  readonly onRetry: (due: DueDelivery) => void;
+  /** The last queued job started: a good moment to load more work. */
+  readonly onIdle?: () => void;
+}
+
+/** A claim must outlive the attempt by this much, or it is renewed before sending. */
+const LEASE_MARGIN_MS = 5_000;
+
+export interface DispatcherStats {
+  readonly queued: number;
+  readonly inFlight: number;
+  readonly attempts: number;
+  readonly succeeded: number;
+  readonly retried: number;
+  readonly failed: number;
+  readonly dead: number;
+}
+
+export class Dispatcher {
+  readonly #o: DispatcherOptions;
+  /** Per-webhook backlogs; Map order is the round-robin order. */
+  readonly #queues = new Map<string, JobQueue<DispatchJob>>();
+  readonly #known = new Set<string>();
+  readonly #inFlightPer = new Map<string, number>();
+  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #running = new Set<Promise<void>>();
+  #queued = 0;
+  #inFlight = 0;
+  #pumpTimer: TimerHandle | undefined;
+  #claimBatch: { job: DispatchJob; resolve: (claim: ClaimedDelivery | undefined) => void }[] = [];
+  #closed = false;
+  #counts = { attempts: 0, succeeded: 0, retried: 0, failed: 0, dead: 0 };
+
+  constructor(options: DispatcherOptions) {
+    this.#o = options;
+  }
+
+  /** Whether the delivery is queued or being attempted here. */
+  has(deliveryId: string): boolean {
+    return this.#known.has(deliveryId);
+  }
+
+  stats(): DispatcherStats {
+    return { queued: this.#queued, inFlight: this.#inFlight, ...this.#counts };
+  }
+
+  enqueue(jobs: readonly DispatchJob[]): void {
+    if (this.#closed) return;
+    for (const job of jobs) {
+      if (this.#known.has(job.deliveryId)) continue;
+      this.#known.add(job.deliveryId);
+      let queue = this.#queues.get(job.webhookId);
+      if (!queue) this.#queues.set(job.webhookId, queue = new JobQueue());
+      queue.push(job);
+      this.#queued++;
+    }
+    this.#pump();
+  }
+
+  /**
+   * Stops taking work, gives queued claims back to the store, and waits up to
+   * `graceMs` for attempts in flight to finish and be recorded. Attempts still
+   * running after that keep their lease and are retried once it expires.
+   */
+  async close(graceMs: number): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#o.clock.clearTimeout(this.#pumpTimer);
+    const claimed: string[] = [];
+    for (const queue of this.#queues.values()) {
+      for (const job of queue.drain()) if (job.claim) claimed.push(job.deliveryId);
+    }
+    this.#queues.clear();
+    this.#queued = 0;
+    if (claimed.length > 0) {
+      await this.#o.store.write("releaseDeliveries", {
+        ids: claimed,
+        owner: this.#o.owner,
+        state: "pending",
+        now: this.#o.clock.now(),
+      }).catch((error) => this.#o.log.warn("could not release queued deliveries", { error }));
+    }
+    let timer: TimerHandle | undefined;
+    const grace = new Promise<void>((resolve) =>
+      timer = this.#o.clock.setTimeout(resolve, graceMs)
+    );
+    await Promise.race([Promise.allSettled([...this.#running]), grace]);
+    this.#o.clock.clearTimeout(timer);
+  }
+
+  #pump(): void {
+    if (this.#closed) return;
+    const now = this.#o.clock.now();
+    let earliestToken = Infinity;
+    while (this.#inFlight < this.#o.concurrency && this.#queues.size > 0) {
+      let picked: string | undefined;
+      for (const [webhookId] of this.#queues) {
+        const webhook = this.#o.webhooks.get(webhookId);
+        const cap = webhook?.maxInFlight ?? this.#o.maxInFlightPerWebhook;
+        if ((this.#inFlightPer.get(webhookId) ?? 0) >= cap) continue;
+        const wait = this.#bucketFor(webhook, now)?.take(now) ?? 0;
+        if (wait > 0) {
+          earliestToken = Math.min(earliestToken, wait);
+          continue;
+        }
+        picked = webhookId;
+        break;
+      }
+      if (picked === undefined) break;
+      const queue = this.#queues.get(picked)!;
+      const job = queue.shift()!;
+      if (--this.#queued === 0) this.#o.onIdle?.();
+      // Move the webhook to the back of the round-robin order.
+      this.#queues.delete(picked);
+      if (queue.length > 0) this.#queues.set(picked, queue);
+      this.#start(job);
+    }
+    if (earliestToken !== Infinity && this.#pumpTimer === undefined) {
+      this.#pumpTimer = this.#o.clock.setTimeout(() => {
+        this.#pumpTimer = undefined;
+        this.#pump();
+      }, earliestToken);
+    }
+  }
+
+  #bucketFor(webhook: WebhookRecord | undefined, now: number): TokenBucket | undefined {
+    const rate = webhook?.rateLimitPerSecond ?? null;
+    if (!webhook || rate === null) return undefined;
+    let bucket = this.#buckets.get(webhook.id);
+    if (!bucket || bucket.rate !== rate) {
+      this.#buckets.set(webhook.id, bucket = new TokenBucket(rate, now));
+    }
+    return bucket;
+  }
+
+  #start(job: DispatchJob): void {
+    this.#inFlight++;
+    this.#inFlightPer.set(job.webhookId, (this.#inFlightPer.get(job.webhookId) ?? 0) + 1);
+    const run = this.#attempt(job)
+      .catch((error) =>
+        this.#o.log.error("delivery attempt failed unexpectedly", {
+          delivery_id: job.deliveryId,
+          error,
+        })
+      )
+      .finally(() => {
+        this.#running.delete(run);
+        this.#known.delete(job.deliveryId);
+        this.#inFlight--;
+        const left = (this.#inFlightPer.get(job.webhookId) ?? 1) - 1;
+        if (left > 0) this.#inFlightPer.set(job.webhookId, left);
+        else this.#inFlightPer.delete(job.webhookId);
+        this.#pump();
+      });
+    this.#running.add(run);
+  }
+
+  async #attempt(job: DispatchJob): Promise<void> {
+    let webhook = this.#o.webhooks.get(job.webhookId);
+    if (!webhook) {
+      // Perhaps created by another daemon since the last refresh.
+      await this.#o.webhooks.refresh();
+      webhook = this.#o.webhooks.get(job.webhookId);
+    }
+    const policy = this.#policyFor(webhook);
+    const claimed = await this.#claim(job, policy);
+    if (!claimed) return; // another daemon has it, or it is no longer due
+    if (!webhook || webhook.state === "disabled") {
+      // Deleting or disabling already cancelled it in the store; nothing to send.
+      return;
+    }
+    if (webhook.state === "paused") {
+      await this.#o.store.write("releaseDeliveries", {
+        ids: [claimed.id],
+        owner: this.#o.owner,
+        state: "held",
+        now: this.#o.clock.now(),
+      });
+      return;
+    }
+    await this.#send(webhook, policy, claimed);
+  }
+
+  #policyFor(webhook: WebhookRecord | undefined): Policy {
+    const policies = this.#o.policies;
+    return (webhook && policies[webhook.policy]) || policies.default!;
+  }
+
+  /** The job's claim if it is fresh enough, else a new one taken with others in one write. */
+  #claim(job: DispatchJob, policy: Policy): Promise<ClaimedDelivery | undefined> {
+    const now = this.#o.clock.now();
+    if (job.claim && job.claim.leaseUntil - now >= policy.timeoutMs + LEASE_MARGIN_MS) {
+      return Promise.resolve(job.claim.delivery);
+    }
+    return new Promise((resolve) => {
+      this.#claimBatch.push({ job, resolve });
+      if (this.#claimBatch.length === 1) queueMicrotask(() => this.#flushClaims());
+    });
+  }
+
+  async #flushClaims(): Promise<void> {
+    const batch = this.#claimBatch;
+    this.#claimBatch = [];
+    const now = this.#o.clock.now();
+    try {
+      const claimed = await this.#o.store.write("claimDeliveries", {
+        ids: batch.map((b) => b.job.deliveryId),
+        owner: this.#o.owner,
+        now,
+        leaseUntil: now + this.#o.leaseMs,
+      });
+      const byId = new Map(claimed.map((c) => [c.id, c]));
+      for (const { job, resolve } of batch) resolve(byId.get(job.deliveryId));
+    } catch (error) {
+      // Unclaimed work stays in the store; the loader offers it again later.
+      this.#o.log.warn("could not claim deliveries", { count: batch.length, error });
+      for (const { resolve } of batch) resolve(undefined);
+    }
+  }
+
+  async #send(webhook: WebhookRecord, policy: Policy, delivery: ClaimedDelivery): Promise<void> {
+    const { clock, store, owner } = this.#o;
+    const startedAt = clock.now();
+    const request = await renderRequest({ webhook, event: delivery.event, now: startedAt });
+    const result = await this.#o.sender.send({ ...request, timeoutMs: policy.timeoutMs });
+    const now = clock.now();
+    const decision = decideNext({
+      outcome: result.outcome,
+      policy,
+      attemptNumber: delivery.scheduleAttempts + 1,
+      createdAt: delivery.scheduleStartedAt,
+      now,
+      rng: this.#o.rng,
+    });
+    const verdict: AttemptVerdict = {
+      state: decision.state === "retry" ? "pending" : decision.state,
+      nextAttemptAt: decision.state === "retry" ? decision.nextAttemptAt : null,
+      scheduleAttempts: delivery.scheduleAttempts + 1,
+    };
+    const errorKind = errorKindOf(result.outcome, policy);
+    const attempt: AttemptRecord = {
+      id: uuidv7(startedAt),
+      deliveryId: delivery.id,
+      number: delivery.attempts + 1,
+      trigger: delivery.trigger,
+      startedAt,
+      durationMs: Math.max(0, Math.round(result.durationMs)),
+      requestHeaders: headersForLog({
+        ...request.headers,
+        "content-type": "application/json",
+        "user-agent": `hookd/${VERSION}`,
+      }),
+      responseStatus: result.status,
+      responseHeaders: result.responseHeaders ? { ...result.responseHeaders } : null,
+      responseBody: result.responseBody,
+      errorKind,
+      errorMessage: result.errorMessage ??
+        (errorKind === null ? null : describeStatus(result.status, errorKind)),
+    };
+    this.#counts.attempts++;
+    const moved = await store.write("recordAttempt", { attempt, owner, verdict, now });
+    if (!moved) return; // cancelled or taken over meanwhile: history only
+    if (verdict.state === "pending") {
+      this.#counts.retried++;
+      this.#o.onRetry({ id: delivery.id, webhookId: webhook.id, dueAt: verdict.nextAttemptAt! });
+    } else {
+      this.#counts[verdict.state]++;
+    }
+  }
+}
+
+function describeStatus(status: number | null, kind: string): string {
+  if (kind === "redirect") return `HTTP ${status}: redirects are not followed`;
+  return `HTTP ${status} is not a success for this webhook's policy`;
+}

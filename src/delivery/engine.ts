@@ -1,0 +1,176 @@
+/**
+ * The delivery engine: scheduler (timer wheel + loader), sender pool
+ * (dispatcher) and webhook cache, wired together. It is also the API's
+ * `DeliveryTrigger`: fresh deliveries from ingest go straight to the
+ * dispatcher under the lease ingest claimed them with, with no store round
+ * trip; manual retries and replays wake the scheduler.
+ */
+import type { DeliveryTrigger } from "../api/deps.ts";
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config/types.ts";
+import type { Logger } from "../ops/log.ts";
+import { DeliveryLoader } from "../scheduler/loader.ts";
+import { TimerWheel } from "../scheduler/timer_wheel.ts";
+import type { DeliveryRecord, Lease } from "../store/deliveries.ts";
+import type { DueDelivery } from "../store/delivery_queue.ts";
+import type { EventRecord } from "../store/events.ts";
+import type { Store } from "../store/store.ts";
+import { type AttemptSender, Dispatcher, type DispatcherStats } from "./dispatcher.ts";
+import type { Rng } from "./policy.ts";
+import { HttpSender } from "./sender.ts";
+import { WebhookCache } from "./webhook_cache.ts";
+
+export interface EngineOptions {
+  readonly config: Config;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly rng?: Rng;
+  /** Replaces the HTTP sender (tests); the engine closes only a sender it made. */
+  readonly sender?: AttemptSender;
+  /** Lease owner id; unique per process by default. */
+  readonly owner?: string;
+}
+
+/** Deliveries loaded per look at the store. */
+const PAGE_SIZE = 5_000;
+
+export class DeliveryEngine implements DeliveryTrigger {
+  readonly owner: string;
+  readonly #config: Config;
+  readonly #clock: Clock;
+  readonly #cache: WebhookCache;
+  readonly #wheel: TimerWheel<DueDelivery>;
+  readonly #dispatcher: Dispatcher;
+  readonly #loader: DeliveryLoader;
+  readonly #ownSender: HttpSender | undefined;
+  #stopped = false;
+
+  private constructor(options: EngineOptions) {
+    const { config, store, clock, log } = options;
+    this.#config = config;
+    this.#clock = clock;
+    this.owner = options.owner ??
+      `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
+    this.#cache = new WebhookCache({ store, clock, log, refreshIntervalMs: 2_000 });
+    this.#ownSender = options.sender ? undefined : new HttpSender({
+      clock,
+      responseBodyLimit: config.delivery.responseBodyLimit,
+    });
+    this.#dispatcher = new Dispatcher({
+      store,
+      sender: options.sender ?? this.#ownSender!,
+      webhooks: this.#cache,
+      clock,
+      rng: options.rng ?? Math.random,
+      log,
+      owner: this.owner,
+      leaseMs: config.delivery.leaseMs,
+      concurrency: config.delivery.concurrency,
+      maxInFlightPerWebhook: config.delivery.maxInFlightPerWebhook,
+      policies: config.policies,
+      onRetry: (due) => this.#scheduleIfNear(due),
+      onIdle: () => void this.#loader.refill(),
+    });
+    this.#wheel = new TimerWheel<DueDelivery>({
+      clock,
+      onDue: (items) =>
+        this.#dispatcher.enqueue(items.map((d) => ({ deliveryId: d.id, webhookId: d.webhookId }))),
+    });
+    this.#loader = new DeliveryLoader({
+      store,
+      clock,
+      log,
+      horizonMs: config.delivery.horizonMs,
+      intervalMs: Math.max(250, Math.min(config.delivery.horizonMs / 4, 5_000)),
+      pageSize: PAGE_SIZE,
+      maxInMemory: PAGE_SIZE * 4,
+      isKnown: (id) => this.#wheel.has(id) || this.#dispatcher.has(id),
+      inMemory: () => this.#wheel.size + this.#dispatcher.stats().queued,
+      schedule: (due) => this.#wheel.schedule(due.id, due.dueAt, due),
+    });
+  }
+
+  /** Loads webhooks and what is due, and starts sending. */
+  static async start(options: EngineOptions): Promise<DeliveryEngine> {
+    const engine = new DeliveryEngine(options);
+    await engine.#cache.start();
+    engine.#wheel.start();
+    await engine.#loader.start();
+    return engine;
+  }
+
+  stats(): DispatcherStats & { scheduled: number } {
+    return { ...this.#dispatcher.stats(), scheduled: this.#wheel.size };
+  }
+
+  ingestLease(): Lease | undefined {
+    if (this.#stopped) return undefined;
+    // Under backlog, new deliveries wait in the store instead of piling up here.
+    const { queued } = this.#dispatcher.stats();
+    if (queued >= this.#config.delivery.concurrency * 4) return undefined;
+    return { owner: this.owner, until: this.#clock.now() + this.#config.delivery.leaseMs };
+  }
+
+  claimed(event: EventRecord, deliveries: readonly DeliveryRecord[], lease: Lease): void {
+    this.#dispatcher.enqueue(
+      deliveries.filter((d) => d.state === "sending").map((d) => ({
+        deliveryId: d.id,
+        webhookId: d.webhookId,
+        claim: {
+          leaseUntil: lease.until,
+          delivery: {
+            id: d.id,
+            webhookId: d.webhookId,
+            attempts: 0,
+            scheduleAttempts: 0,
+            scheduleStartedAt: d.createdAt,
+            trigger: "scheduled",
+            createdAt: d.createdAt,
+            event: {
+              id: event.id,
+              type: event.type,
+              tenantId: event.tenantId,
+              payload: event.payload,
+              occurredAt: event.occurredAt,
+            },
+          },
+        },
+      })),
+    );
+  }
+
+  due(deliveries: readonly DueDelivery[]): void {
+    for (const due of deliveries) this.#wheel.schedule(due.id, due.dueAt, due);
+  }
+
+  refill(): void {
+    void this.#loader.refill();
+  }
+
+  webhookChanged(_id: string): void {
+    void this.#cache.refresh().then(() => this.#loader.refill());
+  }
+
+  /**
+   * Stops scheduling and claiming, waits up to `graceMs` for attempts in
+   * flight to finish and be recorded, then closes the sender.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#loader.stop();
+    this.#wheel.stop();
+    this.#cache.stop();
+    await this.#dispatcher.close(graceMs);
+    await this.#ownSender?.close();
+  }
+
+  #scheduleIfNear(due: DueDelivery): void {
+    if (this.#stopped) return;
+    // Retries beyond the horizon stay in the store until the loader's window reaches them.
+    if (due.dueAt <= this.#clock.now() + this.#config.delivery.horizonMs) {
+      this.#wheel.schedule(due.id, due.dueAt, due);
+    }
+  }
+}
