@@ -94,11 +94,11 @@ export function deadLetterRoutes({ store, clock, delivery }: ApiDeps) {
               { replayed },
             );
           }
-          if (batch.count === 0) break;
+          if (batch.scanned === 0) break;
           replayed += batch.count;
           afterId = batch.lastId;
           // The engine can start on this batch while the next one commits.
-          delivery?.refill();
+          if (batch.count > 0) delivery?.refill();
         }
         return c.json({ replayed });
       },

@@ -215,15 +215,13 @@ export class Dispatcher {
     const policy = this.#policyFor(webhook);
     const claimed = await this.#claim(job, policy);
     if (!claimed) return; // another daemon has it, or it is no longer due
-    if (!webhook || webhook.state === "disabled") {
-      // Deleting or disabling already cancelled it in the store; nothing to send.
-      return;
-    }
-    if (webhook.state === "paused") {
+    if (!webhook || webhook.state !== "enabled") {
+      // Nowhere to send it: a deleted or disabled webhook's delivery is cancelled,
+      // a paused one's is held until the webhook resumes.
       await this.#o.store.write("releaseDeliveries", {
         ids: [claimed.id],
         owner: this.#o.owner,
-        state: "held",
+        state: webhook?.state === "paused" ? "held" : "cancelled",
         now: this.#o.clock.now(),
       });
       return;

@@ -144,8 +144,9 @@ export class DeliveryEngine implements DeliveryTrigger {
     for (const due of deliveries) this.#wheel.schedule(due.id, due.dueAt, due);
   }
 
-  refill(): void {
-    void this.#loader.refill();
+  /** Looks in the store for due work now; resolves when that look is done. */
+  refill(): Promise<void> {
+    return this.#loader.refill();
   }
 
   webhookChanged(_id: string): void {

@@ -76,39 +76,47 @@ export type RetryResult =
  * was; a failed or dead one gets this one attempt and, failing, ends as before.
  */
 export async function retryDelivery(db: Executor, id: string, now: number): Promise<RetryResult> {
-  const found = await getDelivery(db, id);
-  if (!found) return { status: "not_found" };
-  const { state } = found.delivery;
-  if (state === "sending") {
+  const found = await db.execute({
+    sql: `SELECT d.state, d.lease_until, w.state AS webhook_state, w.deleted_at
+      FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?`,
+    args: [id],
+  });
+  const row = found.rows[0];
+  if (!row) return { status: "not_found" };
+  if (row.deleted_at !== null) {
+    return { status: "refused", reason: "its webhook was deleted" };
+  }
+  if (row.webhook_state === "disabled") {
+    return { status: "refused", reason: "its webhook is disabled; enable it first" };
+  }
+  const state = String(row.state) as DeliveryState;
+  // A lease that ran out belongs to a daemon that died mid-attempt: fair game.
+  if (state === "sending" && Number(row.lease_until) >= now) {
     return {
       status: "refused",
       reason: "an attempt of this delivery is in flight; retry after it",
     };
   }
   if (state === "cancelled") {
-    return {
-      status: "refused",
-      reason: "this delivery was cancelled (its webhook was deleted or disabled)",
-    };
+    return { status: "refused", reason: "this delivery was cancelled" };
   }
   if (state === "held") {
     return { status: "refused", reason: "its webhook is paused; resume the webhook to send it" };
   }
   await db.execute({
     sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, next_trigger = 'manual',
-        updated_at = ? WHERE id = ?`,
+        lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`,
     args: [now, now, id],
   });
-  return {
-    status: "scheduled",
-    delivery: { ...found.delivery, state: "pending", nextAttemptAt: now, updatedAt: now },
-  };
+  const delivery = await getDelivery(db, id);
+  return { status: "scheduled", delivery: delivery!.delivery };
 }
 
 /**
  * Replays up to `limit` dead deliveries matching `filter` with ids after
- * `afterId`: each starts its schedule over, due now. The caller repeats with
- * the returned `lastId` until `count` is 0, so any number is replayed in
+ * `afterId`: each starts its schedule over, due now. Deliveries of deleted or
+ * disabled webhooks stay dead: there is nowhere to send them. The caller repeats with
+ * the returned `lastId` until `scanned` is 0, so any number is replayed in
  * bounded transactions.
  */
 export async function replayDeadLetters(
@@ -117,15 +125,21 @@ export async function replayDeadLetters(
   afterId: string | undefined,
   limit: number,
   now: number,
-): Promise<{ count: number; lastId: string | undefined }> {
+): Promise<{ count: number; lastId: string | undefined; scanned: number }> {
   const w = where({ ...filter, state: "dead" }, afterId);
+  // Page over dead deliveries by id; only those with a live webhook change.
+  const page = await db.execute({
+    sql: `SELECT id FROM deliveries ${w.sql} ORDER BY id LIMIT ?`,
+    args: [...w.args, limit],
+  });
+  const ids = page.rows.map((row) => String(row.id));
+  if (ids.length === 0) return { count: 0, lastId: afterId, scanned: 0 };
   const result = await db.execute({
     sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, schedule_attempts = 0,
         schedule_started_at = ?, next_trigger = 'manual', updated_at = ?
-      WHERE id IN (SELECT id FROM deliveries ${w.sql} ORDER BY id LIMIT ?)
-      RETURNING id`,
-    args: [now, now, now, ...w.args, limit],
+      WHERE id IN (${ids.map(() => "?").join(", ")}) AND state = 'dead' AND webhook_id IN
+        (SELECT id FROM webhooks WHERE deleted_at IS NULL AND state != 'disabled')`,
+    args: [now, now, now, ...ids],
   });
-  const ids = result.rows.map((row) => String(row.id)).sort();
-  return { count: ids.length, lastId: ids[ids.length - 1] ?? afterId };
+  return { count: result.rowsAffected, lastId: ids[ids.length - 1], scanned: ids.length };
 }

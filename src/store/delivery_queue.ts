@@ -166,12 +166,15 @@ export async function recordAttempt(
   return updated.rowsAffected > 0;
 }
 
-/** Gives claimed deliveries back unsent (shutdown, or a paused webhook's: held). */
+/**
+ * Gives claimed deliveries back unsent: `pending` (shutdown), `held` (their
+ * webhook is paused) or `cancelled` (their webhook is gone or disabled).
+ */
 export async function releaseDeliveries(
   db: Executor,
   ids: readonly string[],
   owner: string,
-  state: "pending" | "held",
+  state: "pending" | "held" | "cancelled",
   now: number,
 ): Promise<void> {
   for (let i = 0; i < ids.length; i += 500) {
@@ -180,7 +183,7 @@ export async function releaseDeliveries(
       sql: `UPDATE deliveries SET state = ?, next_attempt_at = ?, lease_owner = NULL,
           lease_until = NULL, updated_at = ?
         WHERE id IN (${chunk.map(() => "?").join(", ")}) AND state = 'sending' AND lease_owner = ?`,
-      args: [state, state === "held" ? null : now, now, ...chunk, owner],
+      args: [state, state === "pending" ? now : null, now, ...chunk, owner],
     });
   }
 }

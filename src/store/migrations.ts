@@ -73,6 +73,7 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
       `CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at)`,
       `CREATE INDEX deliveries_lease ON deliveries (state, lease_until)`,
+      `CREATE INDEX deliveries_state_id ON deliveries (state, id)`,
       `CREATE INDEX deliveries_event ON deliveries (event_id)`,
       `CREATE INDEX deliveries_webhook ON deliveries (webhook_id, id)`,
       `CREATE TABLE attempts (

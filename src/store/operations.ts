@@ -91,7 +91,7 @@ export const writeOperations = {
   releaseDeliveries: (
     db: Executor,
     _: OperationContext,
-    a: { ids: string[]; owner: string; state: "pending" | "held"; now: number },
+    a: { ids: string[]; owner: string; state: "pending" | "held" | "cancelled"; now: number },
   ) => releaseDeliveries(db, a.ids, a.owner, a.state, a.now),
   retryDelivery: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
     retryDelivery(db, a.id, a.now),
