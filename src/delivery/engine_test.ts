@@ -176,3 +176,33 @@ Deno.test("deleting a webhook cancels its pending retries; a late result changes
     assert.equal(receiver.requests.length, 1);
   });
 });
+
+Deno.test("per-webhook in-flight caps and the global concurrency limit hold", async () => {
+  await using receiver = await startReceiver();
+  const now = new Map<string, number>();
+  const peak = new Map<string, number>();
+  let total = 0;
+  let totalPeak = 0;
+  receiver.respond(async (request) => {
+    const hook = request.path;
+    now.set(hook, (now.get(hook) ?? 0) + 1);
+    peak.set(hook, Math.max(peak.get(hook) ?? 0, now.get(hook)!));
+    totalPeak = Math.max(totalPeak, ++total);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    now.set(hook, now.get(hook)! - 1);
+    total--;
+    return { status: 200 };
+  });
+  await withEngine(
+    { clock: systemClock, env: { HOOKD_DELIVERY_CONCURRENCY: "3" } },
+    async (h) => {
+      await h.api("POST", "/api/v1/webhooks", { url: `${receiver.url}/capped`, max_in_flight: 2 });
+      await h.api("POST", "/api/v1/webhooks", { url: `${receiver.url}/free` });
+      const events = Array.from({ length: 12 }, (_, i) => ({ type: "t", data: i }));
+      assert.equal((await h.api("POST", "/api/v1/events/batch", { events })).status, 202);
+      await receiver.waitForRequests(24, 10_000);
+      assert.equal(peak.get("/capped"), 2);
+      assert.equal(totalPeak, 3);
+    },
+  );
+});

@@ -25,8 +25,11 @@ export interface EngineHarness {
   readonly dir: string;
   /** Calls the API in-process with the root key and parses the JSON answer. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
-  /** Resolves once nothing is queued or in flight and the store has caught up. */
-  settle(): Promise<void>;
+  /**
+   * Resolves once nothing is in flight, nothing is queued (unless `queued` is
+   * false: jobs waiting for a rate limit may stay) and the store has caught up.
+   */
+  settle(options?: { queued?: boolean }): Promise<void>;
   /** Polls `check` (with `settle` between) until it holds; fails after `timeoutMs` of real time. */
   until(check: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
 }
@@ -78,12 +81,12 @@ export async function withEngine(
     const text = await response.text();
     return { status: response.status, body: text === "" ? null : JSON.parse(text) };
   };
-  const settle = async () => {
+  const settle: EngineHarness["settle"] = async ({ queued: waitForQueue = true } = {}) => {
     for (let i = 0; i < 10_000; i++) {
       // A read queues behind every earlier message to the store worker.
       await store.read("schemaVersion", {});
       const { queued, inFlight } = engine.stats();
-      if (queued === 0 && inFlight === 0) {
+      if ((queued === 0 || !waitForQueue) && inFlight === 0) {
         await store.read("schemaVersion", {});
         return;
       }
