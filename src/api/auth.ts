@@ -19,6 +19,8 @@ export interface Principal {
 
 const KEY_FORMAT = /^hkd_([0-9a-f]{32})_[A-Za-z0-9_-]{43}$/;
 const CACHE_TTL_MS = 10_000;
+/** Keys whose verification is remembered; beyond this the oldest are forgotten. */
+const VERIFIED_CACHE_MAX = 1_024;
 /** last_used_at is written at most this often per key. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -67,6 +69,12 @@ export class Authenticator {
   readonly #adminHash: Promise<string | undefined>;
   readonly #cache = new Map<string, { record: ApiKeyRecord | null; fetchedAt: number }>();
   readonly #touched = new Map<string, number>();
+  /**
+   * Recently verified keys, by the presented string, so a busy producer costs
+   * a map lookup per request instead of a SHA-256 and a compare. Entries live
+   * at most CACHE_TTL_MS, so a revocation elsewhere takes effect within it.
+   */
+  readonly #verified = new Map<string, { principal: Principal; until: number }>();
 
   constructor(store: Store, clock: Clock, adminKey: string) {
     this.#store = store;
@@ -87,6 +95,21 @@ export class Authenticator {
       );
     }
     const presented = match[1]!;
+    const now = this.#clock.now();
+    const remembered = this.#verified.get(presented);
+    if (remembered && remembered.until > now) {
+      if (remembered.principal.keyId !== "admin") this.#touch(remembered.principal.keyId);
+      return remembered.principal;
+    }
+    const principal = await this.#verify(presented);
+    if (this.#verified.size >= VERIFIED_CACHE_MAX) {
+      this.#verified.delete(this.#verified.keys().next().value!);
+    }
+    this.#verified.set(presented, { principal, until: now + CACHE_TTL_MS });
+    return principal;
+  }
+
+  async #verify(presented: string): Promise<Principal> {
     const hash = await sha256Hex(presented);
     const adminHash = await this.#adminHash;
     if (adminHash !== undefined && constantTimeEqual(hash, adminHash)) {
@@ -104,6 +127,9 @@ export class Authenticator {
   /** Forgets a key at once, e.g. after it was revoked through this daemon. */
   forget(id: string): void {
     this.#cache.delete(id);
+    for (const [presented, { principal }] of this.#verified) {
+      if (principal.keyId === id) this.#verified.delete(presented);
+    }
   }
 
   async #lookup(id: string): Promise<ApiKeyRecord | null> {

@@ -1,16 +1,13 @@
+import { createHash } from "node:crypto";
+
 /**
  * What makes two ingest requests "the same event" for idempotency: type,
  * tenant and data, with object keys in canonical order so a producer that
  * re-serializes its payload differently is not taken for a conflict.
  */
-export async function eventFingerprint(
-  type: string,
-  tenantId: string | null,
-  data: unknown,
-): Promise<string> {
-  const canonical = canonicalJson([type, tenantId, data]);
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
-  return btoa(String.fromCharCode(...new Uint8Array(digest)));
+export function eventFingerprint(type: string, tenantId: string | null, data: unknown): string {
+  // node:crypto hashes synchronously: no promise and no copy per request.
+  return createHash("sha256").update(canonicalJson([type, tenantId, data])).digest("base64");
 }
 
 /** JSON with object keys sorted at every depth. */

@@ -9,6 +9,7 @@
 import { type Client, createClient, type Transaction } from "@libsql/client/node";
 import { WebhookIndex } from "../ingest/webhook_index.ts";
 import { type SerializedError, serializeError, StoreUnavailableError } from "./errors.ts";
+import { ingestEvents, type IngestRequest } from "./events.ts";
 import { migrate } from "./migrations.ts";
 import {
   type OperationContext,
@@ -135,7 +136,17 @@ export class StoreEngine {
     const values: unknown[] = [];
     let touchesWebhooks = false;
     try {
-      for (const request of requests) {
+      for (let i = 0; i < requests.length;) {
+        const request = requests[i]!;
+        if (request.name === "ingest") {
+          // Consecutive ingests share multi-row inserts (the hot path of group commit).
+          let end = i + 1;
+          while (requests[end]?.name === "ingest") end++;
+          const group = requests.slice(i, end).map((r) => r.args as IngestRequest);
+          values.push(...await ingestEvents(tx, this.#context.index, group));
+          i = end;
+          continue;
+        }
         const operation = (writeOperations as Record<
           string,
           (db: Transaction, ctx: OperationContext, a: unknown) => Promise<unknown>
@@ -143,6 +154,7 @@ export class StoreEngine {
         if (!operation) throw new TypeError(`Unknown store write "${request.name}"`);
         values.push(await operation(tx, this.#context, request.args));
         touchesWebhooks ||= WEBHOOK_WRITES.has(request.name);
+        i++;
       }
       try {
         await tx.commit();

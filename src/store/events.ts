@@ -57,84 +57,134 @@ function eventFromRow(row: Row): EventRecord {
   };
 }
 
+/** One ingest request: its events, its time, and the lease to claim new deliveries under. */
+export interface IngestRequest {
+  readonly events: readonly NewEvent[];
+  readonly now: number;
+  readonly lease?: Lease;
+}
+
+/** SQLite takes at most 32,766 bound values per statement. */
+const MAX_VALUES = 32_000;
+const EVENT_VALUES = 8;
+const DELIVERY_VALUES = 11;
+
 /**
- * Stores one event and a delivery per subscribed webhook, or finds the first
+ * Stores events and a delivery per subscribed webhook, or finds the first
  * event with the same id or idempotency key. Runs inside the caller's
- * transaction; the insert-or-ignore makes the duplicate check one statement on
- * the hot path.
+ * transaction, and takes every ingest request of a group commit at once: one
+ * multi-row insert-or-ignore for all their events (its RETURNING tells new
+ * from repeated) and one for all their deliveries, instead of a statement
+ * per row. Results come back per request, per event, in order.
  */
-export async function ingestEvent(
+export async function ingestEvents(
   db: Executor,
   index: WebhookIndex,
-  input: NewEvent,
-  now: number,
-  lease?: Lease,
-): Promise<IngestResult> {
-  const id = input.id ?? uuidv7(now);
-  const event: EventRecord = {
-    id,
-    tenantId: input.tenantId,
-    type: input.type,
-    payload: input.payload,
-    occurredAt: input.occurredAt ?? now,
-    receivedAt: now,
-  };
-  const inserted = await db.execute({
-    sql: `INSERT INTO events (${EVENT_COLUMNS}, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT DO NOTHING`,
-    args: [
-      id,
-      event.tenantId,
-      event.type,
-      event.payload,
-      input.fingerprint,
-      event.occurredAt,
-      event.receivedAt,
-      input.idempotencyKey ?? null,
-    ],
-  });
-  if (inserted.rowsAffected === 0) return await findFirst(db, input);
+  requests: readonly IngestRequest[],
+): Promise<IngestResult[][]> {
+  const planned = requests.map((request) =>
+    request.events.map((input) => {
+      const event: EventRecord = {
+        id: input.id ?? uuidv7(request.now),
+        tenantId: input.tenantId,
+        type: input.type,
+        payload: input.payload,
+        occurredAt: input.occurredAt ?? request.now,
+        receivedAt: request.now,
+      };
+      return { input, event, request };
+    })
+  );
+  const all = planned.flat();
 
-  const deliveries: DeliveryRecord[] = [];
-  for (const webhook of index.subscribers(event.type, event.tenantId)) {
-    const paused = webhook.state === "paused";
-    // A paused webhook holds its deliveries until it is resumed. With a lease
-    // the caller claims the rest at once and sends them without a reload.
-    const state = paused ? "held" : lease ? "sending" : "pending";
-    const delivery: DeliveryRecord = {
-      id: uuidv7(now),
-      eventId: id,
-      webhookId: webhook.id,
-      eventType: event.type,
-      state,
-      attempts: 0,
-      nextAttemptAt: paused ? null : now,
-      lastStatus: null,
-      lastError: null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    deliveries.push(delivery);
+  const inserted = new Set<string>();
+  for (let i = 0; i < all.length; i += MAX_VALUES / EVENT_VALUES) {
+    const chunk = all.slice(i, i + MAX_VALUES / EVENT_VALUES);
+    const result = await db.execute({
+      sql: `INSERT INTO events (${EVENT_COLUMNS}, idempotency_key) VALUES ${
+        chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")
+      } ON CONFLICT DO NOTHING RETURNING id`,
+      args: chunk.flatMap(({ input, event }) => [
+        event.id,
+        event.tenantId,
+        event.type,
+        event.payload,
+        input.fingerprint,
+        event.occurredAt,
+        event.receivedAt,
+        input.idempotencyKey ?? null,
+      ]),
+    });
+    for (const row of result.rows) inserted.add(text(row, "id"));
+  }
+
+  const created = new Map<(typeof all)[number], DeliveryRecord[]>();
+  const newDeliveries: { delivery: DeliveryRecord; lease: Lease | undefined }[] = [];
+  for (const item of all) {
+    // An id repeated within the group was inserted once: only its first use is new.
+    if (!inserted.delete(item.event.id)) continue;
+    const { event, request } = item;
+    const deliveries: DeliveryRecord[] = [];
+    for (const webhook of index.subscribers(event.type, event.tenantId)) {
+      const paused = webhook.state === "paused";
+      // A paused webhook holds its deliveries until it is resumed. With a lease
+      // the caller claims the rest at once and sends them without a reload.
+      const state = paused ? "held" : request.lease ? "sending" : "pending";
+      const delivery: DeliveryRecord = {
+        id: uuidv7(request.now),
+        eventId: event.id,
+        webhookId: webhook.id,
+        eventType: event.type,
+        state,
+        attempts: 0,
+        nextAttemptAt: paused ? null : request.now,
+        lastStatus: null,
+        lastError: null,
+        createdAt: request.now,
+        updatedAt: request.now,
+      };
+      deliveries.push(delivery);
+      newDeliveries.push({ delivery, lease: state === "sending" ? request.lease : undefined });
+    }
+    created.set(item, deliveries);
+  }
+
+  for (let i = 0; i < newDeliveries.length; i += MAX_VALUES / DELIVERY_VALUES) {
+    const chunk = newDeliveries.slice(i, i + MAX_VALUES / DELIVERY_VALUES);
     await db.execute({
       sql: `INSERT INTO deliveries (id, event_id, webhook_id, event_type, state, attempts,
         next_attempt_at, lease_owner, lease_until, schedule_started_at, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`,
-      args: [
-        delivery.id,
-        id,
-        webhook.id,
-        event.type,
-        delivery.state,
-        delivery.nextAttemptAt,
-        state === "sending" ? lease!.owner : null,
-        state === "sending" ? lease!.until : null,
-        now,
-        now,
-        now,
-      ],
+        VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+      args: chunk.flatMap(({ delivery: d, lease }) => [
+        d.id,
+        d.eventId,
+        d.webhookId,
+        d.eventType,
+        d.state,
+        d.nextAttemptAt,
+        lease?.owner ?? null,
+        lease?.until ?? null,
+        d.createdAt,
+        d.createdAt,
+        d.updatedAt,
+      ]),
     });
   }
-  return { status: "created", event, deliveries };
+
+  const results: IngestResult[][] = [];
+  for (const items of planned) {
+    const out: IngestResult[] = [];
+    for (const item of items) {
+      const deliveries = created.get(item);
+      out.push(
+        deliveries
+          ? { status: "created", event: item.event, deliveries }
+          : await findFirst(db, item.input),
+      );
+    }
+    results.push(out);
+  }
+  return results;
 }
 
 async function findFirst(db: Executor, input: NewEvent): Promise<IngestResult> {

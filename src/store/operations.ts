@@ -14,7 +14,7 @@ import {
   touchApiKeys,
 } from "./api_keys.ts";
 import type { AttemptRecord } from "./attempts.ts";
-import { deliveriesOfEvent, type Lease } from "./deliveries.ts";
+import { deliveriesOfEvent } from "./deliveries.ts";
 import {
   type DeliveryFilter,
   getDelivery,
@@ -30,7 +30,7 @@ import {
   recordAttempt,
   releaseDeliveries,
 } from "./delivery_queue.ts";
-import { getEvent, ingestEvent, type NewEvent } from "./events.ts";
+import { getEvent, ingestEvents, type IngestRequest } from "./events.ts";
 import type { Executor, Page } from "./executor.ts";
 import { SCHEMA_VERSION } from "./migrations.ts";
 import {
@@ -66,18 +66,13 @@ export const writeOperations = {
   ) => rotateWebhookSecret(db, a.id, a.secret, a.previousUntil, a.now),
   deleteWebhook: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
     deleteWebhook(db, a.id, a.now),
-  /** Several events in one operation: the batch endpoint commits them all or none. */
-  ingest: async (
-    db: Executor,
-    ctx: OperationContext,
-    a: { events: NewEvent[]; now: number; lease?: Lease },
-  ) => {
-    const results = [];
-    for (const event of a.events) {
-      results.push(await ingestEvent(db, ctx.index, event, a.now, a.lease));
-    }
-    return results;
-  },
+  /**
+   * Several events in one operation: the batch endpoint commits them all or
+   * none. The engine runs consecutive ingests of a group commit together
+   * (see `ingestEvents`); this is the one-request form.
+   */
+  ingest: async (db: Executor, ctx: OperationContext, a: IngestRequest) =>
+    (await ingestEvents(db, ctx.index, [a]))[0]!,
   claimDeliveries: (
     db: Executor,
     _: OperationContext,
