@@ -2,8 +2,9 @@
  * The main thread's handle on the store. Reads go straight to the worker;
  * writes are gathered into batches (group commit): the first write waits at
  * most `commitWindowMs` for company, a full batch goes at once, and while one
- * batch commits the next one fills up. At most one batch is in flight, so the
- * worker's single connection never interleaves transactions.
+ * batch commits the next one fills up. Up to two batches are in flight, so
+ * the worker starts the next commit the moment one ends instead of waiting a
+ * round trip for it; the worker runs them strictly one after the other.
  */
 import type { StoreConfig } from "../config/types.ts";
 import type { WriteOutcome } from "./engine.ts";
@@ -17,6 +18,9 @@ import type {
   WriteResult,
 } from "./operations.ts";
 import type { Reply, Request } from "./protocol.ts";
+
+/** Batches sent to the worker and not yet answered: one committing, one waiting. */
+const MAX_BATCHES_IN_FLIGHT = 2;
 
 type StoreOptions = Pick<StoreConfig, "url" | "authToken" | "commitWindowMs" | "commitMaxBatch">;
 
@@ -36,7 +40,8 @@ export class Store {
   #nextId = 1;
   #queue: PendingWrite[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
-  #inFlight: Promise<void> | undefined;
+  /** Batches sent and not yet answered. */
+  #inFlight = new Set<Promise<void>>();
   #transactions = 0;
   #writes = 0;
   #closed = false;
@@ -114,16 +119,17 @@ export class Store {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#flushTimer);
-    while (this.#queue.length > 0 || this.#inFlight) {
-      if (this.#inFlight) await this.#inFlight;
-      else this.#flush();
+    while (this.#queue.length > 0 || this.#inFlight.size > 0) {
+      this.#flush();
+      await Promise.all(this.#inFlight);
     }
     await this.#call({ kind: "close" }).catch(() => {});
     this.#worker.terminate();
   }
 
   #scheduleFlush(): void {
-    if (this.#inFlight) return; // the in-flight batch flushes the queue when it ends
+    // With both slots busy, the batch that ends first flushes the queue.
+    if (this.#inFlight.size >= MAX_BATCHES_IN_FLIGHT) return;
     if (this.#queue.length >= this.#options.commitMaxBatch || this.#options.commitWindowMs <= 0) {
       clearTimeout(this.#flushTimer);
       this.#flushTimer = undefined;
@@ -137,13 +143,16 @@ export class Store {
   }
 
   #flush(): void {
-    if (this.#inFlight || this.#queue.length === 0) return;
+    if (this.#inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.#queue.length === 0) return;
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     const batch = this.#queue.splice(0, this.#options.commitMaxBatch);
-    this.#inFlight = this.#commit(batch).finally(() => {
-      this.#inFlight = undefined;
+    const commit: Promise<void> = this.#commit(batch).finally(() => {
+      this.#inFlight.delete(commit);
       // Writes that queued during this commit have waited long enough.
-      if (this.#queue.length > 0 && this.#flushTimer === undefined) this.#flush();
+      this.#flush();
     });
+    this.#inFlight.add(commit);
   }
 
   async #commit(batch: PendingWrite[]): Promise<void> {

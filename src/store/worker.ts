@@ -34,12 +34,25 @@ async function handle(request: Request): Promise<unknown> {
   }
 }
 
-self.onmessage = async (message: MessageEvent<Request>) => {
-  const request = message.data;
+/**
+ * Writes (and open/close) run strictly one after another: the main thread may
+ * send the next batch while one commits, and two transactions must never
+ * interleave on the single writer. Reads run as they come; WAL lets them see
+ * the last commit while a write is open.
+ */
+let serial: Promise<void> = Promise.resolve();
+
+async function run(request: Request): Promise<void> {
   try {
     const value = await handle(request);
     reply({ id: request.id, ok: true, value, transactions: engine?.transactions ?? 0 });
   } catch (error) {
     reply({ id: request.id, ok: false, error: serializeError(error) });
   }
+}
+
+self.onmessage = (message: MessageEvent<Request>) => {
+  const request = message.data;
+  if (request.kind === "read") void run(request);
+  else serial = serial.then(() => run(request));
 };
