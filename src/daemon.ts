@@ -35,7 +35,15 @@ export async function startDaemon(
     throw error;
   }
   const auth = new Authenticator(store, clock, config.auth.adminKey);
-  const app = createApp({ config, store, clock, auth, log, delivery: engine });
+  const app = createApp({
+    config,
+    store,
+    clock,
+    auth,
+    log,
+    delivery: engine,
+    metrics: () => engine.metrics(),
+  });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({

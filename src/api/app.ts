@@ -13,6 +13,7 @@ import type { ApiDeps } from "./deps.ts";
 import { ApiError } from "./errors.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
+import { credentialRoutes } from "./credentials.ts";
 import { keyRoutes } from "./keys.ts";
 import { openApiDocument } from "./openapi.ts";
 import { queryObject, readBody, type Route, route, validate } from "./route.ts";
@@ -27,6 +28,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...deliveryRoutes(deps),
     ...deadLetterRoutes(deps),
     ...keyRoutes(deps),
+    ...credentialRoutes(deps),
   ];
   const document = openApiDocument(routes);
   routes.push(route({

@@ -126,3 +126,15 @@ Deno.test("invalid UTF-8 in a body is a 400, not a crash", async () => {
     assert.match((await response.json()).error.message, /UTF-8/);
   });
 });
+
+Deno.test("/metrics serves Prometheus text without a key", async () => {
+  await withApi(async (api) => {
+    await api.json("POST", "/api/v1/events", { body: { type: "a.b", data: 1 } });
+    const res = await api.request("GET", "/metrics", { key: null });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    assert.match(text, /^# TYPE hookd_store_transactions_total counter$/m);
+    assert.match(text, /^hookd_store_writes_total [1-9]\d*$/m);
+  });
+});

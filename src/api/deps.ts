@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../ops/log.ts";
+import type { Metric } from "../ops/metrics.ts";
 import type { Lease } from "../store/deliveries.ts";
 import type { DueDelivery } from "../store/delivery_queue.ts";
 import type { EventRecord } from "../store/events.ts";
@@ -36,4 +37,6 @@ export interface ApiDeps {
   readonly log: Logger;
   /** Absent when no delivery engine runs (API-only tests). */
   readonly delivery?: DeliveryTrigger;
+  /** The daemon's counters and gauges for `/metrics`. */
+  readonly metrics?: () => readonly Metric[];
 }

@@ -140,6 +140,7 @@ Deno.test("event validation names the field", async () => {
       [{ type: "a.b", data: 1, occurred_at: "2026-02-30T00:00:00Z" }, "occurred_at", /RFC 3339/],
       [{ type: "a.b", data: 1, occurred_at: "2026-01-22T06:40:00" }, "occurred_at", /RFC 3339/],
       [{ type: "a.b", data: 1, tenant_id: 5 }, "tenant_id", /string/],
+      [{ type: "a.b", data: 1, tenant_id: "t\r\nX-Evil: 1" }, "tenant_id", /control characters/],
       [{ type: "a.b", data: 1, extra: true }, "body", /unknown field "extra"/],
       [[1, 2], "body", /object/],
     ];

@@ -1,8 +1,9 @@
 /** Liveness and readiness, unauthenticated so orchestrators can probe them. */
 import type { ApiDeps } from "./deps.ts";
+import { type Metric, renderPrometheus } from "../ops/metrics.ts";
 import { route } from "./route.ts";
 
-export function healthRoutes({ store }: ApiDeps) {
+export function healthRoutes({ store, metrics }: ApiDeps) {
   return [
     route({
       method: "GET",
@@ -33,6 +34,35 @@ export function healthRoutes({ store }: ApiDeps) {
         } catch (error) {
           return c.json({ status: "unavailable", reason: (error as Error).message }, 503);
         }
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/metrics",
+      summary: "Counters and gauges in Prometheus text format",
+      tag: "health",
+      scope: null,
+      responses: { 200: "Prometheus text exposition" },
+      handler: ({ c }) => {
+        const { transactions, writes } = store.stats();
+        const all: Metric[] = [
+          {
+            name: "hookd_store_transactions_total",
+            help: "Store transactions committed (group commit: many writes each).",
+            type: "counter",
+            value: transactions,
+          },
+          {
+            name: "hookd_store_writes_total",
+            help: "Store writes committed.",
+            type: "counter",
+            value: writes,
+          },
+          ...(metrics?.() ?? []),
+        ];
+        return c.body(renderPrometheus(all), 200, {
+          "content-type": "text/plain; version=0.0.4; charset=utf-8",
+        });
       },
     }),
   ];

@@ -27,6 +27,7 @@ export function renderWebhook(webhook: WebhookRecord) {
     max_in_flight: webhook.maxInFlight,
     tenant_id: webhook.tenantId,
     metadata: webhook.metadata,
+    credential_id: webhook.credentialId,
     created_at: rfc3339(webhook.createdAt),
     updated_at: rfc3339(webhook.updatedAt),
   };

@@ -53,10 +53,11 @@ export function parseRfc3339(text: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-export const tenantId = z.string().min(1, "must not be empty").max(
-  255,
-  "must be at most 255 characters",
-);
+/** Tenant ids travel in headers (seed 002's X-Agc-Tenant-Id), so no control characters. */
+export const tenantId = z.string()
+  .min(1, "must not be empty")
+  .max(255, "must be at most 255 characters")
+  .regex(/^[^\x00-\x1f\x7f]*$/, "must not contain control characters (CR, LF, tab, ...)");
 
 /** Any JSON object of at most `maxBytes` when serialized. */
 export function jsonObject(maxBytes: number) {

@@ -7,10 +7,11 @@ import { uuidv7 } from "../ids.ts";
 import { eventPatternProblem } from "../ingest/event_pattern.ts";
 import type { WebhookPatch, WebhookRecord, WebhookState } from "../store/webhooks.ts";
 import type { ApiDeps } from "./deps.ts";
-import { ApiError, notFound } from "./errors.ts";
+import { ApiError, notFound, validationError } from "./errors.ts";
 import { renderPage, renderWebhook } from "./render.ts";
 import { route } from "./route.ts";
 import { jsonObject, pageQuery, tenantId } from "./schemas.ts";
+import { suppliedSecret } from "./credentials.ts";
 
 /** Profiles hookd knows; named profiles from configuration join this list later. */
 const PROFILES = ["standard"] as const;
@@ -59,6 +60,7 @@ function webhookFields(deps: ApiDeps) {
       .max(10_000, "must be at most 10000").nullable(),
     tenant_id: tenantId.nullable(),
     metadata: jsonObject(16 * 1024),
+    credential_id: z.string().min(1, "must not be empty").nullable(),
   };
 }
 
@@ -77,6 +79,9 @@ function createSchema(deps: ApiDeps) {
     max_in_flight: f.max_in_flight.default(null),
     tenant_id: f.tenant_id.default(null),
     metadata: f.metadata.default({}),
+    credential_id: f.credential_id.default(null),
+    // Omitted: generated. null: requests go unsigned. A string: used as given.
+    secret: suppliedSecret.nullable().optional(),
   });
 }
 
@@ -95,6 +100,7 @@ function updateSchema(deps: ApiDeps) {
     max_in_flight: f.max_in_flight.optional(),
     tenant_id: f.tenant_id.optional(),
     metadata: f.metadata.optional(),
+    credential_id: f.credential_id.optional(),
   });
 }
 
@@ -126,6 +132,17 @@ function resolveState(enabled: boolean | undefined, state: WebhookState | undefi
 
 export function webhookRoutes(deps: ApiDeps) {
   const { store, clock, delivery } = deps;
+
+  /** A referenced credential must exist: a 400 naming the field, not a failure at send time. */
+  async function checkCredential(id: string | null | undefined) {
+    if (id === null || id === undefined) return;
+    if (!(await store.read("getCredential", { id }))) {
+      throw validationError([{
+        field: "credential_id",
+        message: `no credential with id ${JSON.stringify(id)}`,
+      }]);
+    }
+  }
   const create = createSchema(deps);
   const update = updateSchema(deps);
 
@@ -139,6 +156,7 @@ export function webhookRoutes(deps: ApiDeps) {
     responses: { 200: "The updated webhook", 400: "Invalid field", 404: "No such webhook" },
     handler: async ({ c, params, body }) => {
       const state = resolveState(body.enabled, body.state);
+      await checkCredential(body.credential_id);
       const patch: WebhookPatch = {
         url: body.url,
         eventTypes: body.event_types,
@@ -152,6 +170,7 @@ export function webhookRoutes(deps: ApiDeps) {
         maxInFlight: body.max_in_flight,
         tenantId: body.tenant_id,
         metadata: body.metadata,
+        credentialId: body.credential_id,
       };
       const updated = await store.write("updateWebhook", {
         id: params.id!,
@@ -174,6 +193,7 @@ export function webhookRoutes(deps: ApiDeps) {
       body: create,
       responses: { 201: "The webhook, with `secret`", 400: "Invalid field" },
       handler: async ({ c, body }) => {
+        await checkCredential(body.credential_id);
         const now = clock.now();
         const webhook: WebhookRecord = {
           id: uuidv7(now),
@@ -184,7 +204,7 @@ export function webhookRoutes(deps: ApiDeps) {
           disabledReason: null,
           policy: body.policy,
           profile: body.profile,
-          secret: generateSecret(),
+          secret: body.secret === undefined ? generateSecret() : body.secret,
           previousSecret: null,
           previousSecretUntil: null,
           headers: body.headers,
@@ -192,6 +212,7 @@ export function webhookRoutes(deps: ApiDeps) {
           maxInFlight: body.max_in_flight,
           tenantId: body.tenant_id,
           metadata: body.metadata,
+          credentialId: body.credential_id,
           createdAt: now,
           updatedAt: now,
         };

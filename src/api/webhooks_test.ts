@@ -196,3 +196,23 @@ Deno.test("rotate-secret returns a new secret and when the old one stops signing
     assert.equal((await api.json("POST", "/api/v1/webhooks/nope/rotate-secret")).status, 404);
   });
 });
+
+Deno.test("a webhook's secret may be supplied, or null for unsigned requests", async () => {
+  await withApi(async (api) => {
+    const supplied = await api.json("POST", "/api/v1/webhooks", {
+      body: { ...valid, secret: "my-own-shared-secret-1234" },
+    });
+    assert.equal(supplied.status, 201);
+    assert.equal(supplied.body.secret, "my-own-shared-secret-1234");
+    const unsigned = await api.json("POST", "/api/v1/webhooks", {
+      body: { ...valid, secret: null },
+    });
+    assert.equal(unsigned.status, 201);
+    assert.equal(unsigned.body.secret, null);
+    const stored = await api.store.read("getWebhook", { id: unsigned.body.id });
+    assert.equal(stored!.secret, null);
+    const bad = await api.json("POST", "/api/v1/webhooks", { body: { ...valid, secret: "short" } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.details[0].field, "secret");
+  });
+});

@@ -1,7 +1,8 @@
 import { formatDuration } from "./duration.ts";
 import { formatOutcomeSet } from "./outcome_set.ts";
 import { formatSize } from "./size.ts";
-import type { Config, Policy } from "./types.ts";
+import { formatTemplate } from "./template.ts";
+import type { Config, EnvelopeTemplate, Policy, Profile } from "./types.ts";
 
 const SET = "(set)";
 const EMPTY = "(empty)";
@@ -45,6 +46,58 @@ function policyLines(policy: Policy): string[] {
   return lines;
 }
 
+/** A TOML basic string: JSON's escapes, plus DEL, which TOML also forbids raw. */
+function tomlString(value: string): string {
+  return JSON.stringify(value).replaceAll("\x7f", "\\u007f");
+}
+
+function tomlKey(key: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(key) ? key : tomlString(key);
+}
+
+function envelopeToml(envelope: EnvelopeTemplate): string {
+  switch (envelope.kind) {
+    case "data":
+      return tomlString("{data}");
+    case "template":
+      return tomlString(formatTemplate(envelope.template));
+    case "literal":
+      return String(envelope.value);
+    case "array":
+      return `[${envelope.items.map(envelopeToml).join(", ")}]`;
+    case "object":
+      return envelope.entries.length === 0
+        ? "{}"
+        : `{ ${
+          envelope.entries.map(([k, v]) => `${tomlKey(k)} = ${envelopeToml(v)}`).join(", ")
+        } }`;
+  }
+}
+
+function profileLines(profile: Profile): string[] {
+  const headers = Object.entries(profile.headers).map(([name, template]) =>
+    `${tomlString(name)} = ${tomlString(formatTemplate(template))}`
+  );
+  const s = profile.signature;
+  const scheme = s.kind === "standard-webhooks" && s.headerPrefix === "svix" ? "svix" : s.kind;
+  const signature = [`scheme = ${str(scheme)}`];
+  if (s.kind === "hmac-sha256") {
+    signature.push(
+      `header = ${tomlString(s.header)}`,
+      `content = ${tomlString(formatTemplate(s.content))}`,
+      `encoding = ${str(s.encoding)}`,
+      `prefix = ${tomlString(s.prefix)}`,
+    );
+  }
+  return [
+    `[profiles.${profile.name}]`,
+    `headers = ${headers.length === 0 ? "{}" : `{ ${headers.join(", ")} }`}`,
+    `body = ${profile.body.kind === "data" ? str("data") : envelopeToml(profile.body)}`,
+    `payload_version = ${tomlString(profile.payloadVersion)}`,
+    `signature = { ${signature.join(", ")} }`,
+  ];
+}
+
 /**
  * Renders a resolved config as TOML for `hookd check-config`, every key
  * present. Secrets (`auth.admin_key`, `store.auth_token`, credentials inside
@@ -55,6 +108,9 @@ export function formatConfig(config: Config): string {
   const { server, store, auth, security, delivery, log } = config;
   const names = Object.keys(config.policies).sort((a, b) =>
     a === "default" ? -1 : b === "default" ? 1 : a.localeCompare(b)
+  );
+  const profileNames = Object.keys(config.profiles).sort((a, b) =>
+    a === "standard" ? -1 : b === "standard" ? 1 : a.localeCompare(b)
   );
   const sections = [
     [
@@ -88,6 +144,10 @@ export function formatConfig(config: Config): string {
     ...names.flatMap((name) => {
       const policy = config.policies[name];
       return policy === undefined ? [] : [policyLines(policy)];
+    }),
+    ...profileNames.flatMap((name) => {
+      const profile = config.profiles[name];
+      return profile === undefined ? [] : [profileLines(profile)];
     }),
   ];
   return sections.map((lines) => lines.join("\n")).join("\n\n") + "\n";

@@ -40,6 +40,12 @@ retry = ["any"]
 final = []
 on_exhausted = "dead"
 retry_after = true
+
+[profiles.standard]
+headers = {}
+body = "data"
+payload_version = "1.0"
+signature = { scheme = "standard-webhooks" }
 `;
 
 Deno.test("formatConfig() renders every key of the defaults", () => {
@@ -90,6 +96,20 @@ retry_after = false
 [policies.list]
 schedule = ["0s", "1500ms", "1h30m"]
 jitter = 0.25
+[profiles.agc]
+payload_version = "2.0"
+headers = { "X-Agc-Tenant-Id" = "{tenant_id}", "X-Literal" = "{{not a variable}}" }
+body = { version = "{payload_version}", "odd key" = [1, 2.5, true, "{data}"], nested = { data = "{data}", t = "{tenant_id}" } }
+[profiles.agc.signature]
+scheme = "hmac-sha256"
+header = "X-Agc-Signature"
+content = "{attempt_timestamp_iso}.{body}"
+encoding = "base64"
+prefix = "sha256="
+[profiles.sv]
+signature = { scheme = "svix" }
+[profiles.gh]
+signature = { scheme = "github" }
 `,
   });
   const text = formatConfig(config).replaceAll(/\((set|empty)\)/g, '""');
@@ -98,5 +118,15 @@ jitter = 0.25
     text,
     /^schedule = \{ first = "5m", factor = 1\.5, attempts = 10, max_delay = "1d", max_age = "1d12h", jitter = 0 \}$/m,
   );
+  assert.match(
+    text,
+    /^body = \{ version = "\{payload_version\}", "odd key" = \[1, 2\.5, true, "\{data\}"\], nested = \{ data = "\{data\}", t = "\{tenant_id\}" \} \}$/m,
+  );
+  assert.match(
+    text,
+    /^headers = \{ "X-Agc-Tenant-Id" = "\{tenant_id\}", "X-Literal" = "\{\{not a variable\}\}" \}$/m,
+  );
+  assert.match(text, /^signature = \{ scheme = "svix" \}$/m);
+  assert.deepEqual(Object.keys(config.profiles), ["standard", "agc", "sv", "gh"]);
   assert.deepEqual(loadConfig({ text }), config);
 });

@@ -7,8 +7,9 @@ import { readEnv } from "./env.ts";
 import type { Field } from "./fields.ts";
 import { type KeyPath, locate } from "./locate.ts";
 import { resolvePolicy, unknownKeyMessage } from "./policy.ts";
+import { resolveProfile } from "./profile.ts";
 import { SECTIONS, TOP_LEVEL_KEYS } from "./schema.ts";
-import type { Config, Policy } from "./types.ts";
+import type { Config, Policy, Profile } from "./types.ts";
 
 /** Where `loadConfig` reads from; every field is optional. */
 export interface LoadConfigOptions {
@@ -188,6 +189,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       format: read("log", "format", S.log.format),
     },
     policies: resolvePolicies(user, defaults, issues),
+    profiles: resolveProfiles(user, defaults, issues),
   };
 
   checkLease(config.policies, lease, user, envValues.get("delivery.lease")?.variable, issues);
@@ -235,6 +237,26 @@ function resolvePolicies(user: Table, defaults: Table, issues: Issue[]): Record<
     if (result.policy !== undefined) policies[name] = result.policy;
   }
   return policies;
+}
+
+function resolveProfiles(user: Table, defaults: Table, issues: Issue[]): Record<string, Profile> {
+  const base = table(table(defaults.profiles).standard);
+  const given = user.profiles;
+  if (given !== undefined && !isTable(given)) {
+    issues.push({
+      path: ["profiles"],
+      message: `expected [profiles.NAME] tables, got ${describe(given)}`,
+    });
+  }
+  const userProfiles = table(given);
+  const profiles: Record<string, Profile> = {};
+  for (const name of new Set(["standard", ...Object.keys(userProfiles)])) {
+    const raw = Object.hasOwn(userProfiles, name) ? userProfiles[name] : {};
+    const result = resolveProfile(name, raw, base);
+    issues.push(...result.issues);
+    if (result.profile !== undefined) profiles[name] = result.profile;
+  }
+  return profiles;
 }
 
 /** A claim must outlive its attempt, or a second daemon could send it again. */

@@ -60,6 +60,15 @@ const DEFAULTS: Config = {
       retryAfter: true,
     },
   },
+  profiles: {
+    standard: {
+      name: "standard",
+      headers: {},
+      body: { kind: "data" },
+      payloadVersion: "1.0",
+      signature: { kind: "standard-webhooks", headerPrefix: "webhook" },
+    },
+  },
 };
 
 Deno.test("loadConfig() with nothing given is the embedded defaults", () => {

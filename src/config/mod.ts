@@ -9,14 +9,22 @@ export type {
   AuthConfig,
   Config,
   DeliveryConfig,
+  EnvelopeTemplate,
   LogConfig,
   OutcomeSet,
   Policy,
+  Profile,
   Schedule,
   SecurityConfig,
   ServerConfig,
+  SignatureScheme,
   StoreConfig,
+  Template,
+  TemplateVariable,
 } from "./types.ts";
+export { TEMPLATE_VARIABLES } from "./types.ts";
+export { signatureHeaderNames, STANDARD_PROFILE } from "./profile.ts";
+export { formatTemplate, parseTemplate, type TemplateContext } from "./template.ts";
 export { loadConfig, type LoadConfigOptions } from "./load_config.ts";
 export { ConfigError, type ConfigIssue, formatIssue } from "./config_error.ts";
 export { formatConfig, redactUrl } from "./format_config.ts";

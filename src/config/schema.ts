@@ -55,8 +55,12 @@ export const SECTIONS = {
 
 export type SectionName = keyof typeof SECTIONS;
 
-/** Top-level keys of a config file: the fixed sections and `policies`. */
-export const TOP_LEVEL_KEYS: readonly string[] = [...Object.keys(SECTIONS), "policies"];
+/** Top-level keys of a config file: the fixed sections, `policies` and `profiles`. */
+export const TOP_LEVEL_KEYS: readonly string[] = [
+  ...Object.keys(SECTIONS),
+  "policies",
+  "profiles",
+];
 
 /** Keys of one `[policies.NAME]` table. */
 export const POLICY_KEYS = [
@@ -82,6 +86,46 @@ export const SCHEDULE_KEYS = [
 
 /** `[policies.NAME]`: NAME is 1-64 of a-z, 0-9, "_" and "-". */
 export const POLICY_NAME = /^[a-z0-9_-]{1,64}$/;
+
+/** Keys of one `[profiles.NAME]` table. */
+export const PROFILE_KEYS = ["headers", "body", "payload_version", "signature"] as const;
+
+/** Keys of a profile's `signature` table. */
+export const SIGNATURE_KEYS = ["scheme", "header", "content", "encoding", "prefix"] as const;
+
+/** Values of `signature.scheme`. */
+export const SIGNATURE_SCHEMES = [
+  "standard-webhooks",
+  "svix",
+  "hmac-sha256",
+  "github",
+  "stripe",
+  "none",
+] as const;
+
+/** `[profiles.NAME]`: NAME is 1-64 of a-z, 0-9, "_" and "-", like policy names. */
+export const PROFILE_NAME = POLICY_NAME;
+
+/** Most headers one profile may add. */
+export const MAX_PROFILE_HEADERS = 50;
+
+/**
+ * Header names a profile may not set: framing and hop-by-hop headers that
+ * hookd or the HTTP client controls (and any `proxy-*`).
+ */
+export const RESERVED_PROFILE_HEADERS: readonly string[] = [
+  "host",
+  "content-type",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "te",
+  "trailer",
+  "expect",
+  "user-agent",
+];
 
 /** Durations and limits of policies. */
 export const POLICY_LIMITS = {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parse } from "smol-toml";
 import { DEFAULT_TOML } from "./default_toml.ts";
-import { envName, POLICY_KEYS, SECTIONS, TOP_LEVEL_KEYS } from "./schema.ts";
+import { envName, POLICY_KEYS, PROFILE_KEYS, SECTIONS, TOP_LEVEL_KEYS } from "./schema.ts";
 
 Deno.test("envName() builds HOOKD_<SECTION>_<KEY>", () => {
   assert.equal(envName("server", "listen"), "HOOKD_SERVER_LISTEN");
@@ -22,6 +22,8 @@ Deno.test("default.toml has exactly the schema's keys, each parsing as its field
   }
   assert.deepEqual(Object.keys(doc.policies ?? {}), ["default"]);
   assert.deepEqual(Object.keys((doc.policies?.default ?? {}) as object), [...POLICY_KEYS]);
+  assert.deepEqual(Object.keys(doc.profiles ?? {}), ["standard"]);
+  assert.deepEqual(Object.keys((doc.profiles?.standard ?? {}) as object), [...PROFILE_KEYS]);
 });
 
 Deno.test("default.toml documents every key with a comment right above it", () => {

@@ -13,6 +13,8 @@ export interface Config {
   readonly log: LogConfig;
   /** Named retry policies; always contains `default`. */
   readonly policies: Readonly<Record<string, Policy>>;
+  /** Named request profiles; always contains `standard`. */
+  readonly profiles: Readonly<Record<string, Profile>>;
 }
 
 export interface ServerConfig {
@@ -108,4 +110,72 @@ export interface Policy {
   readonly onExhausted: "dead" | "failed";
   /** Honour a `Retry-After` response header when it asks for a later retry. */
   readonly retryAfter: boolean;
+}
+
+/**
+ * Variables a template may use, written `{name}`. Timestamps of the event are
+ * when it occurred; of the attempt, when this attempt starts. `*_iso` forms
+ * are RFC 3339 / ISO-8601 UTC with milliseconds; the others unix seconds.
+ */
+export const TEMPLATE_VARIABLES = [
+  "event_id",
+  "event_type",
+  "tenant_id",
+  "event_timestamp",
+  "event_timestamp_iso",
+  "delivery_id",
+  "attempt_id",
+  "attempt_number",
+  "attempt_timestamp",
+  "attempt_timestamp_iso",
+  "webhook_id",
+  "payload_version",
+] as const;
+
+export type TemplateVariable = typeof TEMPLATE_VARIABLES[number];
+
+/** A parsed template: literal text and variables, in order. */
+export type Template = readonly (
+  | { readonly text: string }
+  | { readonly variable: TemplateVariable | "body" }
+)[];
+
+/**
+ * A JSON envelope whose strings are templates. The string `"{data}"` on its
+ * own stands for the event data as posted (inserted as JSON, not as a string).
+ */
+export type EnvelopeTemplate =
+  | { readonly kind: "data" }
+  | { readonly kind: "template"; readonly template: Template }
+  | { readonly kind: "literal"; readonly value: null | boolean | number }
+  | { readonly kind: "array"; readonly items: readonly EnvelopeTemplate[] }
+  | { readonly kind: "object"; readonly entries: readonly (readonly [string, EnvelopeTemplate])[] };
+
+export type SignatureScheme =
+  /** `{prefix}-id`, `{prefix}-timestamp`, `{prefix}-signature: v1,<base64>` (several, space-separated). */
+  | { readonly kind: "standard-webhooks"; readonly headerPrefix: "webhook" | "svix" }
+  /** HMAC-SHA256 of a content template (e.g. `{attempt_timestamp}.{body}`) into one header. */
+  | {
+    readonly kind: "hmac-sha256";
+    readonly header: string;
+    readonly content: Template;
+    readonly encoding: "hex" | "base64";
+    readonly prefix: string;
+  }
+  /** `X-Hub-Signature-256: sha256=<hex HMAC of the body>`. */
+  | { readonly kind: "github" }
+  /** `Stripe-Signature: t=<unix>,v1=<hex HMAC of "{t}.{body}">` (several v1= while rotating). */
+  | { readonly kind: "stripe" }
+  | { readonly kind: "none" };
+
+/** What a request looks like: headers, body and signature. Chosen per webhook. */
+export interface Profile {
+  readonly name: string;
+  /** Header name → value template, sent on every attempt. */
+  readonly headers: Readonly<Record<string, Template>>;
+  /** The event data as posted, or an envelope around it. */
+  readonly body: EnvelopeTemplate;
+  /** `{payload_version}`. */
+  readonly payloadVersion: string;
+  readonly signature: SignatureScheme;
 }

@@ -8,7 +8,8 @@
  *   job ──claim──▶ send ──classify/decide──▶ record ──▶ retry due soon? → scheduler
  */
 import type { Clock, TimerHandle } from "../clock.ts";
-import type { Policy } from "../config/types.ts";
+import { STANDARD_PROFILE } from "../config/profile.ts";
+import type { Policy, Profile } from "../config/types.ts";
 import { uuidv7 } from "../ids.ts";
 import type { Logger } from "../ops/log.ts";
 import type { AttemptRecord } from "../store/attempts.ts";
@@ -18,7 +19,7 @@ import type { WebhookRecord } from "../store/webhooks.ts";
 import { VERSION } from "../version.ts";
 import { JobQueue } from "./job_queue.ts";
 import { decideNext, errorKindOf, type Rng } from "./policy.ts";
-import { headersForLog, renderRequest } from "./render_request.ts";
+import { headersForLog, renderRequest, signingSecrets } from "./render_request.ts";
 import type { AttemptResult, SendRequest } from "./sender.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
@@ -47,6 +48,8 @@ export interface DispatcherOptions {
   readonly concurrency: number;
   readonly maxInFlightPerWebhook: number;
   readonly policies: Readonly<Record<string, Policy>>;
+  /** Request profiles by name; a webhook naming an unknown one gets `standard`. */
+  readonly profiles: Readonly<Record<string, Profile>>;
   /** A retry was recorded as pending: hand it back to the scheduler. */
   readonly onRetry: (due: DueDelivery) => void;
   /** The last queued job started: a good moment to load more work. */
@@ -269,7 +272,18 @@ export class Dispatcher {
   async #send(webhook: WebhookRecord, policy: Policy, delivery: ClaimedDelivery): Promise<void> {
     const { clock, store, owner } = this.#o;
     const startedAt = clock.now();
-    const request = await renderRequest({ webhook, event: delivery.event, now: startedAt });
+    const attemptId = uuidv7(startedAt);
+    const profiles = this.#o.profiles;
+    const request = await renderRequest({
+      profile: profiles[webhook.profile] ?? profiles.standard ?? STANDARD_PROFILE,
+      webhook,
+      secrets: signingSecrets(webhook, startedAt),
+      event: delivery.event,
+      deliveryId: delivery.id,
+      attemptId,
+      attemptNumber: delivery.attempts + 1,
+      now: startedAt,
+    });
     const result = await this.#o.sender.send({ ...request, timeoutMs: policy.timeoutMs });
     const now = clock.now();
     const decision = decideNext({
@@ -287,7 +301,7 @@ export class Dispatcher {
     };
     const errorKind = errorKindOf(result.outcome, policy);
     const attempt: AttemptRecord = {
-      id: uuidv7(startedAt),
+      id: attemptId,
       deliveryId: delivery.id,
       number: delivery.attempts + 1,
       trigger: delivery.trigger,

@@ -9,6 +9,7 @@ import type { DeliveryTrigger } from "../api/deps.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../ops/log.ts";
+import type { Metric } from "../ops/metrics.ts";
 import { DeliveryLoader } from "../scheduler/loader.ts";
 import { TimerWheel } from "../scheduler/timer_wheel.ts";
 import type { DeliveryRecord, Lease } from "../store/deliveries.ts";
@@ -69,6 +70,7 @@ export class DeliveryEngine implements DeliveryTrigger {
       concurrency: config.delivery.concurrency,
       maxInFlightPerWebhook: config.delivery.maxInFlightPerWebhook,
       policies: config.policies,
+      profiles: config.profiles,
       onRetry: (due) => this.#scheduleIfNear(due),
       onIdle: () => void this.#loader.refill(),
     });
@@ -102,6 +104,41 @@ export class DeliveryEngine implements DeliveryTrigger {
 
   stats(): DispatcherStats & { scheduled: number } {
     return { ...this.#dispatcher.stats(), scheduled: this.#wheel.size };
+  }
+
+  /** The engine's figures for `/metrics`. */
+  metrics(): Metric[] {
+    const s = this.stats();
+    const counter = (name: string, help: string, value: number): Metric => ({
+      name,
+      help,
+      type: "counter",
+      value,
+    });
+    const gauge = (name: string, help: string, value: number): Metric => ({
+      name,
+      help,
+      type: "gauge",
+      value,
+    });
+    return [
+      counter("hookd_attempts_total", "Delivery attempts recorded.", s.attempts),
+      counter("hookd_deliveries_succeeded_total", "Deliveries that succeeded.", s.succeeded),
+      counter(
+        "hookd_attempts_retried_total",
+        "Attempts that failed and were rescheduled.",
+        s.retried,
+      ),
+      counter("hookd_deliveries_failed_total", "Deliveries that ended failed.", s.failed),
+      counter("hookd_deliveries_dead_total", "Deliveries moved to the dead-letter queue.", s.dead),
+      gauge("hookd_deliveries_queued", "Deliveries due and waiting for a sending slot.", s.queued),
+      gauge("hookd_attempts_in_flight", "Attempts being sent now.", s.inFlight),
+      gauge(
+        "hookd_deliveries_scheduled",
+        "Deliveries in the timer wheel (due within the horizon).",
+        s.scheduled,
+      ),
+    ];
   }
 
   ingestLease(): Lease | undefined {

@@ -133,6 +133,7 @@ Deno.test("a dead daemon's claims expire and another daemon delivers them", asyn
         maxInFlight: null,
         tenantId: null,
         metadata: {},
+        credentialId: null,
         createdAt: now,
         updatedAt: now,
       },

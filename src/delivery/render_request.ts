@@ -1,17 +1,40 @@
 /**
- * What one attempt sends: headers and body. This is the `standard` profile,
- * Standard Webhooks: `webhook-id` (the event id, the same on every retry and
- * for every endpoint), `webhook-timestamp` (this attempt, unix seconds) and
- * `webhook-signature` (`v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`,
- * one per valid secret while a rotation overlaps), plus the webhook's custom
- * headers; the body is the event's data exactly as it was posted.
+ * What one attempt sends: URL, headers and body, as the webhook's profile
+ * says. Headers are the webhook's custom headers, then the profile's header
+ * templates (which win on a clash, names compared case-insensitively), then
+ * the signature scheme's headers. The body is the event's data exactly as
+ * stored, or the profile's envelope around it.
  */
+import type { Profile } from "../config/types.ts";
 import type { WebhookRecord } from "../store/webhooks.ts";
-import { signStandardWebhooks } from "./signing.ts";
+import { renderEnvelope } from "./envelope.ts";
+import { signatureHeaders } from "./signature_headers.ts";
+import { headerSafe, headerSafeValues, renderTemplate, type TemplateValues } from "./template.ts";
 
 export interface RenderInput {
-  readonly webhook: WebhookRecord;
-  readonly event: { readonly id: string; readonly payload: string };
+  readonly profile: Profile;
+  readonly webhook: {
+    readonly id: string;
+    readonly url: string;
+    /** Custom headers, sent first. */
+    readonly headers: Readonly<Record<string, string>>;
+  };
+  /** Signing secrets, current first (see {@linkcode signingSecrets}); empty: unsigned. */
+  readonly secrets: readonly string[];
+  readonly event: {
+    readonly id: string;
+    readonly type: string;
+    readonly tenantId: string | null;
+    /** The event data: JSON text as stored at ingest. */
+    readonly payload: string;
+    /** When the event occurred, ms since epoch. */
+    readonly occurredAt: number;
+  };
+  readonly deliveryId: string;
+  /** The id the attempt is recorded under. */
+  readonly attemptId: string;
+  /** 1 for the first attempt of the delivery. */
+  readonly attemptNumber: number;
   /** This attempt's start, ms since epoch. */
   readonly now: number;
 }
@@ -23,10 +46,15 @@ export interface RenderedRequest {
 }
 
 /** The secrets that sign now: the current one, and the previous one until its overlap ends. */
-export function signingSecrets(webhook: WebhookRecord, now: number): string[] {
-  const secrets = [webhook.secret];
+export function signingSecrets(
+  webhook: Pick<WebhookRecord, "secret" | "previousSecret" | "previousSecretUntil">,
+  now: number,
+): string[] {
+  const secrets: string[] = [];
+  // An empty (or, from older rows, missing) secret means the webhook is unsigned.
+  if (webhook.secret) secrets.push(webhook.secret);
   if (
-    webhook.previousSecret !== null && webhook.previousSecretUntil !== null &&
+    webhook.previousSecret && webhook.previousSecretUntil !== null &&
     now < webhook.previousSecretUntil
   ) {
     secrets.push(webhook.previousSecret);
@@ -34,26 +62,77 @@ export function signingSecrets(webhook: WebhookRecord, now: number): string[] {
   return secrets;
 }
 
-export async function renderRequest(input: RenderInput): Promise<RenderedRequest> {
-  const { webhook, event, now } = input;
-  const timestamp = Math.floor(now / 1000);
-  const body = event.payload;
-  const signature = await signStandardWebhooks({
-    id: event.id,
-    timestamp,
-    body,
-    secrets: signingSecrets(webhook, now),
-  });
+/**
+ * The value of every template variable for one attempt. Timestamps are unix
+ * seconds (rounded down) and `toISOString()` forms; `tenant_id` is null for
+ * an event without tenant.
+ */
+export function templateValues(input: RenderInput): TemplateValues {
+  const { event, now } = input;
   return {
-    url: webhook.url,
-    headers: {
-      ...webhook.headers,
-      "webhook-id": event.id,
-      "webhook-timestamp": String(timestamp),
-      "webhook-signature": signature,
-    },
-    body,
+    event_id: event.id,
+    event_type: event.type,
+    tenant_id: event.tenantId,
+    event_timestamp: String(Math.floor(event.occurredAt / 1000)),
+    event_timestamp_iso: new Date(event.occurredAt).toISOString(),
+    delivery_id: input.deliveryId,
+    attempt_id: input.attemptId,
+    attempt_number: String(input.attemptNumber),
+    attempt_timestamp: String(Math.floor(now / 1000)),
+    attempt_timestamp_iso: new Date(now).toISOString(),
+    webhook_id: input.webhook.id,
+    payload_version: input.profile.payloadVersion,
   };
+}
+
+/** Sets a header, replacing one of the same name in another case. */
+function setHeader(
+  headers: Record<string, string>,
+  names: Map<string, string>,
+  name: string,
+  value: string,
+): void {
+  const lower = name.toLowerCase();
+  const previous = names.get(lower);
+  if (previous !== undefined && previous !== name) delete headers[previous];
+  names.set(lower, name);
+  headers[name] = value;
+}
+
+/**
+ * Renders one attempt's request. Deterministic for a given input: the same
+ * attempt renders to the same bytes, and an envelope's data is the stored
+ * JSON text inserted verbatim.
+ *
+ * Throws a `TypeError` when a `whsec_` secret is not base64 (the API only
+ * generates valid ones).
+ */
+export async function renderRequest(input: RenderInput): Promise<RenderedRequest> {
+  const { profile, webhook, event, now } = input;
+  const values = templateValues(input);
+  const safe = headerSafeValues(values);
+
+  const body = profile.body.kind === "data"
+    ? event.payload
+    : renderEnvelope(profile.body, values, event.payload);
+
+  const headers: Record<string, string> = {};
+  const names = new Map<string, string>();
+  for (const [name, value] of Object.entries(webhook.headers)) {
+    setHeader(headers, names, name, value);
+  }
+  for (const [name, template] of Object.entries(profile.headers)) {
+    setHeader(headers, names, name, renderTemplate(template, safe));
+  }
+  const signature = await signatureHeaders(profile.signature, {
+    secrets: input.secrets,
+    body,
+    messageId: headerSafe(event.id),
+    timestamp: Math.floor(now / 1000),
+    values: safe,
+  });
+  for (const [name, value] of signature) setHeader(headers, names, name, value);
+  return { url: webhook.url, headers, body };
 }
 
 const SENSITIVE = /authorization|cookie|key|token|secret|password|credential|session/i;

@@ -1,7 +1,9 @@
 /**
- * HMAC-SHA256 signing with Web Crypto, and the Standard Webhooks signature
- * (`v1,<base64>` over `id.timestamp.body`). Pure apart from a bounded cache of
- * imported keys, so an attempt does not pay for `importKey` every time.
+ * HMAC-SHA256 signing with Web Crypto, and the signature formats receivers'
+ * libraries verify: Standard Webhooks / Svix (`v1,<base64>` over
+ * `id.timestamp.body`), Stripe (`t=…,v1=<hex>` over `t.body`) and GitHub
+ * (`sha256=<hex>` over the body). Pure apart from a bounded cache of imported
+ * keys, so an attempt does not pay for `importKey` every time.
  *
  * @module
  */
@@ -88,6 +90,18 @@ export function decodeSecret(secret: string): Uint8Array<ArrayBuffer> {
     throw new RangeError("Cannot decode signing secret: the key is empty");
   }
   return bytes;
+}
+
+/**
+ * The HMAC key bytes of a secret used as text: its UTF-8 bytes exactly as
+ * shown to the user, `whsec_` prefix and all. This is what GitHub's and
+ * Stripe's verification code (and most hand-written receivers) do.
+ *
+ * Throws a `RangeError` when the secret is empty.
+ */
+export function textSecret(secret: string): Uint8Array<ArrayBuffer> {
+  if (secret === "") throw new RangeError("Cannot use signing secret: the secret is empty");
+  return encoder.encode(secret);
 }
 
 /** Web Crypto takes only ArrayBuffer-backed views; copy one backed by a SharedArrayBuffer. */
@@ -183,4 +197,46 @@ export async function signStandardWebhooks(input: StandardWebhooksInput): Promis
     ),
   );
   return signatures.join(" ");
+}
+
+/** Input of {@linkcode signStripe}. */
+export interface StripeInput {
+  /** The `t=` part, unix seconds. */
+  readonly timestamp: number;
+  /** The exact request body that is sent. */
+  readonly body: string;
+  /** Secrets, used as text ({@linkcode textSecret}); one `v1=` part each. */
+  readonly secrets: readonly string[];
+}
+
+/**
+ * The `Stripe-Signature` header value: `t=<timestamp>,v1=<hex HMAC-SHA256 of
+ * "t.body">`, with one `v1=` per secret in the order given (Stripe's own
+ * format while a secret rolls; its libraries accept any matching `v1`).
+ *
+ * Throws a `RangeError` when there is no secret or the timestamp is not a
+ * non-negative integer.
+ */
+export async function signStripe(input: StripeInput): Promise<string> {
+  const { timestamp, body, secrets } = input;
+  if (secrets.length === 0) throw new RangeError("Cannot sign Stripe payload: no secret given");
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+    throw new RangeError(
+      `Cannot sign Stripe payload: timestamp must be unix seconds, got ${timestamp}`,
+    );
+  }
+  const message = encoder.encode(`${timestamp}.${body}`);
+  const parts = await Promise.all(
+    secrets.map(async (secret) => `v1=${toHex(await hmacSha256(textSecret(secret), message))}`),
+  );
+  return `t=${timestamp},${parts.join(",")}`;
+}
+
+/**
+ * The `X-Hub-Signature-256` header value GitHub sends: `sha256=<hex
+ * HMAC-SHA256 of the body>` under the secret used as text. GitHub carries
+ * one signature, so only one secret signs.
+ */
+export async function signGithub(input: { body: string; secret: string }): Promise<string> {
+  return `sha256=${toHex(await hmacSha256(textSecret(input.secret), input.body))}`;
 }

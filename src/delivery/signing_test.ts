@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import {
   clearKeyCache,
@@ -8,7 +9,10 @@ import {
   hmacSha256,
   KEY_CACHE_MAX,
   keyCacheSize,
+  signGithub,
   signStandardWebhooks,
+  signStripe,
+  textSecret,
   toBase64,
   toHex,
 } from "./signing.ts";
@@ -174,4 +178,27 @@ Deno.test("hmacSha256 accepts views on a SharedArrayBuffer", async () => {
     toHex(await hmacSha256(shared, message)),
     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
   );
+});
+
+Deno.test("signGithub matches GitHub's documented example", async () => {
+  // https://docs.github.com/webhooks/using-webhooks/validating-webhook-deliveries
+  assert.equal(
+    await signGithub({ body: "Hello, World!", secret: "It's a Secret to Everybody" }),
+    "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+  );
+  await assert.rejects(() => signGithub({ body: "", secret: "" }), RangeError);
+});
+
+Deno.test("signStripe: t=, then one v1= per secret over t.body, the secret used as text", async () => {
+  const body = '{"id":"evt_1"}';
+  const v1 = (secret: string) =>
+    createHmac("sha256", secret).update(`1614265330.${body}`).digest("hex");
+  assert.equal(
+    await signStripe({ timestamp: 1614265330, body, secrets: ["whsec_a", "whsec_b"] }),
+    `t=1614265330,v1=${v1("whsec_a")},v1=${v1("whsec_b")}`,
+  );
+  await assert.rejects(() => signStripe({ timestamp: 1, body, secrets: [] }), RangeError);
+  await assert.rejects(() => signStripe({ timestamp: -1, body, secrets: ["s"] }), RangeError);
+  assert.deepEqual(textSecret("whsec_AAEC"), encoder.encode("whsec_AAEC"));
+  assert.throws(() => textSecret(""), RangeError);
 });

@@ -1,6 +1,6 @@
 /**
- * The delivery engine's view of webhooks, kept in memory: every attempt needs
- * its webhook's URL, secrets, headers and policy, and a store read per
+ * The delivery engine's view of webhooks and credentials, kept in memory:
+ * every attempt needs its webhook's URL, secrets, headers and policy, and a store read per
  * attempt would be waste. Changes made through this daemon refresh it at
  * once; changes by other daemons sharing the database arrive with the
  * periodic refresh.
@@ -8,6 +8,7 @@
 import type { Clock, TimerHandle } from "../clock.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Store } from "../store/store.ts";
+import type { CredentialRecord } from "../store/credentials.ts";
 import type { WebhookRecord } from "../store/webhooks.ts";
 
 /** How far back a refresh looks, so clock skew between daemons cannot hide a change. */
@@ -19,7 +20,9 @@ export class WebhookCache {
   readonly #log: Logger;
   readonly #intervalMs: number;
   readonly #webhooks = new Map<string, WebhookRecord>();
+  readonly #credentials = new Map<string, CredentialRecord>();
   #seenUntil = 0;
+  #credentialsSeenUntil = 0;
   #timer: TimerHandle | undefined;
   #refreshing: Promise<void> | undefined;
   #again = false;
@@ -33,6 +36,10 @@ export class WebhookCache {
 
   get(id: string): WebhookRecord | undefined {
     return this.#webhooks.get(id);
+  }
+
+  credential(id: string): CredentialRecord | undefined {
+    return this.#credentials.get(id);
   }
 
   /** Loads every webhook, then keeps refreshing until `stop()`. */

@@ -20,6 +20,19 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     name: "initial schema",
     sql: [
+      // Reusable signing material that several webhooks reference (seed 003).
+      `CREATE TABLE credentials (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        previous_secret TEXT,
+        previous_secret_until INTEGER,
+        headers TEXT NOT NULL DEFAULT '{}',
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        deleted_at INTEGER
+      )`,
+      `CREATE INDEX credentials_updated ON credentials (updated_at)`,
       `CREATE TABLE webhooks (
         id TEXT PRIMARY KEY,
         url TEXT NOT NULL,
@@ -29,7 +42,7 @@ export const MIGRATIONS: readonly Migration[] = [
         disabled_reason TEXT,
         policy TEXT NOT NULL,
         profile TEXT NOT NULL,
-        secret TEXT NOT NULL,
+        secret TEXT,
         previous_secret TEXT,
         previous_secret_until INTEGER,
         headers TEXT NOT NULL DEFAULT '{}',
@@ -37,11 +50,13 @@ export const MIGRATIONS: readonly Migration[] = [
         max_in_flight INTEGER,
         tenant_id TEXT,
         metadata TEXT NOT NULL DEFAULT '{}',
+        credential_id TEXT REFERENCES credentials (id),
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
         deleted_at INTEGER
       )`,
       `CREATE INDEX webhooks_updated ON webhooks (updated_at)`,
+      `CREATE INDEX webhooks_credential ON webhooks (credential_id)`,
       `CREATE TABLE events (
         id TEXT PRIMARY KEY,
         tenant_id TEXT,

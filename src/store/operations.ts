@@ -14,6 +14,16 @@ import {
   touchApiKeys,
 } from "./api_keys.ts";
 import type { AttemptRecord } from "./attempts.ts";
+import {
+  type CredentialRecord,
+  credentialsChangedSince,
+  deleteCredential,
+  getCredential,
+  insertCredential,
+  listCredentials,
+  rotateCredentialSecret,
+  updateCredential,
+} from "./credentials.ts";
 import { deliveriesOfEvent } from "./deliveries.ts";
 import {
   type DeliveryFilter,
@@ -95,6 +105,20 @@ export const writeOperations = {
     _: OperationContext,
     a: { filter: Omit<DeliveryFilter, "state">; afterId?: string; limit: number; now: number },
   ) => replayDeadLetters(db, a.filter, a.afterId, a.limit, a.now),
+  insertCredential: (db: Executor, _: OperationContext, a: { credential: CredentialRecord }) =>
+    insertCredential(db, a.credential),
+  updateCredential: (
+    db: Executor,
+    _: OperationContext,
+    a: { id: string; patch: { name?: string; headers?: Record<string, string> }; now: number },
+  ) => updateCredential(db, a.id, a.patch, a.now),
+  rotateCredentialSecret: (
+    db: Executor,
+    _: OperationContext,
+    a: { id: string; secret: string; previousUntil: number; now: number },
+  ) => rotateCredentialSecret(db, a.id, a.secret, a.previousUntil, a.now),
+  deleteCredential: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
+    deleteCredential(db, a.id, a.now),
   insertApiKey: (db: Executor, _: OperationContext, a: { key: ApiKeyRecord }) =>
     insertApiKey(db, a.key),
   revokeApiKey: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
@@ -127,6 +151,11 @@ export const readOperations = {
   leaseOf: (db: Executor, a: { id: string }) => leaseOf(db, a.id),
   /** Webhooks changed at or after `since`, for the delivery engine's cache. */
   webhooksChangedSince: (db: Executor, a: { since: number }) => webhooksChangedSince(db, a.since),
+  getCredential: (db: Executor, a: { id: string }) => getCredential(db, a.id),
+  listCredentials: (db: Executor, a: { page: Page }) => listCredentials(db, a.page),
+  /** Credentials changed at or after `since`, for the delivery engine's cache. */
+  credentialsChangedSince: (db: Executor, a: { since: number }) =>
+    credentialsChangedSince(db, a.since),
   getApiKey: (db: Executor, a: { id: string }) => getApiKey(db, a.id),
   listApiKeys: (db: Executor, a: { page: Page }) => listApiKeys(db, a.page),
   /** Readiness: the store answers and carries this build's schema. */

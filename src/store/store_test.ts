@@ -34,6 +34,7 @@ export function webhook(id: string, eventTypes: string[], extra: Partial<Webhook
     maxInFlight: null,
     tenantId: null,
     metadata: {},
+    credentialId: null,
     createdAt: NOW,
     updatedAt: NOW,
     ...extra,
@@ -58,7 +59,15 @@ Deno.test("migrations apply once; re-running is a no-op", async () => {
     );
     assert.deepEqual(
       tables.rows.map((r) => r.name),
-      ["api_keys", "attempts", "deliveries", "events", "schema_migrations", "webhooks"],
+      [
+        "api_keys",
+        "attempts",
+        "credentials",
+        "deliveries",
+        "events",
+        "schema_migrations",
+        "webhooks",
+      ],
     );
   } finally {
     client.close();

@@ -22,7 +22,8 @@ export interface WebhookRecord {
   readonly disabledReason: string | null;
   readonly policy: string;
   readonly profile: string;
-  readonly secret: string;
+  /** null: the webhook's requests are not signed (seed 002 signs only when a secret is set). */
+  readonly secret: string | null;
   readonly previousSecret: string | null;
   readonly previousSecretUntil: number | null;
   readonly headers: Record<string, string>;
@@ -30,6 +31,8 @@ export interface WebhookRecord {
   readonly maxInFlight: number | null;
   readonly tenantId: string | null;
   readonly metadata: Record<string, unknown>;
+  /** A shared credential whose secrets (and headers) sign this webhook's requests instead of its own. */
+  readonly credentialId: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -50,12 +53,13 @@ export type WebhookPatch = Partial<
     | "maxInFlight"
     | "tenantId"
     | "metadata"
+    | "credentialId"
   >
 >;
 
 const COLUMNS = `id, url, description, event_types, state, disabled_reason, policy, profile,
   secret, previous_secret, previous_secret_until, headers, rate_limit_per_second, max_in_flight,
-  tenant_id, metadata, created_at, updated_at, deleted_at`;
+  tenant_id, metadata, credential_id, created_at, updated_at, deleted_at`;
 
 export function webhookFromRow(row: Row): WebhookRecord {
   return {
@@ -67,7 +71,7 @@ export function webhookFromRow(row: Row): WebhookRecord {
     disabledReason: textOrNull(row, "disabled_reason"),
     policy: text(row, "policy"),
     profile: text(row, "profile"),
-    secret: text(row, "secret"),
+    secret: textOrNull(row, "secret"),
     previousSecret: textOrNull(row, "previous_secret"),
     previousSecretUntil: intOrNull(row, "previous_secret_until"),
     headers: JSON.parse(text(row, "headers")),
@@ -75,6 +79,7 @@ export function webhookFromRow(row: Row): WebhookRecord {
     maxInFlight: intOrNull(row, "max_in_flight"),
     tenantId: textOrNull(row, "tenant_id"),
     metadata: JSON.parse(text(row, "metadata")),
+    credentialId: textOrNull(row, "credential_id"),
     createdAt: int(row, "created_at"),
     updatedAt: int(row, "updated_at"),
   };
@@ -83,7 +88,7 @@ export function webhookFromRow(row: Row): WebhookRecord {
 export async function insertWebhook(db: Executor, webhook: WebhookRecord): Promise<WebhookRecord> {
   await db.execute({
     sql: `INSERT INTO webhooks (${COLUMNS}) VALUES
-      (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+      (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
     args: [
       webhook.id,
       webhook.url,
@@ -101,6 +106,7 @@ export async function insertWebhook(db: Executor, webhook: WebhookRecord): Promi
       webhook.maxInFlight,
       webhook.tenantId,
       JSON.stringify(webhook.metadata),
+      webhook.credentialId,
       webhook.createdAt,
       webhook.updatedAt,
     ],
@@ -159,7 +165,8 @@ export async function updateWebhook(
   await db.execute({
     sql: `UPDATE webhooks SET url = ?, description = ?, event_types = ?, state = ?,
       disabled_reason = ?, policy = ?, profile = ?, headers = ?, rate_limit_per_second = ?,
-      max_in_flight = ?, tenant_id = ?, metadata = ?, updated_at = ? WHERE id = ?`,
+      max_in_flight = ?, tenant_id = ?, metadata = ?, credential_id = ?, updated_at = ?
+      WHERE id = ?`,
     args: [
       next.url,
       next.description,
@@ -173,6 +180,7 @@ export async function updateWebhook(
       next.maxInFlight,
       next.tenantId,
       JSON.stringify(next.metadata),
+      next.credentialId,
       now,
       id,
     ],

@@ -1,0 +1,188 @@
+/**
+ * `/api/v1/credentials`: signing secrets (and headers) as objects of their
+ * own that several webhooks reference by `credential_id`. Rotating or editing
+ * one applies to every webhook that uses it.
+ */
+import { z } from "zod";
+import { customHeaderProblems } from "../delivery/custom_headers.ts";
+import { generateSecret } from "../delivery/signing.ts";
+import { uuidv7 } from "../ids.ts";
+import type { CredentialRecord } from "../store/credentials.ts";
+import type { ApiDeps } from "./deps.ts";
+import { ApiError, notFound } from "./errors.ts";
+import { renderPage, rfc3339 } from "./render.ts";
+import { route } from "./route.ts";
+import { pageQuery } from "./schemas.ts";
+
+/** How long a rotated-out secret keeps signing alongside the new one. */
+const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+const name = z.string({ error: "is required: a name of 1-100 characters" })
+  .min(1, "must not be empty").max(100, "must be at most 100 characters");
+
+export const customHeaders = z.record(
+  z.string(),
+  z.string({ error: "header values must be strings" }),
+).superRefine((headers, ctx) => {
+  for (const problem of customHeaderProblems(headers)) {
+    ctx.addIssue({ code: "custom", message: problem });
+  }
+});
+
+/** A secret supplied by the caller: `whsec_` + base64 of 24-64 bytes, or 16-256 plain characters. */
+export const suppliedSecret = z.string().superRefine((secret, ctx) => {
+  if (secret.startsWith("whsec_")) {
+    let bytes = -1;
+    try {
+      bytes = atob(secret.slice(6)).length;
+    } catch { /* reported below */ }
+    if (bytes < 24 || bytes > 64) {
+      ctx.addIssue({
+        code: "custom",
+        message: "a whsec_ secret must be whsec_ followed by base64 of 24 to 64 bytes",
+      });
+    }
+  } else if (secret.length < 16 || secret.length > 256 || /[\x00-\x20\x7f]/.test(secret)) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be 16-256 printable characters without spaces, or a whsec_ secret",
+    });
+  }
+});
+
+export function renderCredential(credential: CredentialRecord) {
+  return {
+    id: credential.id,
+    name: credential.name,
+    headers: Object.fromEntries(Object.keys(credential.headers).map((h) => [h, "[set]"])),
+    previous_secret_expires_at: rfc3339(credential.previousSecretUntil),
+    created_at: rfc3339(credential.createdAt),
+    updated_at: rfc3339(credential.updatedAt),
+  };
+}
+
+export function credentialRoutes({ store, clock, delivery }: ApiDeps) {
+  return [
+    route({
+      method: "POST",
+      path: "/api/v1/credentials",
+      summary: "Create a credential; the answer carries its secret, shown only this once",
+      tag: "credentials",
+      scope: "webhooks:manage",
+      body: z.strictObject({
+        name,
+        secret: suppliedSecret.optional(),
+        headers: customHeaders.default({}),
+      }),
+      responses: { 201: "The credential, with `secret`", 400: "Invalid field" },
+      handler: async ({ c, body }) => {
+        const now = clock.now();
+        const credential = await store.write("insertCredential", {
+          credential: {
+            id: uuidv7(now),
+            name: body.name,
+            secret: body.secret ?? generateSecret(),
+            previousSecret: null,
+            previousSecretUntil: null,
+            headers: body.headers,
+            createdAt: now,
+            updatedAt: now,
+          },
+        });
+        return c.json({ ...renderCredential(credential), secret: credential.secret }, 201);
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/credentials",
+      summary: "List credentials (never their secrets or header values)",
+      tag: "credentials",
+      scope: "webhooks:manage",
+      query: z.strictObject(pageQuery),
+      responses: { 200: "A page of credentials" },
+      handler: async ({ c, query }) => {
+        const page = await store.read("listCredentials", {
+          page: { limit: query.limit, after: query.cursor },
+        });
+        return c.json(renderPage(page, renderCredential));
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/credentials/:id",
+      summary: "Read a credential",
+      tag: "credentials",
+      scope: "webhooks:manage",
+      responses: { 200: "The credential", 404: "No such credential" },
+      handler: async ({ c, params }) => {
+        const credential = await store.read("getCredential", { id: params.id! });
+        if (!credential) throw notFound("credential", params.id!);
+        return c.json(renderCredential(credential));
+      },
+    }),
+    route({
+      method: "PATCH",
+      path: "/api/v1/credentials/:id",
+      summary: "Rename a credential or replace its headers; applies to every webhook using it",
+      tag: "credentials",
+      scope: "webhooks:manage",
+      body: z.strictObject({ name: name.optional(), headers: customHeaders.optional() }),
+      responses: { 200: "The credential", 404: "No such credential" },
+      handler: async ({ c, params, body }) => {
+        const updated = await store.write("updateCredential", {
+          id: params.id!,
+          patch: body,
+          now: clock.now(),
+        });
+        if (!updated) throw notFound("credential", params.id!);
+        delivery?.webhookChanged(updated.id);
+        return c.json(renderCredential(updated));
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/api/v1/credentials/:id/rotate-secret",
+      summary: "New secret for every webhook using it; the old one keeps signing for 24 hours",
+      tag: "credentials",
+      scope: "webhooks:manage",
+      responses: { 200: "The new secret", 404: "No such credential" },
+      handler: async ({ c, params }) => {
+        const now = clock.now();
+        const rotated = await store.write("rotateCredentialSecret", {
+          id: params.id!,
+          secret: generateSecret(),
+          previousUntil: now + ROTATION_OVERLAP_MS,
+          now,
+        });
+        if (!rotated) throw notFound("credential", params.id!);
+        delivery?.webhookChanged(rotated.id);
+        return c.json({
+          id: rotated.id,
+          secret: rotated.secret,
+          previous_secret_expires_at: rfc3339(rotated.previousSecretUntil),
+        });
+      },
+    }),
+    route({
+      method: "DELETE",
+      path: "/api/v1/credentials/:id",
+      summary: "Delete a credential no webhook uses",
+      tag: "credentials",
+      scope: "webhooks:manage",
+      responses: { 204: "Deleted", 404: "No such credential", 409: "Webhooks still use it" },
+      handler: async ({ c, params }) => {
+        const result = await store.write("deleteCredential", { id: params.id!, now: clock.now() });
+        if (result === "not_found") throw notFound("credential", params.id!);
+        if (result !== "deleted") {
+          throw new ApiError(
+            409,
+            "conflict",
+            `${result.inUseBy} webhook(s) still use this credential; point them elsewhere first`,
+            { webhooks: result.inUseBy },
+          );
+        }
+        return c.body(null, 204);
+      },
+    }),
+  ];
+}

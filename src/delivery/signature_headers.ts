@@ -1,0 +1,73 @@
+/**
+ * The headers a profile's signature scheme adds to one attempt.
+ *
+ * @module
+ */
+import type { SignatureScheme } from "../config/types.ts";
+import {
+  hmacSha256,
+  signGithub,
+  signStandardWebhooks,
+  signStripe,
+  textSecret,
+  toBase64,
+  toHex,
+} from "./signing.ts";
+import { renderTemplate, type TemplateValues } from "./template.ts";
+
+/** What a signature covers. */
+export interface SignatureInput {
+  /** Current secret first, then any still valid during a rotation; empty: unsigned. */
+  readonly secrets: readonly string[];
+  /** The exact body sent. */
+  readonly body: string;
+  /** The id Standard Webhooks / Svix send (the event id), already header-safe. */
+  readonly messageId: string;
+  /** This attempt's start, unix seconds. */
+  readonly timestamp: number;
+  /** Header-safe variable values, for an `hmac-sha256` content template. */
+  readonly values: TemplateValues;
+}
+
+/**
+ * The signature headers, in order, as `[name, value]` pairs. None when there
+ * is no secret (seed 002: "only present if a secret is configured") or the
+ * scheme is `none`. Schemes that carry several signatures (standard-webhooks,
+ * svix, stripe) sign with every secret; github and hmac-sha256 carry one,
+ * made with the current secret.
+ */
+export async function signatureHeaders(
+  scheme: SignatureScheme,
+  input: SignatureInput,
+): Promise<[string, string][]> {
+  const { secrets, body, timestamp } = input;
+  const current = secrets[0];
+  if (current === undefined) return [];
+  switch (scheme.kind) {
+    case "none":
+      return [];
+    case "standard-webhooks": {
+      const p = scheme.headerPrefix;
+      const signature = await signStandardWebhooks({
+        id: input.messageId,
+        timestamp,
+        body,
+        secrets,
+      });
+      return [[`${p}-id`, input.messageId], [`${p}-timestamp`, String(timestamp)], [
+        `${p}-signature`,
+        signature,
+      ]];
+    }
+    case "hmac-sha256": {
+      const content = renderTemplate(scheme.content, input.values, body);
+      const mac = await hmacSha256(textSecret(current), content);
+      const encoded = scheme.encoding === "hex" ? toHex(mac) : toBase64(mac);
+      return [[scheme.header, scheme.prefix + encoded]];
+    }
+    case "github":
+      return [["X-Hub-Signature-256", await signGithub({ body, secret: current })]];
+    case "stripe":
+      return [["Stripe-Signature", await signStripe({ timestamp, body, secrets })]];
+  }
+}

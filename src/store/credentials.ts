@@ -1,0 +1,169 @@
+/**
+ * Credentials: signing secrets (and optional headers, such as a receiver API
+ * key) kept as one object that several webhooks reference, so rotating or
+ * changing it applies to all of them at once (seed 003).
+ */
+import type { Row } from "@libsql/client";
+import {
+  type Executor,
+  int,
+  intOrNull,
+  type Page,
+  type PageResult,
+  text,
+  textOrNull,
+  toPage,
+} from "./executor.ts";
+
+export interface CredentialRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly secret: string;
+  readonly previousSecret: string | null;
+  readonly previousSecretUntil: number | null;
+  /** Sent with every request of every webhook using this credential. */
+  readonly headers: Record<string, string>;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+const COLUMNS = `id, name, secret, previous_secret, previous_secret_until, headers, created_at,
+  updated_at, deleted_at`;
+
+function credentialFromRow(row: Row): CredentialRecord {
+  return {
+    id: text(row, "id"),
+    name: text(row, "name"),
+    secret: text(row, "secret"),
+    previousSecret: textOrNull(row, "previous_secret"),
+    previousSecretUntil: intOrNull(row, "previous_secret_until"),
+    headers: JSON.parse(text(row, "headers")),
+    createdAt: int(row, "created_at"),
+    updatedAt: int(row, "updated_at"),
+  };
+}
+
+export async function insertCredential(
+  db: Executor,
+  credential: CredentialRecord,
+): Promise<CredentialRecord> {
+  await db.execute({
+    sql: `INSERT INTO credentials (${COLUMNS}) VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, NULL)`,
+    args: [
+      credential.id,
+      credential.name,
+      credential.secret,
+      JSON.stringify(credential.headers),
+      credential.createdAt,
+      credential.updatedAt,
+    ],
+  });
+  return credential;
+}
+
+export async function getCredential(db: Executor, id: string): Promise<CredentialRecord | null> {
+  const result = await db.execute({
+    sql: `SELECT ${COLUMNS} FROM credentials WHERE id = ? AND deleted_at IS NULL`,
+    args: [id],
+  });
+  const row = result.rows[0];
+  return row ? credentialFromRow(row) : null;
+}
+
+export async function listCredentials(
+  db: Executor,
+  page: Page,
+): Promise<PageResult<CredentialRecord>> {
+  const result = await db.execute({
+    sql: `SELECT ${COLUMNS} FROM credentials WHERE deleted_at IS NULL ${
+      page.after === undefined ? "" : "AND id > ?"
+    } ORDER BY id LIMIT ?`,
+    args: page.after === undefined ? [page.limit + 1] : [page.after, page.limit + 1],
+  });
+  return toPage(result.rows.map(credentialFromRow), page.limit);
+}
+
+export async function updateCredential(
+  db: Executor,
+  id: string,
+  patch: { name?: string; headers?: Record<string, string> },
+  now: number,
+): Promise<CredentialRecord | null> {
+  const current = await getCredential(db, id);
+  if (!current) return null;
+  const next = {
+    ...current,
+    name: patch.name ?? current.name,
+    headers: patch.headers ?? current.headers,
+    updatedAt: now,
+  };
+  await db.execute({
+    sql: "UPDATE credentials SET name = ?, headers = ?, updated_at = ? WHERE id = ?",
+    args: [next.name, JSON.stringify(next.headers), now, id],
+  });
+  return next;
+}
+
+/** A new secret; the previous one keeps signing until `previousUntil`. */
+export async function rotateCredentialSecret(
+  db: Executor,
+  id: string,
+  secret: string,
+  previousUntil: number,
+  now: number,
+): Promise<CredentialRecord | null> {
+  const current = await getCredential(db, id);
+  if (!current) return null;
+  await db.execute({
+    sql: `UPDATE credentials SET secret = ?, previous_secret = ?, previous_secret_until = ?,
+      updated_at = ? WHERE id = ?`,
+    args: [secret, current.secret, previousUntil, now, id],
+  });
+  return {
+    ...current,
+    secret,
+    previousSecret: current.secret,
+    previousSecretUntil: previousUntil,
+    updatedAt: now,
+  };
+}
+
+export type DeleteCredentialResult = "deleted" | "not_found" | { readonly inUseBy: number };
+
+/** Deletes a credential no live webhook references. */
+export async function deleteCredential(
+  db: Executor,
+  id: string,
+  now: number,
+): Promise<DeleteCredentialResult> {
+  const users = await db.execute({
+    sql: "SELECT COUNT(*) AS n FROM webhooks WHERE credential_id = ? AND deleted_at IS NULL",
+    args: [id],
+  });
+  const inUseBy = Number(users.rows[0]?.n ?? 0);
+  if (inUseBy > 0) {
+    const exists = await getCredential(db, id);
+    return exists ? { inUseBy } : "not_found";
+  }
+  const result = await db.execute({
+    sql:
+      `UPDATE credentials SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`,
+    args: [now, now, id],
+  });
+  return result.rowsAffected > 0 ? "deleted" : "not_found";
+}
+
+/** Credentials changed at or after `since` (deleted ones flagged), for the engine's cache. */
+export async function credentialsChangedSince(
+  db: Executor,
+  since: number,
+): Promise<{ credential: CredentialRecord; deleted: boolean }[]> {
+  const result = await db.execute({
+    sql: `SELECT ${COLUMNS} FROM credentials WHERE updated_at >= ? ORDER BY updated_at`,
+    args: [since],
+  });
+  return result.rows.map((row) => ({
+    credential: credentialFromRow(row),
+    deleted: row.deleted_at !== null,
+  }));
+}
