@@ -42,10 +42,10 @@ export const suppliedSecret = z.string().superRefine((secret, ctx) => {
         message: "a whsec_ secret must be whsec_ followed by base64 of 24 to 64 bytes",
       });
     }
-  } else if (secret.length < 16 || secret.length > 256 || /[\x00-\x20\x7f]/.test(secret)) {
+  } else if (secret.length < 16 || secret.length > 256 || /[^\x21-\x7e]/.test(secret)) {
     ctx.addIssue({
       code: "custom",
-      message: "must be 16-256 printable characters without spaces, or a whsec_ secret",
+      message: "must be 16-256 printable ASCII characters without spaces, or a whsec_ secret",
     });
   }
 });

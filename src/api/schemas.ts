@@ -57,6 +57,7 @@ export function parseRfc3339(text: string): number | undefined {
 export const tenantId = z.string()
   .min(1, "must not be empty")
   .max(255, "must be at most 255 characters")
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
   .regex(/^[^\x00-\x1f\x7f]*$/, "must not contain control characters (CR, LF, tab, ...)");
 
 /** Any JSON object of at most `maxBytes` when serialized. */
