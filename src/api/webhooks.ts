@@ -13,13 +13,12 @@ import { route } from "./route.ts";
 import { jsonObject, pageQuery, tenantId } from "./schemas.ts";
 import { suppliedSecret } from "./credentials.ts";
 
-/** Profiles hookd knows; named profiles from configuration join this list later. */
-const PROFILES = ["standard"] as const;
 /** How long a rotated-out secret keeps signing alongside the new one. */
 const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
 function webhookFields(deps: ApiDeps) {
   const policies = Object.keys(deps.config.policies);
+  const profiles = Object.keys(deps.config.profiles);
   return {
     url: z.string({ error: "must be a string URL" }).superRefine((url, ctx) => {
       const problem = targetUrlProblem(url, { requireHttps: deps.config.security.requireHttps });
@@ -45,8 +44,10 @@ function webhookFields(deps: ApiDeps) {
         policies.map((p) => JSON.stringify(p)).join(", ")
       }`,
     }),
-    profile: z.enum(PROFILES, {
-      error: `must name a profile: ${PROFILES.map((p) => JSON.stringify(p)).join(", ")}`,
+    profile: z.string().refine((name) => profiles.includes(name), {
+      message: `must name a configured profile: ${
+        profiles.map((p) => JSON.stringify(p)).join(", ")
+      }`,
     }),
     headers: z.record(z.string(), z.string({ error: "header values must be strings" }))
       .superRefine((headers, ctx) => {

@@ -13,14 +13,21 @@ import type { Policy, Profile } from "../config/types.ts";
 import { uuidv7 } from "../ids.ts";
 import type { Logger } from "../ops/log.ts";
 import type { AttemptRecord } from "../store/attempts.ts";
+import type { CredentialRecord } from "../store/credentials.ts";
 import type { AttemptVerdict, ClaimedDelivery, DueDelivery } from "../store/delivery_queue.ts";
 import type { Store } from "../store/store.ts";
 import type { WebhookRecord } from "../store/webhooks.ts";
 import { VERSION } from "../version.ts";
 import { JobQueue } from "./job_queue.ts";
 import { decideNext, errorKindOf, type Rng } from "./policy.ts";
-import { headersForLog, renderRequest, signingSecrets } from "./render_request.ts";
-import type { AttemptResult, SendRequest } from "./sender.ts";
+import { headersForLog, renderRequest } from "./render_request.ts";
+import { type SigningMaterial, signingMaterial } from "./signing_material.ts";
+import {
+  type AttemptResult,
+  failedAttempt,
+  SenderClosedError,
+  type SendRequest,
+} from "./sender.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
 /** A delivery to attempt; `claim` is set when it is already claimed (fresh from ingest). */
@@ -38,7 +45,11 @@ export interface AttemptSender {
 export interface DispatcherOptions {
   readonly store: Store;
   readonly sender: AttemptSender;
-  readonly webhooks: { get(id: string): WebhookRecord | undefined; refresh(): Promise<void> };
+  readonly webhooks: {
+    get(id: string): WebhookRecord | undefined;
+    credential(id: string): CredentialRecord | undefined;
+    refresh(): Promise<void>;
+  };
   readonly clock: Clock;
   readonly rng: Rng;
   readonly log: Logger;
@@ -229,7 +240,34 @@ export class Dispatcher {
       });
       return;
     }
-    await this.#send(webhook, policy, claimed);
+    let material = signingMaterial(
+      webhook,
+      webhook.credentialId === null ? undefined : this.#o.webhooks.credential(webhook.credentialId),
+      this.#o.clock.now(),
+    );
+    if (!material) {
+      await this.#o.webhooks.refresh();
+      material = signingMaterial(
+        webhook,
+        this.#o.webhooks.credential(webhook.credentialId!),
+        this.#o.clock.now(),
+      );
+    }
+    if (!material) {
+      // Never send unsigned what should be signed; try again on the next look.
+      this.#o.log.warn("credential of webhook not found; delivery put back", {
+        webhook_id: webhook.id,
+        credential_id: webhook.credentialId,
+      });
+      await this.#o.store.write("releaseDeliveries", {
+        ids: [claimed.id],
+        owner: this.#o.owner,
+        state: "pending",
+        now: this.#o.clock.now(),
+      });
+      return;
+    }
+    await this.#send(webhook, policy, claimed, material);
   }
 
   #policyFor(webhook: WebhookRecord | undefined): Policy {
@@ -269,22 +307,44 @@ export class Dispatcher {
     }
   }
 
-  async #send(webhook: WebhookRecord, policy: Policy, delivery: ClaimedDelivery): Promise<void> {
+  async #send(
+    webhook: WebhookRecord,
+    policy: Policy,
+    delivery: ClaimedDelivery,
+    material: SigningMaterial,
+  ): Promise<void> {
     const { clock, store, owner } = this.#o;
     const startedAt = clock.now();
     const attemptId = uuidv7(startedAt);
     const profiles = this.#o.profiles;
-    const request = await renderRequest({
-      profile: profiles[webhook.profile] ?? profiles.standard ?? STANDARD_PROFILE,
-      webhook,
-      secrets: signingSecrets(webhook, startedAt),
-      event: delivery.event,
-      deliveryId: delivery.id,
-      attemptId,
-      attemptNumber: delivery.attempts + 1,
-      now: startedAt,
-    });
-    const result = await this.#o.sender.send({ ...request, timeoutMs: policy.timeoutMs });
+    let request: { url: string; headers: Record<string, string>; body: string } = {
+      url: webhook.url,
+      headers: {},
+      body: "",
+    };
+    let result: AttemptResult;
+    try {
+      request = await renderRequest({
+        profile: profiles[webhook.profile] ?? profiles.standard ?? STANDARD_PROFILE,
+        webhook: { id: webhook.id, url: webhook.url, headers: material.headers },
+        secrets: material.secrets,
+        event: delivery.event,
+        deliveryId: delivery.id,
+        attemptId,
+        attemptNumber: delivery.attempts + 1,
+        now: startedAt,
+      });
+      result = await this.#o.sender.send({ ...request, timeoutMs: policy.timeoutMs });
+    } catch (error) {
+      // Shutting down: the attempt never happened; its lease expires and it is retried.
+      if (error instanceof SenderClosedError) return;
+      // A request that cannot even be built must still end, not be retaken forever.
+      result = failedAttempt(
+        "connect",
+        `could not build or send the request: ${error instanceof Error ? error.message : error}`,
+        clock.now() - startedAt,
+      );
+    }
     const now = clock.now();
     const decision = decideNext({
       outcome: result.outcome,
