@@ -206,3 +206,48 @@ Deno.test("per-webhook in-flight caps and the global concurrency limit hold", as
     },
   );
 });
+
+Deno.test("a credential signs for every webhook that uses it; a null secret sends unsigned", async () => {
+  await using receiver = await startReceiver();
+  await withEngine({ clock: systemClock }, async (h) => {
+    const credential = await h.api("POST", "/api/v1/credentials", {
+      name: "shared",
+      headers: { "X-Api-Key": "receiver-key" },
+    });
+    for (const path of ["a", "b"]) {
+      await h.api("POST", "/api/v1/webhooks", {
+        url: `${receiver.url}/${path}`,
+        event_types: ["signed"],
+        credential_id: credential.body.id,
+      });
+    }
+    await h.api("POST", "/api/v1/webhooks", {
+      url: `${receiver.url}/unsigned`,
+      event_types: ["plain"],
+      secret: null,
+    });
+    await h.api("POST", "/api/v1/events", { id: "evt_s", type: "signed", data: { x: 1 } });
+    await h.api("POST", "/api/v1/events", { id: "evt_p", type: "plain", data: { x: 2 } });
+    const requests = await receiver.waitForRequests(3);
+    for (const path of ["/a", "/b"]) {
+      const r = requests.find((q) => q.path === path)!;
+      assert.equal(r.headers["x-api-key"], "receiver-key");
+      new Webhook(credential.body.secret).verify(r.body, {
+        "webhook-id": r.headers["webhook-id"]!,
+        "webhook-timestamp": r.headers["webhook-timestamp"]!,
+        "webhook-signature": r.headers["webhook-signature"]!,
+      });
+    }
+    const plain = requests.find((q) => q.path === "/unsigned")!;
+    assert.equal(plain.headers["webhook-signature"], undefined);
+    assert.equal(plain.body, '{"x":2}');
+    // The attempt log never shows the credential's header value.
+    await h.until(async () => {
+      const list = await h.api("GET", `/api/v1/events/evt_s`);
+      return list.body.deliveries.every((d: { state: string }) => d.state === "succeeded");
+    });
+    const event = await h.api("GET", "/api/v1/events/evt_s");
+    const delivery = await h.api("GET", `/api/v1/deliveries/${event.body.deliveries[0].id}`);
+    assert.equal(delivery.body.attempts[0].request_headers["X-Api-Key"], "[redacted]");
+  });
+});

@@ -53,7 +53,7 @@ export class WebhookCache {
     this.#timer = undefined;
   }
 
-  /** Reads webhooks changed since the last look; concurrent calls share one read. */
+  /** Reads webhooks and credentials changed since the last look; concurrent calls share one read. */
   refresh(): Promise<void> {
     if (this.#refreshing) {
       this.#again = true;
@@ -62,13 +62,23 @@ export class WebhookCache {
     this.#refreshing = (async () => {
       do {
         this.#again = false;
-        const since = Math.max(0, this.#seenUntil - OVERLAP_MS);
-        for (
-          const { webhook, deleted } of await this.#store.read("webhooksChangedSince", { since })
-        ) {
+        const [webhooks, credentials] = await Promise.all([
+          this.#store.read("webhooksChangedSince", {
+            since: Math.max(0, this.#seenUntil - OVERLAP_MS),
+          }),
+          this.#store.read("credentialsChangedSince", {
+            since: Math.max(0, this.#credentialsSeenUntil - OVERLAP_MS),
+          }),
+        ]);
+        for (const { webhook, deleted } of webhooks) {
           if (deleted) this.#webhooks.delete(webhook.id);
           else this.#webhooks.set(webhook.id, webhook);
           this.#seenUntil = Math.max(this.#seenUntil, webhook.updatedAt);
+        }
+        for (const { credential, deleted } of credentials) {
+          if (deleted) this.#credentials.delete(credential.id);
+          else this.#credentials.set(credential.id, credential);
+          this.#credentialsSeenUntil = Math.max(this.#credentialsSeenUntil, credential.updatedAt);
         }
       } while (this.#again);
     })().finally(() => (this.#refreshing = undefined));
