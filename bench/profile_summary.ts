@@ -16,8 +16,18 @@ interface Profile {
   readonly timeDeltas: readonly number[];
 }
 
-/** Functions whose inclusive time is worth seeing on the ingest path. */
+/** Functions whose inclusive time is worth seeing on the ingest and delivery paths. */
 const STEPS = [
+  "#attempt",
+  "#claim",
+  "#flushClaims",
+  "#send",
+  "renderRequest",
+  "signStandardWebhooks",
+  "send",
+  "decideNext",
+  "#load",
+  "#pump",
   "authenticate",
   "sha256Hex",
   "readJsonBody",

@@ -1,30 +1,26 @@
 /// <reference lib="deno.worker" />
 /**
- * The ingest reference: the rows hookd writes per event (an event row and a
- * delivery row for the one webhook), inserted straight through
- * `@libsql/client/node` with the daemon's pragmas and schema, 500 events per
- * transaction. It runs in a worker because the binding blocks its thread
- * (DESIGN.md, "Verified on these machines"), exactly as the daemon's store.
+ * The ingest reference: raw batched libSQL inserts of the rows hookd writes
+ * per event (an event row and a delivery row for the one webhook), straight
+ * through `@libsql/client/node` with the daemon's pragmas (WAL,
+ * `synchronous=FULL`) and schema (`migrate()`), 500 events per transaction.
+ * It runs in a worker because the binding blocks its thread (DESIGN.md,
+ * "Verified on these machines"), exactly as the daemon's store.
  *
- * The statements come from hookd's own `ingest` write operation, run against
- * a recorder, so the reference writes exactly the daemon's rows even as the
- * schema moves. Two shapes are timed: `batch` replays them with one
- * `client.batch` per transaction (the cheapest way in); `interactive` runs the
- * operation inside an interactive transaction, one `execute` per row, which
- * is what the daemon's store engine does, minus HTTP and messaging;
- * `multirow` folds the batch's statements into one multi-row INSERT per table,
- * to show what the store could reach if it amortized libSQL's per-statement
- * cost (it is not what hookd does today).
+ * The SQL is written here, not taken from hookd, so the reference cannot
+ * break when hookd changes how it writes (its ingest now needs RETURNING rows
+ * a recorder cannot fake). The columns and values follow `ingestEvents` in
+ * src/store/events.ts, with the webhook paused as in the daemon scenarios:
+ * the delivery is `held` with no due time. Two shapes are timed: `batch`, one
+ * INSERT per row, all in one `client.batch(..., "write")` per 500 events;
+ * `multirow`, one multi-row INSERT per table per transaction (the shape hookd
+ * uses since group commit went multi-row, minus its ON CONFLICT/RETURNING).
  */
-import type { InStatement, InValue, ResultSet } from "@libsql/client";
+import type { InStatement, InValue } from "@libsql/client";
 import { createClient } from "@libsql/client/node";
 import { uuidv7 } from "../src/ids.ts";
-import { WebhookIndex } from "../src/ingest/webhook_index.ts";
-import type { NewEvent } from "../src/store/events.ts";
-import type { Executor } from "../src/store/executor.ts";
 import { migrate } from "../src/store/migrations.ts";
-import { writeOperations } from "../src/store/operations.ts";
-import { insertWebhook, type WebhookRecord } from "../src/store/webhooks.ts";
+import { insertBenchWebhook } from "./bench_webhook.ts";
 
 export interface ReferenceRequest {
   readonly url: string;
@@ -33,7 +29,7 @@ export interface ReferenceRequest {
   readonly mode: ReferenceMode;
 }
 
-export type ReferenceMode = "batch" | "interactive" | "multirow";
+export type ReferenceMode = "batch" | "multirow";
 
 export interface ReferenceResult {
   readonly mode: ReferenceMode;
@@ -42,68 +38,66 @@ export interface ReferenceResult {
   readonly seconds: number;
 }
 
-/** An executor that keeps statements instead of running them; every insert "succeeds". */
-class Recorder implements Executor {
-  statements: InStatement[] = [];
+const EVENT_SQL = `INSERT INTO events
+  (id, tenant_id, type, payload, fingerprint, occurred_at, received_at, idempotency_key)
+  VALUES `;
+const EVENT_TUPLE = "(?, ?, ?, ?, ?, ?, ?, ?)";
+const DELIVERY_SQL = `INSERT INTO deliveries (id, event_id, webhook_id, event_type, state,
+  attempts, next_attempt_at, lease_owner, lease_until, schedule_started_at, created_at,
+  updated_at) VALUES `;
+const DELIVERY_TUPLE = "(?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)";
+const FINGERPRINT = "0".repeat(43) + "=";
 
-  execute(statement: InStatement): Promise<ResultSet> {
-    this.statements.push(statement);
-    return Promise.resolve({
-      columns: [],
-      columnTypes: [],
-      rows: [],
-      rowsAffected: 1,
-      lastInsertRowid: undefined,
-      toJSON: () => ({}),
-    });
-  }
+/** The values of one event's two rows, as `ingestEvents` binds them. */
+function rowsOf(
+  n: number,
+  webhookId: string,
+  now: number,
+): { event: InValue[]; delivery: InValue[] } {
+  const eventId = uuidv7(now);
+  const payload = JSON.stringify({ order_id: n, amount: 4200, currency: "EUR" });
+  return {
+    event: [eventId, null, "order.created", payload, FINGERPRINT, now, now, null],
+    delivery: [
+      uuidv7(now),
+      eventId,
+      webhookId,
+      "order.created",
+      "held",
+      null,
+      null,
+      null,
+      now,
+      now,
+      now,
+    ],
+  };
 }
 
-/** `INSERT ... VALUES (?, ...) rest`: the part before the tuple, the tuple, the rest. */
-const SINGLE_ROW_INSERT = /^(INSERT\s.*?\sVALUES\s*)(\([^()]*\))(.*)$/s;
-
-/**
- * Folds statements with the same single-row INSERT text into one multi-row
- * INSERT each, in order of first appearance (events before deliveries, so
- * foreign keys hold). Anything else passes through unchanged.
- */
-function multiRow(statements: InStatement[]): InStatement[] {
-  const groups = new Map<string, { head: string; tuple: string; tail: string; args: InValue[] }>();
-  const out: InStatement[] = [];
-  for (const statement of statements) {
-    if (typeof statement === "string" || !Array.isArray(statement.args)) {
-      out.push(statement);
-      continue;
-    }
-    const match = SINGLE_ROW_INSERT.exec(statement.sql);
-    if (!match) {
-      out.push(statement);
-      continue;
-    }
-    let group = groups.get(statement.sql);
-    if (!group) {
-      group = { head: match[1]!, tuple: match[2]!, tail: match[3]!, args: [] };
-      groups.set(statement.sql, group);
-    }
-    group.args.push(...statement.args);
+function statementsFor(
+  mode: ReferenceMode,
+  count: number,
+  offset: number,
+  webhookId: string,
+): InStatement[] {
+  const now = Date.now();
+  const rows = Array.from({ length: count }, (_, i) => rowsOf(offset + i, webhookId, now));
+  if (mode === "batch") {
+    return rows.flatMap(({ event, delivery }) => [
+      { sql: EVENT_SQL + EVENT_TUPLE, args: event },
+      { sql: DELIVERY_SQL + DELIVERY_TUPLE, args: delivery },
+    ]);
   }
-  for (const { head, tuple, tail, args } of groups.values()) {
-    const rows = args.length / (tuple.match(/\?/g)?.length ?? 1);
-    out.push({
-      sql: `${head}${Array(rows).fill(tuple).join(", ")}${tail}`,
-      args,
-    });
-  }
-  return out;
-}
-
-function newEvents(count: number, offset: number): NewEvent[] {
-  return Array.from({ length: count }, (_, i) => ({
-    tenantId: null,
-    type: "order.created",
-    payload: JSON.stringify({ order_id: offset + i, amount: 4200, currency: "EUR" }),
-    fingerprint: "0".repeat(43) + "=",
-  }));
+  return [
+    {
+      sql: EVENT_SQL + Array(count).fill(EVENT_TUPLE).join(", "),
+      args: rows.flatMap((r) => r.event),
+    },
+    {
+      sql: DELIVERY_SQL + Array(count).fill(DELIVERY_TUPLE).join(", "),
+      args: rows.flatMap((r) => r.delivery),
+    },
+  ];
 }
 
 async function run(request: ReferenceRequest): Promise<ReferenceResult> {
@@ -115,54 +109,20 @@ async function run(request: ReferenceRequest): Promise<ReferenceResult> {
     await client.execute("PRAGMA foreign_keys = ON");
     await migrate(client, Date.now());
     const now = Date.now();
-    const webhook: WebhookRecord = {
-      id: uuidv7(now),
-      url: "http://127.0.0.1:9/x",
-      description: "",
-      eventTypes: ["*"],
-      state: "enabled",
-      disabledReason: null,
-      policy: "default",
-      profile: "standard",
-      secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-      previousSecret: null,
-      previousSecretUntil: null,
-      headers: {},
-      rateLimitPerSecond: null,
-      maxInFlight: null,
-      tenantId: null,
-      metadata: {},
-      createdAt: now,
-      updatedAt: now,
-    };
-    await insertWebhook(client, webhook);
-    const context = { index: new WebhookIndex() };
-    context.index.put(webhook);
+    const webhook = { id: uuidv7(now), url: "http://127.0.0.1:9/x", state: "paused" as const, now };
+    await insertBenchWebhook(client, webhook);
 
-    let rows = 0;
     const started = performance.now();
     for (let done = 0; done < request.events; done += request.batchSize) {
-      const events = newEvents(Math.min(request.batchSize, request.events - done), done);
-      if (request.mode !== "interactive") {
-        const recorder = new Recorder();
-        await writeOperations.ingest(recorder, context, { events, now: Date.now() });
-        rows += recorder.statements.length;
-        const statements = request.mode === "batch"
-          ? recorder.statements
-          : multiRow(recorder.statements);
-        await client.batch(statements, "write");
-      } else {
-        const tx = await client.transaction("write");
-        try {
-          await writeOperations.ingest(tx, context, { events, now: Date.now() });
-          await tx.commit();
-        } finally {
-          tx.close();
-        }
-        rows += events.length * 2;
-      }
+      const count = Math.min(request.batchSize, request.events - done);
+      await client.batch(statementsFor(request.mode, count, done, webhook.id), "write");
     }
     const seconds = (performance.now() - started) / 1000;
+    const written = await client.execute("SELECT count(*) AS n FROM deliveries");
+    const rows = Number(written.rows[0]?.n ?? 0) * 2;
+    if (rows !== request.events * 2) {
+      throw new Error(`reference wrote ${rows} rows, expected ${request.events * 2}`);
+    }
     return { mode: request.mode, events: request.events, rows, seconds };
   } finally {
     client.close();

@@ -1,17 +1,24 @@
 /**
- * `deno task bench`: hookd's ingest benchmark. Every figure is set against a
- * reference measured in the same run on the same machine:
+ * `deno task bench`: hookd's benchmarks. Every figure is set against a
+ * reference measured in the same run on the same machine.
  *
+ * Ingest:
  * - durable ingest (events/s acknowledged with 202) against raw batched
  *   libSQL inserts of the same rows, and against a bare `Deno.serve` driven
  *   by the same load generator (hookd's HTTP-side overhead);
  * - acknowledgement latency at a fixed 2,000 events/s (open loop) against
  *   the bare server at the same rate.
  *
- * Flags: `--quick` (a ~20 s smoke run), `--json` (also print the results as
- * JSON after the table), `--cpu-prof` (write the daemon's V8 CPU profiles to
- * bench/results/prof-<time>/ and print where its main thread spends time).
- * Only 127.0.0.1 is used; children and temp dirs are removed even on failure.
+ * Delivery (see delivery.ts): end-to-end durable deliveries/s against a bare
+ * `fetch` loop, ack→receipt latency, scheduling lateness against
+ * `setTimeout`, and a restart with 1,000,000 pending retries against one
+ * with none.
+ *
+ * Flags: `--quick` (a ~1 min smoke run), `--only ingest|delivery` (one part),
+ * `--json` (also print the results as JSON after the table), `--cpu-prof`
+ * (write the daemons' V8 CPU profiles to bench/results/prof-<time>/ and print
+ * where their main threads spend time). Only 127.0.0.1 is used; children and
+ * temp dirs are removed even on failure.
  */
 import { type Child, spawnChild } from "./child.ts";
 import { cpuSnapshot, type CpuUse, cpuUse, systemBusySeconds } from "./cpu.ts";
@@ -22,13 +29,16 @@ import {
   type OpenLoopResult,
   type Target,
 } from "./load.ts";
+import { type DeliveryBenchResult, runDeliveryBench } from "./delivery.ts";
+import { api, spawnHookd } from "./hookd.ts";
 import { summarizeProfiles } from "./profile_summary.ts";
 import type { ReferenceRequest, ReferenceResult } from "./reference_worker.ts";
+import { printTable, type Row, rowsJson } from "./report.ts";
 import { storeProbe, type StoreProbeResult } from "./store_probe.ts";
+import { callWorker } from "./worker_call.ts";
 
 interface Plan {
   readonly referenceEvents: number;
-  readonly referenceInteractiveEvents: number;
   readonly storeMs: number;
   readonly warmupMs: number;
   readonly bareMs: number;
@@ -40,7 +50,6 @@ interface Plan {
 
 const FULL: Plan = {
   referenceEvents: 60_000,
-  referenceInteractiveEvents: 30_000,
   storeMs: 4_000,
   warmupMs: 1_000,
   bareMs: 5_000,
@@ -52,7 +61,6 @@ const FULL: Plan = {
 
 const QUICK: Plan = {
   referenceEvents: 10_000,
-  referenceInteractiveEvents: 5_000,
   storeMs: 1_500,
   warmupMs: 500,
   bareMs: 1_500,
@@ -72,15 +80,6 @@ const TARGET_P99_MS = 10;
 const ADMIN_KEY = `bench-admin-${crypto.randomUUID()}`;
 const ROOT = new URL("..", import.meta.url).pathname;
 
-interface Row {
-  readonly figure: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly reference?: { readonly name: string; readonly value: number };
-  /** "min": value must be ≥ target; "max": ≤ target. */
-  readonly target?: { readonly kind: "min" | "max"; readonly value: number };
-}
-
 interface Scenario {
   readonly name: string;
   readonly result: ClosedLoopResult | OpenLoopResult;
@@ -90,14 +89,27 @@ interface Scenario {
   readonly otherCores?: number;
 }
 
-const flags = new Set(Deno.args);
-if (flags.has("--help")) {
-  console.log("usage: deno task bench [--quick] [--json] [--cpu-prof]");
-  Deno.exit(0);
-}
-for (const flag of flags) {
-  if (!["--quick", "--json", "--cpu-prof"].includes(flag)) {
-    console.error(`bench: unknown flag ${flag}; known: --quick, --json, --cpu-prof`);
+const USAGE = "usage: deno task bench [--quick] [--only ingest|delivery] [--json] [--cpu-prof]";
+const flags = new Set<string>();
+let only: "ingest" | "delivery" | undefined;
+for (let i = 0; i < Deno.args.length; i++) {
+  const arg = Deno.args[i]!;
+  if (arg === "--help") {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
+  if (name === "--only") {
+    const part = inline ?? Deno.args[++i];
+    if (part !== "ingest" && part !== "delivery") {
+      console.error(`bench: --only takes "ingest" or "delivery", got ${JSON.stringify(part)}`);
+      Deno.exit(2);
+    }
+    only = part;
+  } else if (["--quick", "--json", "--cpu-prof"].includes(arg)) {
+    flags.add(arg);
+  } else {
+    console.error(`bench: unknown flag ${arg}; ${USAGE}`);
     Deno.exit(2);
   }
 }
@@ -120,24 +132,8 @@ function progress(message: string): void {
   console.error(`bench: ${message}`);
 }
 
-async function reference(request: ReferenceRequest): Promise<ReferenceResult> {
-  const worker = new Worker(new URL("./reference_worker.ts", import.meta.url), { type: "module" });
-  try {
-    const reply = await new Promise<{ ok: boolean; result?: ReferenceResult; error?: string }>(
-      (resolve, reject) => {
-        worker.onmessage = (event) => resolve(event.data);
-        worker.onerror = (event) => {
-          event.preventDefault();
-          reject(new Error(`reference worker crashed: ${event.message}`));
-        };
-        worker.postMessage(request);
-      },
-    );
-    if (!reply.ok || !reply.result) throw new Error(`reference failed: ${reply.error}`);
-    return reply.result;
-  } finally {
-    worker.terminate();
-  }
+function reference(request: ReferenceRequest): Promise<ReferenceResult> {
+  return callWorker(new URL("./reference_worker.ts", import.meta.url), request);
 }
 
 /** Other processes' cores seen while each in-process phase (references, store probe) ran. */
@@ -156,32 +152,23 @@ async function inProcess<T>(name: string, work: () => Promise<T>): Promise<T> {
 
 async function startDaemon(name: string): Promise<Child> {
   const dir = await Deno.makeTempDir({ dir: tempDir, prefix: `${name}-` });
-  const prof = profileDir
-    ? [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`]
-    : [];
-  const child = await spawnChild({
-    name: `hookd (${name})`,
-    args: ["run", "-A", ...prof, `${ROOT}main.ts`, "serve"],
-    cwd: ROOT,
-    env: {
-      HOOKD_SERVER_LISTEN: "127.0.0.1:0",
-      HOOKD_STORE_URL: `file:${dir}/hookd.db`,
-      HOOKD_ADMIN_KEY: ADMIN_KEY,
-      HOOKD_LOG_LEVEL: "warn",
-    },
-    listening: /hookd listening on (http:\/\/[^\s]+)/,
+  const child = await spawnHookd({
+    name,
+    dbPath: `${dir}/hookd.db`,
+    adminKey: ADMIN_KEY,
+    root: ROOT,
+    profileDir,
   });
   children.add(child);
-  const response = await fetch(`${child.origin}/api/v1/webhooks`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+  try {
     // Paused: each event still gets its delivery row (state "held"), but the delivery engine
     // does not try to send it, so this measures ingest alone. (Port 9 has no listener anyway.)
-    body: JSON.stringify({ url: "http://127.0.0.1:9/x", state: "paused" }),
-  });
-  const text = await response.text();
-  if (response.status !== 201) {
-    throw new Error(`Cannot create the webhook: ${response.status} ${text}\n${child.output()}`);
+    await api(child.origin, ADMIN_KEY, "POST", "/api/v1/webhooks", {
+      url: "http://127.0.0.1:9/x",
+      state: "paused",
+    }, 201);
+  } catch (error) {
+    throw new Error(`Cannot create the webhook: ${(error as Error).message}\n${child.output()}`);
   }
   return child;
 }
@@ -249,41 +236,6 @@ async function measured<T extends ClosedLoopResult | OpenLoopResult>(
   return { name, result, daemonCpu, benchCpu, otherCores };
 }
 
-function formatNumber(value: number, unit: string): string {
-  if (!Number.isFinite(value)) return "n/a";
-  if (unit === "ms") return `${value.toFixed(2)} ms`;
-  if (unit === "x") return value.toFixed(2);
-  return `${Math.round(value).toLocaleString("en-US")} ${unit}`;
-}
-
-function verdict(row: Row): string {
-  if (!row.target) return "";
-  const ok = row.target.kind === "min"
-    ? row.value >= row.target.value
-    : row.value <= row.target.value;
-  return ok ? "PASS" : "MISS";
-}
-
-function printTable(rows: Row[]): void {
-  const header = ["figure", "value", "reference", "ratio", "target", "result"];
-  const lines = rows.map((row) => [
-    row.figure,
-    formatNumber(row.value, row.unit),
-    row.reference ? `${formatNumber(row.reference.value, row.unit)} (${row.reference.name})` : "",
-    row.reference ? `${(row.value / row.reference.value).toFixed(2)}x` : "",
-    row.target
-      ? `${row.target.kind === "min" ? "≥" : "≤"} ${formatNumber(row.target.value, row.unit)}`
-      : "",
-    verdict(row),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const format = (cells: string[]) =>
-    cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
-  console.log(format(header));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const line of lines) console.log(format(line));
-}
-
 function printCpu(scenarios: Scenario[]): void {
   console.log("\nCPU (cores busy during each scenario; 2 cores in all):");
   for (const s of scenarios) {
@@ -301,12 +253,14 @@ function printCpu(scenarios: Scenario[]): void {
   }
 }
 
-async function main(): Promise<void> {
-  tempDir = await Deno.makeTempDir({ prefix: "hookd-bench-" });
-  const started = performance.now();
-  progress(`${flags.has("--quick") ? "quick" : "full"} run, temp dir ${tempDir}`);
-  if (profileDir) await Deno.mkdir(profileDir, { recursive: true });
+interface IngestBenchResult {
+  readonly rows: Row[];
+  readonly notes: string[];
+  readonly scenarios: Scenario[];
+  readonly json: Record<string, unknown>;
+}
 
+async function ingestBench(): Promise<IngestBenchResult> {
   // 1. References: the database alone.
   const refBatch = await inProcess("libSQL batch", () =>
     reference({
@@ -321,15 +275,6 @@ async function main(): Promise<void> {
       (refBatch.rows / refBatch.seconds).toFixed(0)
     } rows/s)`,
   );
-  const refTx = await inProcess("libSQL interactive", () =>
-    reference({
-      url: `file:${tempDir}/reference-interactive.db`,
-      events: plan.referenceInteractiveEvents,
-      batchSize: REFERENCE_BATCH,
-      mode: "interactive",
-    }));
-  const refTxRate = refTx.events / refTx.seconds;
-  progress(`libSQL interactive reference: ${refTxRate.toFixed(0)} events/s`);
   const refMulti = await inProcess("libSQL multirow", () =>
     reference({
       url: `file:${tempDir}/reference-multirow.db`,
@@ -446,15 +391,9 @@ async function main(): Promise<void> {
   // 4. Report.
   const refName = "libSQL batch";
   const rows: Row[] = [
-    { figure: "libSQL batch insert (reference)", value: refBatchRate, unit: "events/s" },
+    { figure: "libSQL batched inserts (reference)", value: refBatchRate, unit: "events/s" },
     {
-      figure: "libSQL interactive tx, 1 execute/row",
-      value: refTxRate,
-      unit: "events/s",
-      reference: { name: refName, value: refBatchRate },
-    },
-    {
-      figure: "libSQL multi-row INSERT (not hookd)",
+      figure: "libSQL multi-row INSERT (informative)",
       value: refMultiRate,
       unit: "events/s",
       reference: { name: refName, value: refBatchRate },
@@ -518,52 +457,96 @@ async function main(): Promise<void> {
     });
   }
 
-  const seconds = (performance.now() - started) / 1000;
-  console.log(
-    `\nhookd ingest benchmark (${flags.has("--quick") ? "quick" : "full"}, ${
-      seconds.toFixed(0)
-    } s, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno})\n`,
-  );
-  printTable(rows);
-  printCpu(scenarios);
-  const failures = scenarios.filter((s) => s.result.failures > 0);
-  for (const s of failures) {
-    console.log(
-      `\n${s.name}: ${s.result.failures} failed requests, first: ${s.result.firstFailure}`,
-    );
+  const notes: string[] = [];
+  for (const s of scenarios.filter((s) => s.result.failures > 0)) {
+    notes.push(`${s.name}: ${s.result.failures} failed requests, first: ${s.result.firstFailure}`);
   }
   for (const phase of inProcessLoad) {
     if (phase.otherCores > 0.2) {
-      console.log(
-        `\nwarning: ${phase.name}: other processes kept ${
-          phase.otherCores.toFixed(2)
-        } cores busy; ` +
-          "this figure is not comparable with a run on a quiet machine.",
+      notes.push(
+        `warning: ${phase.name}: other processes kept ${phase.otherCores.toFixed(2)} cores ` +
+          "busy; this figure is not comparable with a run on a quiet machine.",
       );
     }
   }
   for (const s of scenarios) {
     if ("concurrency" in s.result && (s.benchCpu?.total ?? 0) >= 0.9) {
-      console.log(
-        `\nnote: ${s.name}: the load generator used ${s.benchCpu!.total.toFixed(2)} cores ` +
+      notes.push(
+        `note: ${s.name}: the load generator used ${s.benchCpu!.total.toFixed(2)} cores ` +
           "(one JS thread is ~1.0), so this figure is bounded by the generator, not the server.",
       );
     }
     if ((s.otherCores ?? 0) > 0.2) {
-      console.log(
-        `\nwarning: ${s.name}: other processes kept ${s.otherCores!.toFixed(2)} cores busy; ` +
+      notes.push(
+        `warning: ${s.name}: other processes kept ${s.otherCores!.toFixed(2)} cores busy; ` +
           "this figure is not comparable with a run on a quiet machine.",
       );
     }
   }
   if (latency.result.sendLagMs.p99 > 2) {
-    console.log(
-      `\nnote: the load generator sent late (send lag p99 ${
+    notes.push(
+      `note: the load generator sent late (send lag p99 ${
         latency.result.sendLagMs.p99.toFixed(1)
-      } ms); ` +
-        "latency is measured from the scheduled time, so this lag is charged to the server.",
+      } ms); latency is measured from the scheduled time, so this lag is charged to the server.`,
     );
   }
+  return {
+    rows,
+    notes,
+    scenarios,
+    json: {
+      references: { libsqlBatch: refBatch, libsqlMultiRow: refMulti },
+      store: [...storeResults.values()],
+      inProcessLoad,
+      scenarios,
+    },
+  };
+}
+
+function printDeliveryCpu(result: DeliveryBenchResult): void {
+  console.log("\nCPU during delivery scenarios (cores; 2 in all):");
+  for (const c of result.cpu) {
+    const threads = (use: CpuUse) =>
+      use.threads.slice(0, 4).map((t) => `${t.name} ${t.cores.toFixed(2)}`).join(", ");
+    console.log(
+      `  ${c.name.padEnd(24)} hookd ${c.daemon.total.toFixed(2)} [${threads(c.daemon)}]  ` +
+        `receiver ${c.receiver.total.toFixed(2)}  bench ${c.bench.total.toFixed(2)}  ` +
+        `other processes ${c.other.toFixed(2)}`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  tempDir = await Deno.makeTempDir({ prefix: "hookd-bench-" });
+  const started = performance.now();
+  const mode = flags.has("--quick") ? "quick" : "full";
+  progress(`${mode} run${only ? ` (${only} only)` : ""}, temp dir ${tempDir}`);
+  if (profileDir) await Deno.mkdir(profileDir, { recursive: true });
+
+  const ingest = only === "delivery" ? undefined : await ingestBench();
+  const delivery = only === "ingest" ? undefined : await runDeliveryBench({
+    quick: flags.has("--quick"),
+    tempDir: tempDir!,
+    root: ROOT,
+    adminKey: ADMIN_KEY,
+    profileDir,
+    track: (child) => children.add(child),
+    stop: stopChild,
+    progress,
+  });
+
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `\nhookd benchmark (${mode}${only ? `, ${only} only` : ""}, ${
+      seconds.toFixed(0)
+    } s, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno})\n`,
+  );
+  const rows = [...(ingest?.rows ?? []), ...(delivery?.rows ?? [])];
+  printTable(rows);
+  if (ingest) printCpu(ingest.scenarios);
+  if (delivery) printDeliveryCpu(delivery);
+  const notes = [...(ingest?.notes ?? []), ...(delivery?.notes ?? [])];
+  if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
   if (profileDir) {
     console.log(`\nCPU profiles in ${profileDir}:`);
     console.log(await summarizeProfiles(profileDir));
@@ -572,19 +555,14 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(
       {
         date: new Date().toISOString(),
-        mode: flags.has("--quick") ? "quick" : "full",
+        mode,
+        only,
         deno: Deno.version.deno,
         cores: navigator.hardwareConcurrency,
         seconds,
-        references: { libsqlBatch: refBatch, libsqlInteractive: refTx, libsqlMultiRow: refMulti },
-        store: [...storeResults.values()],
-        inProcessLoad,
-        rows: rows.map((row) => ({
-          ...row,
-          ratio: row.reference ? row.value / row.reference.value : undefined,
-          result: verdict(row) || undefined,
-        })),
-        scenarios,
+        rows: rowsJson(rows),
+        ingest: ingest?.json,
+        delivery: delivery ? { details: delivery.details, cpu: delivery.cpu } : undefined,
       },
       null,
       2,

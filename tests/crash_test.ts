@@ -22,6 +22,7 @@ function env(dir: string): Record<string, string> {
     HOOKD_SERVER_LISTEN: "127.0.0.1:0",
     HOOKD_STORE_URL: `file:${dir}/hookd.db`,
     HOOKD_ADMIN_KEY: ADMIN_KEY,
+    HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
     HOOKD_LOG_LEVEL: "warn",
     // Short leases: a killed daemon's claims are retaken soon after restart.
     HOOKD_DELIVERY_LEASE: "2s",

@@ -105,6 +105,7 @@ Deno.test("serve keeps webhooks, events, deliveries and CLI-created keys across 
       HOOKD_SERVER_LISTEN: "127.0.0.1:0",
       HOOKD_STORE_URL: `file:${dir}/store/hookd.db`,
       HOOKD_ADMIN_KEY: ADMIN_KEY,
+      HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
     };
 
     // A scoped key, created offline before the daemon ever ran.

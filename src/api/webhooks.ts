@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { customHeaderProblems } from "../delivery/custom_headers.ts";
 import { generateSecret } from "../delivery/signing.ts";
+import { TargetGuard } from "../delivery/ssrf/guard.ts";
 import { targetUrlProblem } from "../delivery/target_url.ts";
 import { uuidv7 } from "../ids.ts";
 import { eventPatternProblem } from "../ingest/event_pattern.ts";
@@ -18,10 +19,16 @@ const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
 function webhookFields(deps: ApiDeps) {
   const policies = Object.keys(deps.config.policies);
+  // Literal addresses are judged at creation; names are checked at every send.
+  const guard = new TargetGuard({
+    allowPrivate: deps.config.security.allowPrivateTargets,
+    resolver: { resolve: () => Promise.reject(new Error("names are checked at send time")) },
+  });
   const profiles = Object.keys(deps.config.profiles);
   return {
     url: z.string({ error: "must be a string URL" }).superRefine((url, ctx) => {
-      const problem = targetUrlProblem(url, { requireHttps: deps.config.security.requireHttps });
+      const problem = targetUrlProblem(url, { requireHttps: deps.config.security.requireHttps }) ??
+        guard.literalProblem(new URL(url).hostname);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     }),
     event_types: z.array(

@@ -216,3 +216,34 @@ Deno.test("a webhook's secret may be supplied, or null for unsigned requests", a
     assert.equal(bad.body.error.details[0].field, "secret");
   });
 });
+
+Deno.test("literal private and reserved addresses are refused at creation", async () => {
+  await withApi(
+    async (api) => {
+      for (
+        const url of [
+          "http://127.0.0.1:8080/x",
+          "http://2130706433/",
+          "http://[::1]/",
+          "http://169.254.169.254/latest/meta-data",
+          "http://10.0.0.1/",
+          "http://192.168.1.1/",
+          "http://[::ffff:127.0.0.1]/",
+          "http://0.0.0.0/",
+        ]
+      ) {
+        const res = await api.json("POST", "/api/v1/webhooks", { body: { url } });
+        assert.equal(res.status, 400, url);
+        assert.equal(res.body.error.details[0].field, "url", url);
+        assert.match(res.body.error.details[0].message, /allow_private_targets|address/, url);
+      }
+      // Names are judged when sending (they are never resolved here).
+      const named = await api.json("POST", "/api/v1/webhooks", {
+        body: { url: "https://example.com/x" },
+      });
+      assert.equal(named.status, 201);
+    },
+    "",
+    { env: { HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "false" } },
+  );
+});

@@ -21,6 +21,7 @@ import { VERSION } from "../version.ts";
 import { JobQueue } from "./job_queue.ts";
 import { decideNext, errorKindOf, type Rng } from "./policy.ts";
 import { headersForLog, renderRequest } from "./render_request.ts";
+import type { GuardResult } from "./ssrf/guard.ts";
 import { type SigningMaterial, signingMaterial } from "./signing_material.ts";
 import {
   type AttemptResult,
@@ -61,6 +62,8 @@ export interface DispatcherOptions {
   readonly policies: Readonly<Record<string, Policy>>;
   /** Request profiles by name; a webhook naming an unknown one gets `standard`. */
   readonly profiles: Readonly<Record<string, Profile>>;
+  /** Refuses targets in private or reserved address space before every attempt. */
+  readonly guard?: { check(url: URL): Promise<GuardResult> };
   /** A retry was recorded as pending: hand it back to the scheduler. */
   readonly onRetry: (due: DueDelivery) => void;
   /** The last queued job started: a good moment to load more work. */
@@ -334,7 +337,11 @@ export class Dispatcher {
         attemptNumber: delivery.attempts + 1,
         now: startedAt,
       });
-      result = await this.#o.sender.send({ ...request, timeoutMs: policy.timeoutMs });
+      // The host is checked on every attempt: DNS may have moved it into private space.
+      const verdict = this.#o.guard ? await this.#o.guard.check(new URL(webhook.url)) : undefined;
+      result = verdict && !verdict.ok
+        ? failedAttempt(verdict.kind, verdict.reason, clock.now() - startedAt)
+        : await this.#o.sender.send({ ...request, timeoutMs: policy.timeoutMs });
     } catch (error) {
       // Shutting down: the attempt never happened; its lease expires and it is retried.
       if (error instanceof SenderClosedError) return;

@@ -19,6 +19,8 @@ import type { Store } from "../store/store.ts";
 import { type AttemptSender, Dispatcher, type DispatcherStats } from "./dispatcher.ts";
 import type { Rng } from "./policy.ts";
 import { HttpSender } from "./sender.ts";
+import { type GuardResult, TargetGuard } from "./ssrf/guard.ts";
+import { systemResolver } from "./ssrf/resolver.ts";
 import { WebhookCache } from "./webhook_cache.ts";
 
 export interface EngineOptions {
@@ -29,6 +31,8 @@ export interface EngineOptions {
   readonly rng?: Rng;
   /** Replaces the HTTP sender (tests); the engine closes only a sender it made. */
   readonly sender?: AttemptSender;
+  /** Replaces the SSRF guard built from `[security]` (tests with scripted DNS). */
+  readonly guard?: { check(url: URL): Promise<GuardResult> };
   /** Lease owner id; unique per process by default. */
   readonly owner?: string;
 }
@@ -70,6 +74,10 @@ export class DeliveryEngine implements DeliveryTrigger {
       concurrency: config.delivery.concurrency,
       maxInFlightPerWebhook: config.delivery.maxInFlightPerWebhook,
       policies: config.policies,
+      guard: options.guard ?? new TargetGuard({
+        allowPrivate: config.security.allowPrivateTargets,
+        resolver: systemResolver,
+      }),
       profiles: config.profiles,
       onRetry: (due) => this.#scheduleIfNear(due),
       onIdle: () => void this.#loader.refill(),

@@ -25,6 +25,7 @@ async function cluster(
     env: {
       HOOKD_STORE_URL: `file:${dir}/hookd.db`,
       HOOKD_ADMIN_KEY: ADMIN_KEY,
+      HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
       HOOKD_DELIVERY_HORIZON: "2s",
       HOOKD_DELIVERY_LEASE: "2s",
     },

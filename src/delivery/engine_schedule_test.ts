@@ -234,3 +234,29 @@ Deno.test("a webhook's rate limit spaces its attempts", async () => {
     assert.equal(await sentBy(2000), 6);
   });
 });
+
+Deno.test("a target that resolves into private space is blocked and recorded as such", async () => {
+  const clock = new FakeClock(START);
+  const sender = new ScriptedSender(clock);
+  const asked: string[] = [];
+  const { TargetGuard } = await import("./ssrf/guard.ts");
+  const guard = new TargetGuard({
+    allowPrivate: false,
+    resolver: {
+      resolve: (name: string) => {
+        asked.push(name);
+        return Promise.resolve(["10.0.0.7"]);
+      },
+    },
+  });
+  await withEngine({ clock, sender, guard, configToml: "" }, async (h) => {
+    await h.api("POST", "/api/v1/webhooks", { url: "https://internal.example/hook" });
+    const event = await h.api("POST", "/api/v1/events", { type: "a.b", data: 1 });
+    await h.settle();
+    assert.equal(sender.sent.length, 0, "nothing was sent");
+    assert.deepEqual(asked, ["internal.example"]);
+    const delivery = (await h.api("GET", `/api/v1/deliveries/${event.body.deliveries[0].id}`)).body;
+    assert.equal(delivery.attempts[0].error_kind, "blocked");
+    assert.match(delivery.attempts[0].error_message, /10\.0\.0\.7/);
+  });
+});

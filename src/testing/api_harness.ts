@@ -66,7 +66,7 @@ export class RecordingTrigger implements DeliveryTrigger {
 export async function withApi(
   fn: (api: ApiHarness) => Promise<void>,
   configToml = "",
-  options: { delivery?: DeliveryTrigger } = {},
+  options: { delivery?: DeliveryTrigger; env?: Record<string, string> } = {},
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "hookd-api-" });
   const config = loadConfig({
@@ -75,6 +75,9 @@ export async function withApi(
       HOOKD_STORE_URL: `file:${dir}/hookd.db`,
       HOOKD_ADMIN_KEY: ADMIN_KEY,
       HOOKD_STORE_COMMIT_WINDOW: "0ms",
+      // Tests deliver to 127.0.0.1; the SSRF tests turn this off again.
+      HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
+      ...options.env,
     },
   });
   const clock = new FakeClock(START);

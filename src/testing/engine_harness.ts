@@ -13,6 +13,7 @@ import type { Config } from "../config/types.ts";
 import type { AttemptSender } from "../delivery/dispatcher.ts";
 import { DeliveryEngine } from "../delivery/engine.ts";
 import type { Rng } from "../delivery/policy.ts";
+import { type GuardResult, TargetGuard } from "../delivery/ssrf/guard.ts";
 import { silentLogger } from "../ops/log.ts";
 import { Store } from "../store/store.ts";
 import { ADMIN_KEY, type Json } from "./api_harness.ts";
@@ -40,6 +41,8 @@ export interface EngineHarnessOptions {
   readonly sender?: AttemptSender;
   readonly rng?: Rng;
   readonly env?: Record<string, string>;
+  /** An SSRF guard with scripted DNS; by default the one `[security]` builds. */
+  readonly guard?: { check(url: URL): Promise<GuardResult> };
 }
 
 export async function withEngine(
@@ -66,6 +69,14 @@ export async function withEngine(
     log: silentLogger,
     rng: options.rng,
     sender: options.sender,
+    // Tests never resolve a name for real: a stray hostname fails as `dns`
+    // instead of sending a query off this machine.
+    guard: options.guard ?? new TargetGuard({
+      allowPrivate: config.security.allowPrivateTargets,
+      resolver: {
+        resolve: (name) => Promise.reject(new Error(`tests resolve no names (${name})`)),
+      },
+    }),
   });
   const auth = new Authenticator(store, clock, config.auth.adminKey);
   const app = createApp({ config, store, clock, auth, log: silentLogger, delivery: engine });

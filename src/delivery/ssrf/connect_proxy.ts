@@ -5,18 +5,23 @@
  * tunnels an `https:` request through an HTTP proxy with `CONNECT host:443`
  * and then runs TLS *inside* the tunnel, end to end with the receiver: SNI,
  * certificate and hostname checks are for the URL's host, exactly as without
- * a proxy. This module is that proxy, in process, on 127.0.0.1: it does not
- * resolve anything; it connects each tunnel to the address the guard already
- * approved for that attempt and copies bytes both ways.
+ * a proxy. This module is that proxy, in process, on 127.0.0.1: it resolves
+ * nothing; it connects each tunnel to the address the guard already approved
+ * for that attempt and copies bytes both ways.
  *
- * Which address belongs to which tunnel: each attempt registers its approval
- * (host, port, address) under a fresh random token and gets a client whose
- * proxy credentials carry the token (`Proxy-Authorization: Basic`). The proxy
- * accepts a CONNECT only with a live token and only for the host and port
- * that token was approved for, so concurrent attempts cannot be confused,
- * and nothing else on the machine can use the proxy to reach arbitrary
- * addresses. The proxy refuses every method but CONNECT: it is never a
- * forward proxy for plain HTTP (see `pin.ts` for `http:` targets).
+ * Which address belongs to which tunnel: each approval gets its own listener
+ * (an "entrance") on an ephemeral 127.0.0.1 port, and the attempt's client
+ * uses that port as its proxy. A CONNECT arriving at an entrance is tunnelled
+ * only if it names the approved host and port, and only to the approved
+ * address, so concurrent attempts cannot be confused; closing the attempt's
+ * client closes its entrance. Every method but CONNECT is refused: an
+ * entrance is never a forward proxy for plain HTTP (`pin.ts` pins `http:`).
+ *
+ * Why not one listener and per-attempt proxy credentials: seen on Deno
+ * 2.9.6, a client with proxy credentials (`basicAuth`, or `user:pass@` in
+ * the proxy URL) sends its `Proxy-Authorization` header not only with the
+ * CONNECT but also inside the tunnel, to the receiver. A token there would
+ * leak to every receiver; a port number leaks nothing.
  *
  * @module
  */
@@ -35,8 +40,16 @@ export interface ConnectProxyOptions {
 /** One attempt's pinned `https:` client; close it when the attempt ends. */
 export interface PinnedTunnelClient extends Disposable {
   readonly client: Deno.HttpClient;
-  /** Revokes the token (later tunnels are refused) and closes the client. */
+  /** Closes the client and its entrance (and any tunnel still open). */
   close(): void;
+}
+
+/** One approved destination's entrance; see {@linkcode ConnectProxy.approve}. */
+export interface ProxyApproval {
+  /** `http://127.0.0.1:PORT`, the proxy URL for this approval's client. */
+  readonly proxyUrl: string;
+  /** Closes the entrance and its tunnels. Idempotent. */
+  revoke(): void;
 }
 
 interface Approval {
@@ -46,14 +59,14 @@ interface Approval {
   readonly address: string;
 }
 
-const MAX_HEAD_BYTES = 8192;
-const USERNAME = "hookd";
-const encoder = new TextEncoder();
-
-function tokenHex(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+interface Entrance {
+  readonly listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
+  readonly approval: Approval;
+  readonly conns: Set<Deno.Conn>;
 }
+
+const MAX_HEAD_BYTES = 8192;
+const encoder = new TextEncoder();
 
 /** `host` as compared: lowercase, IPv6 canonical without brackets. */
 function normalHost(host: string): string {
@@ -88,7 +101,7 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 
 async function reply(conn: Deno.Conn, status: string): Promise<void> {
   const text = `HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n` +
-    (status.startsWith("407") ? `proxy-authenticate: Basic realm="hookd"\r\n` : "") + "\r\n";
+    "\r\n";
   await writeAll(conn, encoder.encode(text)).catch(() => {});
 }
 
@@ -120,13 +133,10 @@ async function pump(from: Deno.Conn, to: Deno.Conn): Promise<void> {
  * ```
  */
 export class ConnectProxy implements AsyncDisposable {
-  readonly #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
-  readonly #approvals = new Map<string, Approval>();
-  readonly #conns = new Set<Deno.Conn>();
+  readonly #entrances = new Set<Entrance>();
   readonly #headTimeoutMs: number;
   readonly #connectTimeoutMs: number;
-  readonly #serving: Promise<void>;
-  readonly #handlers = new Set<Promise<void>>();
+  readonly #tasks = new Set<Promise<void>>();
   #tunnels = 0;
   #closed = false;
 
@@ -144,18 +154,11 @@ export class ConnectProxy implements AsyncDisposable {
         );
       }
     }
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.#serving = this.#serve();
   }
 
-  /** Listens on 127.0.0.1 on an ephemeral port. */
+  /** A proxy with no entrances yet; each {@linkcode approve} opens one. */
   static start(options: ConnectProxyOptions = {}): ConnectProxy {
     return new ConnectProxy(options);
-  }
-
-  /** The proxy's port on 127.0.0.1. */
-  get port(): number {
-    return this.#listener.addr.port;
   }
 
   /** Tunnels opened so far (for tests and metrics). */
@@ -163,9 +166,35 @@ export class ConnectProxy implements AsyncDisposable {
     return this.#tunnels;
   }
 
-  /** Live approvals (attempts whose client is not closed yet). */
+  /** Open entrances (attempts whose client is not closed yet). */
   get pending(): number {
-    return this.#approvals.size;
+    return this.#entrances.size;
+  }
+
+  /**
+   * Opens an entrance for one approved destination: a CONNECT to the
+   * returned proxy URL for exactly `hostname:port` is tunnelled to `address`.
+   * {@linkcode pin} builds a client on this.
+   */
+  approve(hostname: string, port: number, address: string): ProxyApproval {
+    if (this.#closed) throw new Error("Cannot pin: the CONNECT proxy is stopped");
+    if (parseIp(address) === undefined) {
+      throw new TypeError(`Cannot pin: address must be an IP address, got "${address}"`);
+    }
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new RangeError(`Cannot pin: port must be 1-65535, got ${port}`);
+    }
+    const entrance: Entrance = {
+      listener: Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+      approval: { host: normalHost(hostname), port, address },
+      conns: new Set(),
+    };
+    this.#entrances.add(entrance);
+    this.#run(this.#serve(entrance));
+    return {
+      proxyUrl: `http://127.0.0.1:${entrance.listener.addr.port}`,
+      revoke: () => this.#closeEntrance(entrance),
+    };
   }
 
   /**
@@ -181,80 +210,72 @@ export class ConnectProxy implements AsyncDisposable {
     address: string,
     options: { readonly caCerts?: string[] } = {},
   ): PinnedTunnelClient {
-    if (this.#closed) throw new Error("Cannot pin: the CONNECT proxy is stopped");
-    if (parseIp(address) === undefined) {
-      throw new TypeError(`Cannot pin: address must be an IP address, got "${address}"`);
+    const approval = this.approve(hostname, port, address);
+    let client: Deno.HttpClient;
+    try {
+      client = createProxiedClient({ ...options, proxy: { url: approval.proxyUrl } });
+    } catch (error) {
+      approval.revoke();
+      throw error;
     }
-    const token = tokenHex();
-    const client = createProxiedClient({
-      ...options,
-      proxy: {
-        url: `http://127.0.0.1:${this.port}`,
-        basicAuth: { username: USERNAME, password: token },
-      },
-    });
-    this.#approvals.set(token, { host: normalHost(hostname), port, address });
     let open = true;
     const close = () => {
       if (!open) return;
       open = false;
-      this.#approvals.delete(token);
       client.close();
+      approval.revoke();
     };
     return { client, close, [Symbol.dispose]: close };
   }
 
-  /** Stops listening and closes every open tunnel. Idempotent. */
+  /** Closes every entrance and tunnel; later pins throw. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#closed) return;
     this.#closed = true;
-    this.#approvals.clear();
-    this.#listener.close();
-    for (const conn of this.#conns) {
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-    }
-    await this.#serving;
-    await Promise.allSettled([...this.#handlers]);
+    for (const entrance of this.#entrances) this.#closeEntrance(entrance);
+    while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
 
-  async #serve(): Promise<void> {
+  #run(task: Promise<void>): void {
+    const tracked = task.catch(() => {}).finally(() => this.#tasks.delete(tracked));
+    this.#tasks.add(tracked);
+  }
+
+  #closeEntrance(entrance: Entrance): void {
+    if (!this.#entrances.delete(entrance)) return;
     try {
-      for await (const conn of this.#listener) {
-        const handler = this.#handle(conn).finally(() => this.#handlers.delete(handler));
-        this.#handlers.add(handler);
+      entrance.listener.close();
+    } catch { /* already closed */ }
+    for (const conn of entrance.conns) closeQuietly(conn);
+    entrance.conns.clear();
+  }
+
+  async #serve(entrance: Entrance): Promise<void> {
+    try {
+      for await (const conn of entrance.listener) {
+        if (!this.#entrances.has(entrance)) {
+          closeQuietly(conn);
+          break;
+        }
+        this.#run(this.#handle(entrance, conn));
       }
     } catch {
-      // The listener was closed by stop().
+      // The listener was closed by revoke() or stop().
     }
   }
 
-  #track(conn: Deno.Conn): void {
-    this.#conns.add(conn);
-  }
-
-  #release(...conns: Deno.Conn[]): void {
-    for (const conn of conns) {
-      this.#conns.delete(conn);
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-    }
-  }
-
-  async #handle(client: Deno.Conn): Promise<void> {
-    this.#track(client);
+  async #handle(entrance: Entrance, client: Deno.Conn): Promise<void> {
+    const { conns, approval } = entrance;
+    conns.add(client);
     let upstream: Deno.Conn | undefined;
     try {
       const head = await this.#readHead(client);
       if (head === undefined) return await reply(client, "400 Bad Request");
-      const approval = this.#authorize(head.text);
-      if (typeof approval === "string") return await reply(client, approval);
+      const refusal = refuse(head.text, approval);
+      if (refusal !== undefined) return await reply(client, refusal);
       try {
         upstream = await Deno.connect({
           hostname: approval.address,
@@ -264,8 +285,8 @@ export class ConnectProxy implements AsyncDisposable {
       } catch {
         return await reply(client, "502 Bad Gateway");
       }
-      if (this.#closed) return;
-      this.#track(upstream);
+      if (!this.#entrances.has(entrance)) return;
+      conns.add(upstream);
       this.#tunnels++;
       await writeAll(client, encoder.encode("HTTP/1.1 200 Connection Established\r\n\r\n"));
       if (head.rest.length > 0) await writeAll(upstream, head.rest);
@@ -273,8 +294,11 @@ export class ConnectProxy implements AsyncDisposable {
     } catch {
       // The client went away or a write failed: the tunnel is over.
     } finally {
-      if (upstream) this.#release(upstream);
-      this.#release(client);
+      for (const conn of [client, upstream]) {
+        if (conn === undefined) continue;
+        conns.delete(conn);
+        closeQuietly(conn);
+      }
     }
   }
 
@@ -282,7 +306,7 @@ export class ConnectProxy implements AsyncDisposable {
   async #readHead(conn: Deno.Conn): Promise<{ text: string; rest: Uint8Array } | undefined> {
     const buf = new Uint8Array(MAX_HEAD_BYTES);
     let length = 0;
-    const timer = setTimeout(() => this.#release(conn), this.#headTimeoutMs);
+    const timer = setTimeout(() => closeQuietly(conn), this.#headTimeoutMs);
     try {
       while (length < buf.length) {
         const n = await conn.read(buf.subarray(length));
@@ -301,34 +325,22 @@ export class ConnectProxy implements AsyncDisposable {
       clearTimeout(timer);
     }
   }
+}
 
-  /** The approval a CONNECT head may use, or the status line refusing it. */
-  #authorize(head: string): Approval | string {
-    const lines = head.split("\r\n");
-    const [method, authority, version] = (lines[0] ?? "").split(" ");
-    if (method !== "CONNECT" || authority === undefined || !version?.startsWith("HTTP/1.")) {
-      return "405 Method Not Allowed";
-    }
-    const target = parseAuthority(authority);
-    if (target === undefined) return "400 Bad Request";
-    let token: string | undefined;
-    for (const line of lines.slice(1)) {
-      const m = /^proxy-authorization:\s*basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(line);
-      if (!m) continue;
-      let decoded: string;
-      try {
-        decoded = atob(m[1]!);
-      } catch {
-        return "407 Proxy Authentication Required";
-      }
-      const colon = decoded.indexOf(":");
-      if (decoded.slice(0, colon) === USERNAME) token = decoded.slice(colon + 1);
-    }
-    const approval = token === undefined ? undefined : this.#approvals.get(token);
-    if (approval === undefined) return "407 Proxy Authentication Required";
-    if (approval.host !== target.host || approval.port !== target.port) {
-      return "403 Forbidden";
-    }
-    return approval;
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
+}
+
+/** The status line refusing a request head, or undefined for a CONNECT to the approved target. */
+function refuse(head: string, approval: Approval): string | undefined {
+  const [method, authority, version] = (head.split("\r\n")[0] ?? "").split(" ");
+  if (method !== "CONNECT" || authority === undefined || !version?.startsWith("HTTP/1.")) {
+    return "405 Method Not Allowed";
   }
+  const target = parseAuthority(authority);
+  if (target === undefined) return "400 Bad Request";
+  if (approval.host !== target.host || approval.port !== target.port) return "403 Forbidden";
+  return undefined;
 }

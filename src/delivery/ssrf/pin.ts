@@ -71,12 +71,6 @@ export function clearNoProxyEnv(): Record<string, string> {
   return removed;
 }
 
-/** Options for the clients made here. */
-export interface PinnedClientOptions {
-  /** Extra PEM root certificates (only meaningful for the CONNECT proxy's `https:` clients). */
-  readonly caCerts?: string[];
-}
-
 /** `Deno.createHttpClient`, refused when `NO_PROXY` would bypass the proxy setting. */
 export function createProxiedClient(options: Deno.CreateHttpClientOptions): Deno.HttpClient {
   const problem = noProxyProblem();

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
 import { startReceiver } from "../../testing/receiver.ts";
-import { HttpSender } from "../sender.ts";
-import { ScriptedResolver } from "./_scripted_resolver.ts";
-import { TargetGuard } from "./guard.ts";
 import { createProxiedClient, noProxyProblem, pinnedClient, PinningError } from "./pin.ts";
-import { pinTarget } from "./pin_target.ts";
 
 // Safety: every socket here is on 127.0.0.1. Names such as hooks.test appear
 // only in URLs sent through a pinned client, which never resolves them; the
@@ -62,57 +58,6 @@ Deno.test("pinnedClient sends an http: request to the approved address in absolu
   assert.equal(got!.method, "POST");
   assert.equal(got!.path, `http://hooks.test:${r.port}/x?y=1`, "absolute-form request target");
   assert.equal(got!.headers["host"], `hooks.test:${r.port}`);
-});
-
-Deno.test("guard + pinTarget: an http attempt reaches the approved address, not the URL's", async () => {
-  await using r = await startReceiver();
-  using sender = new HttpSender();
-  const resolver = new ScriptedResolver({ "hooks.test": ["127.0.0.1"] });
-  const guard = new TargetGuard({ allowPrivate: true, resolver });
-  const url = new URL(`http://hooks.test:${r.port}/deliver`);
-  const verdict = await guard.check(url);
-  assert.ok(verdict.ok, JSON.stringify(verdict));
-  {
-    using pinned = pinTarget(url, verdict);
-    const result = await sender.send({
-      url: url.href,
-      headers: {},
-      body: "{}",
-      timeoutMs: 5_000,
-      client: pinned.client,
-    });
-    assert.equal(result.status, 200, result.errorMessage ?? undefined);
-  }
-  assert.deepEqual(resolver.asked, ["hooks.test"], "resolved once, by the guard");
-  assert.equal(r.requests[0]?.headers["host"], `hooks.test:${r.port}`);
-
-  // The URL names port 8089 on a name nobody resolves; the approval says
-  // 127.0.0.1 at the receiver's port: the approval wins.
-  const elsewhere = new URL("http://hooks.test:8089/elsewhere");
-  {
-    using pinned = pinTarget(elsewhere, {
-      hostname: "hooks.test",
-      address: "127.0.0.1",
-      port: r.port,
-    });
-    const result = await sender.send({
-      url: elsewhere.href,
-      headers: {},
-      body: "{}",
-      timeoutMs: 5_000,
-      client: pinned.client,
-    });
-    assert.equal(result.status, 200, result.errorMessage ?? undefined);
-  }
-  assert.equal(r.requests[1]?.path, "http://hooks.test:8089/elsewhere");
-  assert.equal(r.requests[1]?.headers["host"], "hooks.test:8089");
-  assert.equal(resolver.asked.length, 1);
-});
-
-Deno.test("pinTarget refuses https without a CONNECT proxy and other schemes", () => {
-  const approved = { hostname: "hooks.test", address: "127.0.0.1", port: 443 };
-  assert.throws(() => pinTarget(new URL("https://hooks.test/"), approved), TypeError);
-  assert.throws(() => pinTarget(new URL("ftp://hooks.test/"), approved), TypeError);
 });
 
 async function runWithEnv(env: Record<string, string>, code: string): Promise<string> {

@@ -1,0 +1,781 @@
+/**
+ * The delivery benchmarks: hookd sending webhooks to a receiver process on
+ * 127.0.0.1, each figure set against a reference measured in the same run.
+ *
+ * - throughput: durable deliveries/s end to end (ingest through the batch
+ *   endpoint, kept a bounded backlog ahead of the receiver; done when the
+ *   receiver has every event and the last one is recorded `succeeded`)
+ *   against a bare `fetch` loop at the same concurrency to the same receiver;
+ * - latency: ack→receipt at a fixed rate (open loop, single-event POSTs),
+ *   matched by event id, against a bare POST round trip at that rate;
+ * - scheduling lateness: every event fails once with 500 and is retried by a
+ *   policy `["0s", "2s"]` with no jitter; lateness is how much later than 2 s
+ *   after the 500 the retry arrives, against `setTimeout` in this process for
+ *   the same due times;
+ * - a restart with many pending retries (1,000,000; 100,000 in quick mode)
+ *   due in 1-24 h plus a few due now: time to the first delivery and the
+ *   daemon's RSS, against the same daemon on a database with only the few.
+ */
+import { type Child, spawnChild } from "./child.ts";
+import { cpuSnapshot, type CpuUse, cpuUse, systemBusySeconds } from "./cpu.ts";
+import type { BuildResult, CountResult, DbRequest } from "./db_worker.ts";
+import { api, memoryOf, spawnHookd } from "./hookd.ts";
+import { closedLoop, openLoop, type Percentiles, percentiles } from "./load.ts";
+import type { Row } from "./report.ts";
+import { callWorker } from "./worker_call.ts";
+import { uuidv7 } from "../src/ids.ts";
+
+export interface DeliveryBenchOptions {
+  readonly quick: boolean;
+  readonly tempDir: string;
+  readonly root: string;
+  readonly adminKey: string;
+  readonly profileDir?: string;
+  /** Called with every child started, so the caller can stop it on failure. */
+  readonly track: (child: Child) => void;
+  /** Stops a child the caller tracks and reports an abnormal exit. */
+  readonly stop: (child: Child) => Promise<void>;
+  readonly progress: (message: string) => void;
+}
+
+export interface DeliveryBenchResult {
+  readonly rows: Row[];
+  readonly notes: string[];
+  readonly cpu: ({ name: string } & CpuSplit)[];
+  readonly details: Record<string, unknown>;
+}
+
+interface Plan {
+  readonly warmupMs: number;
+  readonly bareMs: number;
+  readonly e2eMs: number;
+  readonly latencyMs: number;
+  readonly latenessMs: number;
+  readonly pending: number;
+  readonly settleMs: number;
+}
+
+const FULL: Plan = {
+  warmupMs: 1_000,
+  bareMs: 5_000,
+  e2eMs: 8_000,
+  latencyMs: 8_000,
+  latenessMs: 10_000,
+  pending: 1_000_000,
+  settleMs: 5_000,
+};
+
+const QUICK: Plan = {
+  warmupMs: 500,
+  bareMs: 2_000,
+  e2eMs: 3_000,
+  latencyMs: 3_000,
+  latenessMs: 3_000,
+  pending: 100_000,
+  settleMs: 2_000,
+};
+
+/** hookd's `[delivery] concurrency` here, and the bare loop's. */
+const CONCURRENCY = 64;
+const BATCH_EVENTS = 100;
+const BATCH_CONCURRENCY = 4;
+/** Most events accepted but not yet at the receiver during the throughput run. */
+const BACKLOG = 4_000;
+const LATENCY_RATE = 500;
+const LATENESS_RATE = 200;
+const RETRY_DELAY_MS = 2_000;
+const DUE_NOW = 10;
+const TARGET_RATIO = 0.5;
+const TARGET_FIRST_MS = 1_000;
+const TARGET_RSS_MB = 150;
+const TARGET_LATENESS_P99_MS = 50;
+
+const DAEMON_ENV = {
+  HOOKD_DELIVERY_CONCURRENCY: String(CONCURRENCY),
+  // One webhook receives everything here, so its cap is the global one.
+  HOOKD_DELIVERY_MAX_IN_FLIGHT_PER_WEBHOOK: String(CONCURRENCY),
+  HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
+};
+
+const LATENESS_CONFIG =
+  `# The delivery benchmark's retry policy: one retry 2 s after a failure, no jitter.
+[policies.bench-retry]
+schedule = ["0s", "${RETRY_DELAY_MS / 1000}s"]
+jitter = 0
+retry = ["any"]
+on_exhausted = "failed"
+`;
+
+const DB_WORKER = new URL("./db_worker.ts", import.meta.url);
+
+/** Wall time in epoch ms with sub-ms resolution; the receiver uses the same clock. */
+const wallNow = () => performance.timeOrigin + performance.now();
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function eventJson(n: number, id?: string): string {
+  const data = `{"order_id":${n},"amount":4200,"currency":"EUR"}`;
+  return id === undefined
+    ? `{"type":"order.created","data":${data}}`
+    : `{"id":"${id}","type":"order.created","data":${data}}`;
+}
+
+/** The receiver child: counts, logs and answers (see receiver.ts). */
+class Receiver {
+  constructor(readonly child: Child) {}
+
+  get url(): string {
+    return `${this.child.origin}/hook`;
+  }
+
+  async count(): Promise<number> {
+    const response = await fetch(`${this.child.origin}/_stats`);
+    return ((await response.json()) as { count: number }).count;
+  }
+
+  async log(): Promise<{ ids: string[]; receivedAt: number[]; lateMs: number[] }> {
+    return await (await fetch(`${this.child.origin}/_log`)).json();
+  }
+
+  async reset(failFirstMs?: number): Promise<void> {
+    const query = failFirstMs === undefined ? "" : `?fail_first=${failFirstMs}`;
+    await (await fetch(`${this.child.origin}/_reset${query}`, { method: "POST" })).body?.cancel();
+  }
+
+  /** Resolves once the receiver has `count` requests; false after `timeoutMs`. */
+  async waitFor(count: number, timeoutMs: number, everyMs = 10): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      if (await this.count() >= count) return true;
+      await sleep(everyMs);
+    }
+    return false;
+  }
+}
+
+export async function runDeliveryBench(
+  options: DeliveryBenchOptions,
+): Promise<DeliveryBenchResult> {
+  const plan = options.quick ? QUICK : FULL;
+  const { progress, adminKey } = options;
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const cpu: DeliveryBenchResult["cpu"] = [];
+  const details: Record<string, unknown> = {};
+
+  const receiverChild = await spawnChild({
+    name: "receiver",
+    args: ["run", "-A", `${options.root}bench/receiver.ts`],
+    cwd: options.root,
+    listening: /receiver listening on (http:\/\/[^\s]+)/,
+  });
+  options.track(receiverChild);
+  const receiver = new Receiver(receiverChild);
+
+  let daemonCount = 0;
+  const daemon = async (name: string, dbPath: string, configPath?: string) => {
+    const child = await spawnHookd({
+      name: `delivery-${++daemonCount}-${name}`,
+      dbPath,
+      adminKey,
+      root: options.root,
+      configPath,
+      env: DAEMON_ENV,
+      profileDir: options.profileDir,
+    });
+    options.track(child);
+    return child;
+  };
+  const createWebhook = async (origin: string, policy = "default") =>
+    (await api<{ id: string }>(origin, adminKey, "POST", "/api/v1/webhooks", {
+      url: receiver.url,
+      policy,
+      description: "bench receiver",
+    }, 201)).id;
+
+  // 1. References: a bare fetch loop and a bare open loop, straight to the receiver.
+  const deliveryHeaders = {
+    "content-type": "application/json",
+    "webhook-id": "01900000-0000-7000-8000-000000000000",
+    "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+    "webhook-signature": "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
+  };
+  const receiverTarget = {
+    url: receiver.url,
+    headers: deliveryHeaders,
+    body: (n: number) => `{"order_id":${n},"amount":4200,"currency":"EUR"}`,
+    eventsPerRequest: 1,
+    okStatus: 200,
+  };
+  const bareBefore = snapshots(receiverChild.pid);
+  const bare = await closedLoop(receiverTarget, {
+    concurrency: CONCURRENCY,
+    warmupMs: plan.warmupMs,
+    measureMs: plan.bareMs,
+  });
+  cpu.push({
+    name: `bare fetch c${CONCURRENCY}`,
+    ...usage(bareBefore, snapshots(receiverChild.pid)),
+  });
+  progress(`bare fetch c${CONCURRENCY} → receiver: ${bare.requestsPerSecond.toFixed(0)} req/s`);
+  const bareOpen = await openLoop(receiverTarget, {
+    rate: LATENCY_RATE,
+    warmupMs: plan.warmupMs,
+    measureMs: plan.latencyMs / 2,
+  });
+  progress(
+    `bare POST ${LATENCY_RATE}/s → receiver: p50 ${bareOpen.latencyMs.p50.toFixed(2)} / p99 ${
+      bareOpen.latencyMs.p99.toFixed(2)
+    } ms`,
+  );
+  details.bare = { closed: bare, open: bareOpen };
+
+  // 2. End to end: throughput, then latency at a fixed rate, on one daemon.
+  const e2eDb = `${options.tempDir}/delivery-e2e.db`;
+  const e2eDaemon = await daemon("e2e", e2eDb);
+  await createWebhook(e2eDaemon.origin);
+  await receiver.reset();
+  const throughput = await endToEnd(e2eDaemon, receiver, plan, adminKey);
+  cpu.push({ name: "hookd end to end", ...throughput.cpu });
+  progress(
+    `hookd end to end: ${throughput.durablePerSecond.toFixed(0)} durable deliveries/s ` +
+      `(${throughput.accepted} events, steady receipts ${throughput.steadyPerSecond.toFixed(0)}/s)`,
+  );
+  await receiver.reset();
+  const latencyBefore = snapshots(receiverChild.pid, e2eDaemon.pid);
+  const latency = await ackToReceipt(e2eDaemon, receiver, plan, adminKey);
+  cpu.push({
+    name: `hookd ${LATENCY_RATE}/s open loop`,
+    ...usage(latencyBefore, snapshots(receiverChild.pid, e2eDaemon.pid)),
+  });
+  progress(
+    `hookd ack→receipt @${LATENCY_RATE}/s: p50 ${latency.ackToReceipt.p50.toFixed(1)} / p99 ${
+      latency.ackToReceipt.p99.toFixed(1)
+    } ms (${latency.matched}/${latency.acked} matched)`,
+  );
+  await options.stop(e2eDaemon);
+  const e2eCounts = await callWorker<CountResult>(DB_WORKER, { op: "count", url: `file:${e2eDb}` });
+  const e2eTotal = throughput.accepted + latency.ackedTotal;
+  details.endToEnd = { throughput, latency, counts: e2eCounts };
+
+  // 3. Scheduling lateness: fail once, retry after exactly 2 s.
+  const configPath = `${options.tempDir}/lateness.toml`;
+  await Deno.writeTextFile(configPath, LATENESS_CONFIG);
+  const latenessDaemon = await daemon(
+    "lateness",
+    `${options.tempDir}/delivery-lateness.db`,
+    configPath,
+  );
+  await createWebhook(latenessDaemon.origin, "bench-retry");
+  await receiver.reset(RETRY_DELAY_MS);
+  const latenessBefore = snapshots(receiverChild.pid, latenessDaemon.pid);
+  const lateness = await schedulingLateness(latenessDaemon, receiver, plan, adminKey);
+  cpu.push({
+    name: "hookd lateness",
+    ...usage(latenessBefore, snapshots(receiverChild.pid, latenessDaemon.pid)),
+  });
+  progress(
+    `scheduling lateness: p50 ${lateness.hookd.p50.toFixed(1)} / p99 ${
+      lateness.hookd.p99.toFixed(1)
+    } / max ${lateness.hookd.max.toFixed(1)} ms (${lateness.retried}/${lateness.acked} retried)`,
+  );
+  await options.stop(latenessDaemon);
+  details.lateness = lateness;
+
+  // 4. A restart with many pending retries, against one with only the few due now.
+  const restart = async (name: string, pending: number) => {
+    const dbPath = `${options.tempDir}/delivery-${name}.db`;
+    const build = await callWorker<BuildResult>(
+      DB_WORKER,
+      {
+        op: "build",
+        url: `file:${dbPath}`,
+        webhookUrl: receiver.url,
+        pending,
+        dueNow: DUE_NOW,
+        dueFromMs: 3_600_000,
+        dueToMs: 24 * 3_600_000,
+      } satisfies DbRequest,
+    );
+    progress(
+      `${name}: built ${pending.toLocaleString("en-US")} pending + ${DUE_NOW} due now in ${
+        build.seconds.toFixed(1)
+      } s (${(build.bytes / 1e6).toFixed(0)} MB)`,
+    );
+    await receiver.reset();
+    const spawnedAt = wallNow();
+    const child = await daemon(name, dbPath);
+    const listeningAt = wallNow();
+    const arrived = await receiver.waitFor(1, 30_000, 5);
+    const firstAt = arrived ? Math.min(...(await receiver.log()).receivedAt) : NaN;
+    // Settle: let it send the few and sit idle with the rest pending.
+    const settleUntil = performance.now() + plan.settleMs;
+    const samples: number[] = [];
+    while (performance.now() < settleUntil) {
+      samples.push(memoryOf(child.pid).rssMb);
+      await sleep(100);
+    }
+    const memory = memoryOf(child.pid);
+    const delivered = await receiver.count();
+    await options.stop(child);
+    const result = {
+      pending,
+      build,
+      spawnToFirstMs: firstAt - spawnedAt,
+      listeningToFirstMs: firstAt - listeningAt,
+      spawnToListeningMs: listeningAt - spawnedAt,
+      rssMb: memory.rssMb,
+      peakRssMb: memory.peakMb,
+      maxSampledRssMb: Math.max(...samples),
+      delivered,
+    };
+    progress(
+      `${name}: first delivery ${result.spawnToFirstMs.toFixed(0)} ms after spawn (${
+        result.listeningToFirstMs.toFixed(0)
+      } after listening), ` +
+        `RSS ${result.rssMb.toFixed(1)} MB (peak ${
+          result.peakRssMb.toFixed(1)
+        }), ${delivered}/${DUE_NOW} due delivered`,
+    );
+    await Deno.remove(dbPath).catch(() => {});
+    return result;
+  };
+  const empty = await restart("restart-empty", 0);
+  const loaded = await restart("restart-pending", plan.pending);
+  details.restart = { empty, loaded };
+
+  // 5. Rows.
+  const pendingLabel = `${loaded.pending.toLocaleString("en-US")} pending${
+    options.quick ? " (quick; full: 1M)" : ""
+  }`;
+  rows.push(
+    {
+      figure: `bare fetch c${CONCURRENCY} → receiver (reference)`,
+      value: bare.requestsPerSecond,
+      unit: "req/s",
+    },
+    {
+      figure: `e2e durable deliveries c${CONCURRENCY}`,
+      value: throughput.durablePerSecond,
+      unit: "deliveries/s",
+      reference: { name: "bare fetch", value: bare.requestsPerSecond },
+      target: { kind: "min", value: TARGET_RATIO, ratio: true },
+    },
+    {
+      figure: "e2e steady receipts (informative)",
+      value: throughput.steadyPerSecond,
+      unit: "deliveries/s",
+      reference: { name: "bare fetch", value: bare.requestsPerSecond },
+    },
+    {
+      figure: "e2e recorded succeeded (of accepted)",
+      value: e2eCounts.states.succeeded ?? 0,
+      unit: "deliveries",
+      reference: { name: "accepted", value: e2eTotal },
+      target: { kind: "min", value: 1, ratio: true },
+    },
+  );
+  for (const q of ["p50", "p99", "max"] as const) {
+    rows.push({
+      figure: `ack→receipt ${q} @ ${LATENCY_RATE}/s`,
+      value: latency.ackToReceipt[q],
+      unit: "ms",
+      reference: { name: "bare POST rtt", value: bareOpen.latencyMs[q] },
+    });
+  }
+  rows.push({
+    figure: `POST→receipt p99 @ ${LATENCY_RATE}/s`,
+    value: latency.postToReceipt.p99,
+    unit: "ms",
+    reference: { name: "bare POST rtt", value: bareOpen.latencyMs.p99 },
+  });
+  for (const q of ["p50", "p99", "max"] as const) {
+    rows.push({
+      figure: `scheduling lateness ${q} (${lateness.retried} retries)`,
+      value: lateness.hookd[q],
+      unit: "ms",
+      reference: { name: "setTimeout", value: lateness.setTimeout[q] },
+      target: q === "p99" ? { kind: "max", value: TARGET_LATENESS_P99_MS } : undefined,
+    });
+  }
+  rows.push(
+    {
+      figure: `restart ${pendingLabel}: spawn→first delivery`,
+      value: loaded.spawnToFirstMs,
+      unit: "ms",
+      reference: { name: "empty db", value: empty.spawnToFirstMs },
+      target: { kind: "max", value: TARGET_FIRST_MS },
+    },
+    {
+      figure: `restart ${pendingLabel}: listening→first delivery`,
+      value: loaded.listeningToFirstMs,
+      unit: "ms",
+      reference: { name: "empty db", value: empty.listeningToFirstMs },
+    },
+    {
+      figure: `restart ${pendingLabel}: RSS settled`,
+      value: loaded.rssMb,
+      unit: "MB",
+      reference: { name: "empty db", value: empty.rssMb },
+      target: { kind: "max", value: TARGET_RSS_MB },
+    },
+    {
+      figure: `restart ${pendingLabel}: peak RSS`,
+      value: loaded.peakRssMb,
+      unit: "MB",
+      reference: { name: "empty db", value: empty.peakRssMb },
+      target: { kind: "max", value: TARGET_RSS_MB },
+    },
+  );
+
+  notes.push(
+    `e2e first attempts (from the daemon's records): ${
+      e2eCounts.avgQueuedMs.toFixed(1)
+    } ms on average from ingest to send, ${e2eCounts.avgSendMs.toFixed(1)} ms sending; ` +
+      `${CONCURRENCY} in flight at ${throughput.steadyPerSecond.toFixed(0)}/s is ${
+        (1000 * CONCURRENCY / throughput.steadyPerSecond).toFixed(1)
+      } ms per attempt slot.`,
+  );
+  for (const c of cpu) {
+    if (c.other > 0.2) {
+      notes.push(
+        `warning: ${c.name}: other processes kept ${c.other.toFixed(2)} cores busy; ` +
+          "this figure is not comparable with a run on a quiet machine.",
+      );
+    }
+  }
+  if (throughput.failures > 0) {
+    notes.push(
+      `e2e ingest: ${throughput.failures} failed batch requests (${throughput.firstFailure})`,
+    );
+  }
+  if (!throughput.drained) {
+    notes.push("e2e: the receiver did not get every accepted event before the deadline");
+  }
+  if (latency.matched < latency.acked) {
+    notes.push(
+      `ack→receipt: only ${latency.matched} of ${latency.acked} acknowledged events arrived`,
+    );
+  }
+  if (lateness.retried < lateness.acked) {
+    notes.push(
+      `lateness: only ${lateness.retried} of ${lateness.acked} events were retried in time`,
+    );
+  }
+  notes.push(
+    "lateness is measured on the receiver from when it answered the 500, so it slightly " +
+      "overstates hookd's own (which schedules from when it read the answer).",
+  );
+  if (empty.delivered < DUE_NOW || loaded.delivered < DUE_NOW) {
+    notes.push(
+      `restart: only ${empty.delivered} (empty) / ${loaded.delivered} (pending) of the ${DUE_NOW} ` +
+        "due deliveries arrived while settling",
+    );
+  }
+  notes.push(
+    `restart fixture: ${loaded.build.rows.toLocaleString("en-US")} rows written directly in ` +
+      `${loaded.build.seconds.toFixed(1)} s (${(loaded.build.bytes / 1e6).toFixed(0)} MB)`,
+  );
+  return { rows, notes, cpu, details };
+}
+
+/** Cores each process used over a span; `other` is every other process on the machine. */
+export interface CpuSplit {
+  readonly daemon: CpuUse;
+  readonly receiver: CpuUse;
+  readonly bench: CpuUse;
+  readonly other: number;
+}
+
+interface Snapshots {
+  readonly at: number;
+  readonly system: number;
+  readonly daemon: Map<string, number>;
+  readonly receiver: Map<string, number>;
+  readonly bench: Map<string, number>;
+}
+
+function snapshots(receiverPid: number, daemonPid?: number): Snapshots {
+  return {
+    at: performance.now(),
+    system: systemBusySeconds(),
+    daemon: daemonPid === undefined ? new Map() : cpuSnapshot(daemonPid),
+    receiver: cpuSnapshot(receiverPid),
+    bench: cpuSnapshot(Deno.pid),
+  };
+}
+
+function usage(before: Snapshots, after: Snapshots): CpuSplit {
+  const seconds = (after.at - before.at) / 1000;
+  const daemon = cpuUse(before.daemon, after.daemon, seconds);
+  const receiver = cpuUse(before.receiver, after.receiver, seconds);
+  const bench = cpuUse(before.bench, after.bench, seconds);
+  const other = (after.system - before.system) / seconds - daemon.total - receiver.total -
+    bench.total;
+  return { daemon, receiver, bench, other: Math.max(0, other) };
+}
+
+interface EndToEndResult {
+  readonly accepted: number;
+  readonly seconds: number;
+  readonly durablePerSecond: number;
+  readonly steadyPerSecond: number;
+  readonly drained: boolean;
+  readonly failures: number;
+  readonly firstFailure?: string;
+  readonly cpu: CpuSplit;
+}
+
+/**
+ * Batches of events into the daemon while the receiver is less than BACKLOG
+ * behind, for `e2eMs`; then waits for the receiver to have them all and for
+ * the last one to be recorded as succeeded.
+ */
+async function endToEnd(
+  daemon: Child,
+  receiver: Receiver,
+  plan: Plan,
+  adminKey: string,
+): Promise<EndToEndResult> {
+  const client = Deno.createHttpClient({});
+  const started = performance.now();
+  const steadyFrom = started + plan.warmupMs;
+  const end = steadyFrom + plan.e2eMs;
+  let accepted = 0;
+  let received = 0;
+  let failures = 0;
+  let firstFailure: string | undefined;
+  let lastDelivery: string | undefined;
+  let steady: { from?: { at: number; count: number }; to?: { at: number; count: number } } = {};
+  let cpuBefore: Snapshots | undefined;
+  let cpuAfter: Snapshots | undefined;
+  let ingesting = true;
+  const poller = (async () => {
+    while (ingesting) {
+      received = await receiver.count();
+      const at = performance.now();
+      if (at >= steadyFrom && !steady.from) {
+        steady = { from: { at, count: received } };
+        cpuBefore = snapshots(receiver.child.pid, daemon.pid);
+      }
+      if (at >= end && steady.from && !steady.to) {
+        steady = { ...steady, to: { at, count: received } };
+        cpuAfter = snapshots(receiver.child.pid, daemon.pid);
+      }
+      await sleep(20);
+    }
+  })();
+  let n = 0;
+  const loop = async () => {
+    while (performance.now() < end) {
+      if (accepted - received >= BACKLOG) {
+        await sleep(5);
+        continue;
+      }
+      const events: string[] = [];
+      for (let i = 0; i < BATCH_EVENTS; i++) events.push(eventJson(n++));
+      try {
+        const response = await fetch(`${daemon.origin}/api/v1/events/batch`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+          body: `{"events":[${events.join(",")}]}`,
+          client,
+        });
+        const text = await response.text();
+        if (response.status !== 202) throw new Error(`${response.status} ${text.slice(0, 300)}`);
+        const data = (JSON.parse(text) as { data: { deliveries: { id: string }[] }[] }).data;
+        accepted += data.length;
+        lastDelivery = data.at(-1)?.deliveries[0]?.id ?? lastDelivery;
+      } catch (error) {
+        failures++;
+        firstFailure ??= (error as Error).message;
+        await sleep(50);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: BATCH_CONCURRENCY }, loop));
+    // Wait for the poller to close the steady window, then for the backlog to drain.
+    while (!steady.to && performance.now() < end + 1_000) await sleep(10);
+  } finally {
+    ingesting = false;
+    await poller;
+    client.close();
+  }
+  let drained = await receiver.waitFor(accepted, 60_000);
+  if (drained && lastDelivery) {
+    drained = false;
+    const deadline = performance.now() + 10_000;
+    while (performance.now() < deadline) {
+      const delivery = await api<{ state: string }>(
+        daemon.origin,
+        adminKey,
+        "GET",
+        `/api/v1/deliveries/${lastDelivery}`,
+        undefined,
+        200,
+      );
+      if (delivery.state === "succeeded") {
+        drained = true;
+        break;
+      }
+      await sleep(10);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const window = steady.from && steady.to
+    ? (steady.to.count - steady.from.count) / ((steady.to.at - steady.from.at) / 1000)
+    : NaN;
+  const empty = { total: NaN, threads: [] };
+  const noCpu = { daemon: empty, receiver: empty, bench: empty, other: NaN };
+  return {
+    accepted,
+    seconds,
+    durablePerSecond: drained ? accepted / seconds : NaN,
+    steadyPerSecond: window,
+    drained,
+    failures,
+    firstFailure,
+    cpu: cpuBefore && cpuAfter ? usage(cpuBefore, cpuAfter) : noCpu,
+  };
+}
+
+interface OpenLoopEvents {
+  readonly sent: Map<string, number>;
+  readonly acked: Map<string, number>;
+  readonly failures: number;
+  readonly firstFailure?: string;
+}
+
+/**
+ * Single-event POSTs with producer ids on a fixed timeline (open loop);
+ * records when each was sent and when its 202 arrived (`wallNow()`), and
+ * calls `onAck` with the `performance.now()` of each 202.
+ */
+async function postOpenLoop(
+  daemon: Child,
+  adminKey: string,
+  rate: number,
+  durationMs: number,
+  onAck?: (at: number) => void,
+): Promise<OpenLoopEvents> {
+  const client = Deno.createHttpClient({});
+  const sent = new Map<string, number>();
+  const acked = new Map<string, number>();
+  let failures = 0;
+  let firstFailure: string | undefined;
+  const total = Math.round((durationMs / 1000) * rate);
+  const interval = 1000 / rate;
+  const inFlight = new Set<Promise<void>>();
+  const start = performance.now() + 5;
+  const post = async (i: number) => {
+    const id = uuidv7(Date.now());
+    sent.set(id, wallNow());
+    try {
+      const response = await fetch(`${daemon.origin}/api/v1/events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+        body: eventJson(i, id),
+        client,
+      });
+      const text = await response.text();
+      if (response.status !== 202) throw new Error(`${response.status} ${text.slice(0, 300)}`);
+      acked.set(id, wallNow());
+      onAck?.(performance.now());
+    } catch (error) {
+      failures++;
+      firstFailure ??= (error as Error).message;
+    }
+  };
+  try {
+    for (let i = 0; i < total;) {
+      while (i < total && start + i * interval <= performance.now()) {
+        const request = post(i++);
+        inFlight.add(request);
+        request.finally(() => inFlight.delete(request));
+      }
+      if (i < total) {
+        await sleep(Math.max(0, Math.floor(start + i * interval - performance.now())));
+      }
+    }
+    await Promise.all(inFlight);
+  } finally {
+    client.close();
+  }
+  return { sent, acked, failures, firstFailure };
+}
+
+interface LatencyResult {
+  /** Acknowledged in the measured part; `ackedTotal` counts the warm-up too. */
+  readonly acked: number;
+  readonly ackedTotal: number;
+  readonly matched: number;
+  readonly ackToReceipt: Percentiles;
+  readonly postToReceipt: Percentiles;
+  readonly failures: number;
+}
+
+async function ackToReceipt(
+  daemon: Child,
+  receiver: Receiver,
+  plan: Plan,
+  adminKey: string,
+): Promise<LatencyResult> {
+  const warmup = await postOpenLoop(daemon, adminKey, LATENCY_RATE, plan.warmupMs);
+  const run = await postOpenLoop(daemon, adminKey, LATENCY_RATE, plan.latencyMs);
+  await receiver.waitFor(warmup.acked.size + run.acked.size, 10_000);
+  const log = await receiver.log();
+  const ackLatency: number[] = [];
+  const postLatency: number[] = [];
+  log.ids.forEach((id, i) => {
+    const ack = run.acked.get(id);
+    const receivedAt = log.receivedAt[i]!;
+    if (ack === undefined) return;
+    ackLatency.push(receivedAt - ack);
+    postLatency.push(receivedAt - run.sent.get(id)!);
+  });
+  return {
+    acked: run.acked.size,
+    ackedTotal: warmup.acked.size + run.acked.size,
+    matched: ackLatency.length,
+    ackToReceipt: percentiles(ackLatency),
+    postToReceipt: percentiles(postLatency),
+    failures: warmup.failures + run.failures,
+  };
+}
+
+interface LatenessResult {
+  readonly acked: number;
+  readonly retried: number;
+  readonly hookd: Percentiles;
+  readonly setTimeout: Percentiles;
+}
+
+async function schedulingLateness(
+  daemon: Child,
+  receiver: Receiver,
+  plan: Plan,
+  adminKey: string,
+): Promise<LatenessResult> {
+  // The reference: a setTimeout per acknowledged event, due RETRY_DELAY_MS after its 202.
+  const timerLateness: number[] = [];
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const posted = await postOpenLoop(daemon, adminKey, LATENESS_RATE, plan.latenessMs, (at) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      timerLateness.push(performance.now() - at - RETRY_DELAY_MS);
+    }, RETRY_DELAY_MS);
+    timers.add(timer);
+  });
+  const acked = posted.acked.size;
+  // Each event arrives twice: the failed first attempt and the retry.
+  await receiver.waitFor(2 * acked, RETRY_DELAY_MS + 15_000);
+  for (const timer of timers) clearTimeout(timer);
+  const { lateMs } = await receiver.log();
+  return {
+    acked,
+    retried: lateMs.length,
+    hookd: percentiles(lateMs),
+    setTimeout: percentiles(timerLateness),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The webhook receiver of the delivery benchmarks, run as a process of its
+ * own so its CPU is not the daemon's or the load generator's. It answers
+ * every POST as fast as it can and logs, per request, the `webhook-id` header
+ * (hookd's event id) and when the request arrived, so latency can be matched
+ * to the event that caused it.
+ *
+ * Control endpoints on the same loopback port (paths under `/_`):
+ * - `GET /_stats`: `{count}`, requests received since the last reset;
+ * - `GET /_log`: `{ids, receivedAt, lateMs}`: per request the webhook-id and
+ *   the wall time at arrival (`performance.timeOrigin + performance.now()`:
+ *   epoch ms like `Date.now()`, but with sub-ms resolution); per retried id, how late the second attempt came
+ *   (see `fail_first`);
+ * - `POST /_reset?fail_first=MS`: clears the log; with `fail_first`, the first
+ *   request of each webhook-id gets a 500 and the second one is expected MS
+ *   after that answer was written. Its lateness is measured on this process's
+ *   monotonic clock from the 500's departure, so it is an upper bound: the
+ *   daemon sees the 500 a little later and schedules from then.
+ */
+const ids: string[] = [];
+const receivedAt: number[] = [];
+let failFirstMs: number | undefined;
+/** For fail_first: when the 500 for an id was answered (performance.now()). */
+let failedAt = new Map<string, number>();
+let lateMs: number[] = [];
+
+function control(request: Request, url: URL): Response {
+  switch (url.pathname) {
+    case "/_stats":
+      return Response.json({ count: ids.length });
+    case "/_log":
+      return Response.json({ ids, receivedAt, lateMs });
+    case "/_reset": {
+      ids.length = 0;
+      receivedAt.length = 0;
+      failedAt = new Map();
+      lateMs = [];
+      const failFirst = url.searchParams.get("fail_first");
+      failFirstMs = failFirst === null ? undefined : Number(failFirst);
+      return Response.json({ ok: true });
+    }
+    default:
+      return new Response(`no such control path ${request.method} ${url.pathname}`, {
+        status: 404,
+      });
+  }
+}
+
+Deno.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  onListen: ({ hostname, port }) => console.log(`receiver listening on http://${hostname}:${port}`),
+}, async (request) => {
+  const url = new URL(request.url);
+  if (url.pathname.startsWith("/_")) return control(request, url);
+  await request.arrayBuffer();
+  const now = performance.timeOrigin + performance.now();
+  const id = request.headers.get("webhook-id") ?? "";
+  ids.push(id);
+  receivedAt.push(now);
+  if (failFirstMs !== undefined) {
+    const first = failedAt.get(id);
+    if (first === undefined) {
+      failedAt.set(id, performance.now());
+      return new Response(null, { status: 500 });
+    }
+    lateMs.push(performance.now() - first - failFirstMs);
+  }
+  return new Response(null, { status: 200 });
+});
