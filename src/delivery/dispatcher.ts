@@ -76,6 +76,7 @@ const LEASE_MARGIN_MS = 5_000;
 export interface DispatcherStats {
   readonly queued: number;
   readonly inFlight: number;
+  readonly recording: number;
   readonly attempts: number;
   readonly succeeded: number;
   readonly retried: number;
@@ -93,6 +94,10 @@ export class Dispatcher {
   readonly #running = new Set<Promise<void>>();
   #queued = 0;
   #inFlight = 0;
+  /** Attempts answered and being written to the store. */
+  #recording = 0;
+  /** Due deliveries being claimed before they queue. */
+  #claiming = 0;
   #pumpTimer: TimerHandle | undefined;
   #claimBatch: { job: DispatchJob; resolve: (claim: ClaimedDelivery | undefined) => void }[] = [];
   #closed = false;
@@ -108,21 +113,76 @@ export class Dispatcher {
   }
 
   stats(): DispatcherStats {
-    return { queued: this.#queued, inFlight: this.#inFlight, ...this.#counts };
+    return {
+      queued: this.#queued + this.#claiming,
+      inFlight: this.#inFlight,
+      recording: this.#recording,
+      ...this.#counts,
+    };
   }
 
+  /**
+   * Takes due deliveries. Those not yet claimed are claimed together, in one
+   * store write, before they queue: a sending slot is only ever spent on an
+   * attempt that can start at once.
+   */
   enqueue(jobs: readonly DispatchJob[]): void {
     if (this.#closed) return;
+    const unclaimed: DispatchJob[] = [];
     for (const job of jobs) {
       if (this.#known.has(job.deliveryId)) continue;
       this.#known.add(job.deliveryId);
-      let queue = this.#queues.get(job.webhookId);
-      if (!queue) this.#queues.set(job.webhookId, queue = new JobQueue());
-      queue.push(job);
-      this.#queued++;
+      if (job.claim) this.#push(job);
+      else unclaimed.push(job);
+    }
+    if (unclaimed.length > 0) void this.#claimForQueue(unclaimed);
+    this.#pump();
+  }
+
+  #push(job: DispatchJob): void {
+    let queue = this.#queues.get(job.webhookId);
+    if (!queue) this.#queues.set(job.webhookId, queue = new JobQueue());
+    queue.push(job);
+    this.#queued++;
+  }
+
+  async #claimForQueue(jobs: DispatchJob[]): Promise<void> {
+    this.#claiming += jobs.length;
+    const now = this.#o.clock.now();
+    const leaseUntil = now + this.#o.leaseMs;
+    let claimed: ClaimedDelivery[] = [];
+    try {
+      claimed = await this.#o.store.write("claimDeliveries", {
+        ids: jobs.map((j) => j.deliveryId),
+        owner: this.#o.owner,
+        now,
+        leaseUntil,
+      });
+    } catch (error) {
+      // Unclaimed work stays in the store; the loader offers it again later.
+      this.#o.log.warn("could not claim deliveries", { count: jobs.length, error });
+    } finally {
+      this.#claiming -= jobs.length;
+    }
+    const byId = new Map(claimed.map((c) => [c.id, c]));
+    for (const job of jobs) {
+      const delivery = byId.get(job.deliveryId);
+      // Not claimed: another daemon has it, or it is no longer due.
+      if (!delivery) this.#known.delete(job.deliveryId);
+      else if (this.#closed) continue;
+      else this.#push({ ...job, claim: { delivery, leaseUntil } });
+    }
+    if (this.#closed && claimed.length > 0) {
+      await this.#o.store.write("releaseDeliveries", {
+        ids: claimed.map((c) => c.id),
+        owner: this.#o.owner,
+        state: "pending",
+        now: this.#o.clock.now(),
+      }).catch(() => {});
     }
     this.#pump();
   }
+
 
   /**
    * Stops taking work, gives queued claims back to the store, and waits up to
@@ -203,7 +263,20 @@ export class Dispatcher {
   #start(job: DispatchJob): void {
     this.#inFlight++;
     this.#inFlightPer.set(job.webhookId, (this.#inFlightPer.get(job.webhookId) ?? 0) + 1);
-    const run = this.#attempt(job)
+    let slotHeld = true;
+    // The sending slot is given back as soon as the receiver has answered:
+    // recording the result is the store's work and must not keep the next
+    // attempt to this webhook waiting.
+    const freeSlot = () => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      this.#inFlight--;
+      const left = (this.#inFlightPer.get(job.webhookId) ?? 1) - 1;
+      if (left > 0) this.#inFlightPer.set(job.webhookId, left);
+      else this.#inFlightPer.delete(job.webhookId);
+      this.#pump();
+    };
+    const run = this.#attempt(job, freeSlot)
       .catch((error) =>
         this.#o.log.error("delivery attempt failed unexpectedly", {
           delivery_id: job.deliveryId,
@@ -213,16 +286,12 @@ export class Dispatcher {
       .finally(() => {
         this.#running.delete(run);
         this.#known.delete(job.deliveryId);
-        this.#inFlight--;
-        const left = (this.#inFlightPer.get(job.webhookId) ?? 1) - 1;
-        if (left > 0) this.#inFlightPer.set(job.webhookId, left);
-        else this.#inFlightPer.delete(job.webhookId);
-        this.#pump();
+        freeSlot();
       });
     this.#running.add(run);
   }
 
-  async #attempt(job: DispatchJob): Promise<void> {
+  async #attempt(job: DispatchJob, freeSlot: () => void): Promise<void> {
     let webhook = this.#o.webhooks.get(job.webhookId);
     if (!webhook) {
       // Perhaps created by another daemon since the last refresh.
@@ -270,7 +339,7 @@ export class Dispatcher {
       });
       return;
     }
-    await this.#send(webhook, policy, claimed, material);
+    await this.#send(webhook, policy, claimed, material, freeSlot);
   }
 
   #policyFor(webhook: WebhookRecord | undefined): Policy {
@@ -315,6 +384,7 @@ export class Dispatcher {
     policy: Policy,
     delivery: ClaimedDelivery,
     material: SigningMaterial,
+    freeSlot: () => void,
   ): Promise<void> {
     const { clock, store, owner } = this.#o;
     const startedAt = clock.now();
@@ -387,7 +457,14 @@ export class Dispatcher {
         (errorKind === null ? null : describeStatus(result.status, errorKind)),
     };
     this.#counts.attempts++;
-    const moved = await store.write("recordAttempt", { attempt, owner, verdict, now });
+    freeSlot();
+    this.#recording++;
+    let moved: boolean;
+    try {
+      moved = await store.write("recordAttempt", { attempt, owner, verdict, now });
+    } finally {
+      this.#recording--;
+    }
     if (!moved) return; // cancelled or taken over meanwhile: history only
     if (verdict.state === "pending") {
       this.#counts.retried++;

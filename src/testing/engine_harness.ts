@@ -96,8 +96,8 @@ export async function withEngine(
     for (let i = 0; i < 10_000; i++) {
       // A read queues behind every earlier message to the store worker.
       await store.read("schemaVersion", {});
-      const { queued, inFlight } = engine.stats();
-      if ((queued === 0 || !waitForQueue) && inFlight === 0) {
+      const { queued, inFlight, recording } = engine.stats();
+      if ((queued === 0 || !waitForQueue) && inFlight === 0 && recording === 0) {
         await store.read("schemaVersion", {});
         return;
       }
