@@ -183,7 +183,6 @@ export class Dispatcher {
     this.#pump();
   }
 
-
   /**
    * Stops taking work, gives queued claims back to the store, and waits up to
    * `graceMs` for attempts in flight to finish and be recorded. Attempts still

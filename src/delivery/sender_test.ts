@@ -1,3 +1,4 @@
+import { selfSignedCert } from "../testing/self_signed_cert.ts";
 import assert from "node:assert/strict";
 import { FakeClock } from "../clock.ts";
 import { startReceiver } from "../testing/receiver.ts";
@@ -313,48 +314,7 @@ Deno.test("send reports https to a plain HTTP server as tls", async () => {
   assert.equal(r.requests.length, 0);
 });
 
-async function selfSignedCert(): Promise<{ cert: string; key: string } | undefined> {
-  const dir = await Deno.makeTempDir();
-  try {
-    const { success } = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-        "-keyout",
-        `${dir}/key.pem`,
-        "-out",
-        `${dir}/cert.pem`,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    if (!success) return undefined;
-    return {
-      cert: await Deno.readTextFile(`${dir}/cert.pem`),
-      key: await Deno.readTextFile(`${dir}/key.pem`),
-    };
-  } catch {
-    // No openssl on this machine.
-    return undefined;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-const tlsPair = await selfSignedCert();
+const tlsPair = await selfSignedCert(["127.0.0.1"]);
 
 Deno.test({
   name: "send reports an untrusted certificate as tls; a per-request client can trust it",

@@ -6,7 +6,7 @@ import { ConnectProxy } from "./connect_proxy.ts";
 import { TargetGuard } from "./guard.ts";
 import { createProxiedClient } from "./pin.ts";
 import { pinTarget } from "./pin_target.ts";
-import { selfSignedCert } from "./_self_signed_cert.ts";
+import { selfSignedCert } from "../../testing/self_signed_cert.ts";
 
 // Safety: the proxy, the receivers and every tunnel are on 127.0.0.1. The
 // names hooks.test, a.test, b.test and other.test appear only in URLs sent

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startReceiver } from "../../testing/receiver.ts";
 import { HttpSender } from "../sender.ts";
 import { ScriptedResolver } from "./_scripted_resolver.ts";
-import { selfSignedCert } from "./_self_signed_cert.ts";
+import { selfSignedCert } from "../../testing/self_signed_cert.ts";
 import { ConnectProxy } from "./connect_proxy.ts";
 import { TargetGuard } from "./guard.ts";
 import { pinTarget } from "./pin_target.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-/** PEM certificate and key for `names` (DNS subject alternative names). */
+/** PEM certificate and key for `names` (DNS names or IPv4 addresses as subject alternative names). */
 export async function selfSignedCert(
   names: string[],
 ): Promise<{ cert: string; key: string } | undefined> {
@@ -25,7 +25,9 @@ export async function selfSignedCert(
         "-subj",
         `/CN=${names[0]}`,
         "-addext",
-        `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")}`,
+        `subjectAltName=${
+          names.map((n) => (/^\d+\.\d+\.\d+\.\d+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",")
+        }`,
         "-addext",
         "basicConstraints=critical,CA:FALSE",
         "-keyout",
