@@ -44,24 +44,34 @@ function attemptFromRow(row: Row): AttemptRecord {
   };
 }
 
-export async function insertAttempt(db: Executor, attempt: AttemptRecord): Promise<void> {
-  await db.execute({
-    sql: `INSERT INTO attempts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    args: [
-      attempt.id,
-      attempt.deliveryId,
-      attempt.number,
-      attempt.trigger,
-      attempt.startedAt,
-      attempt.durationMs,
-      JSON.stringify(attempt.requestHeaders),
-      attempt.responseStatus,
-      attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
-      attempt.responseBody,
-      attempt.errorKind,
-      attempt.errorMessage,
-    ],
-  });
+/** Inserts attempts with multi-row statements (12 values per row). */
+export async function insertAttempts(
+  db: Executor,
+  attempts: readonly AttemptRecord[],
+): Promise<void> {
+  const rowsPerStatement = Math.floor(32_000 / 12);
+  for (let i = 0; i < attempts.length; i += rowsPerStatement) {
+    const chunk = attempts.slice(i, i + rowsPerStatement);
+    await db.execute({
+      sql: `INSERT INTO attempts (${COLUMNS}) VALUES ${
+        chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")
+      }`,
+      args: chunk.flatMap((attempt) => [
+        attempt.id,
+        attempt.deliveryId,
+        attempt.number,
+        attempt.trigger,
+        attempt.startedAt,
+        attempt.durationMs,
+        JSON.stringify(attempt.requestHeaders),
+        attempt.responseStatus,
+        attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
+        attempt.responseBody,
+        attempt.errorKind,
+        attempt.errorMessage,
+      ]),
+    });
+  }
 }
 
 export async function attemptsOf(db: Executor, deliveryId: string): Promise<AttemptRecord[]> {

@@ -6,7 +6,7 @@
  * simply expire and the deliveries are taken again.
  */
 import type { Row } from "@libsql/client";
-import { type AttemptRecord, insertAttempt } from "./attempts.ts";
+import { type AttemptRecord, insertAttempts } from "./attempts.ts";
 import type { DeliveryState } from "./deliveries.ts";
 import { type Executor, int, intOrNull, text, textOrNull } from "./executor.ts";
 
@@ -145,25 +145,60 @@ export async function recordAttempt(
   verdict: AttemptVerdict,
   now: number,
 ): Promise<boolean> {
-  await insertAttempt(db, attempt);
-  const updated = await db.execute({
-    sql: `UPDATE deliveries SET state = ?, next_attempt_at = ?, schedule_attempts = ?,
-        attempts = MAX(attempts, ?), last_status = ?, last_error = ?, next_trigger = 'scheduled',
-        lease_owner = NULL, lease_until = NULL, updated_at = ?
-      WHERE id = ? AND state = 'sending' AND lease_owner = ?`,
-    args: [
-      verdict.state,
-      verdict.nextAttemptAt,
-      verdict.scheduleAttempts,
-      attempt.number,
-      attempt.responseStatus,
-      attempt.errorKind,
-      now,
-      attempt.deliveryId,
-      owner,
-    ],
-  });
-  return updated.rowsAffected > 0;
+  const [moved] = await recordAttempts(db, [{ attempt, owner, verdict, now }]);
+  return moved!;
+}
+
+export interface AttemptToRecord {
+  readonly attempt: AttemptRecord;
+  readonly owner: string;
+  readonly verdict: AttemptVerdict;
+  readonly now: number;
+}
+
+/** SQLite takes at most 32,766 bound values per statement. */
+const MAX_VALUES = 32_000;
+const UPDATE_VALUES = 9;
+
+/**
+ * `recordAttempt` for every attempt of a group commit at once: one multi-row
+ * insert for the attempts and one UPDATE ... FROM (VALUES ...) for their
+ * deliveries, instead of two statements per attempt. Returns, per attempt,
+ * whether its delivery moved.
+ */
+export async function recordAttempts(
+  db: Executor,
+  items: readonly AttemptToRecord[],
+): Promise<boolean[]> {
+  await insertAttempts(db, items.map((item) => item.attempt));
+  const moved = new Set<string>();
+  for (let i = 0; i < items.length; i += MAX_VALUES / UPDATE_VALUES) {
+    const chunk = items.slice(i, i + MAX_VALUES / UPDATE_VALUES);
+    const result = await db.execute({
+      sql: `UPDATE deliveries SET state = v.column3, next_attempt_at = v.column4,
+          schedule_attempts = v.column5, attempts = MAX(attempts, v.column6),
+          last_status = v.column7, last_error = v.column8, next_trigger = 'scheduled',
+          lease_owner = NULL, lease_until = NULL, updated_at = v.column9
+        FROM (VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}) AS v
+        WHERE deliveries.id = v.column1 AND deliveries.state = 'sending'
+          AND deliveries.lease_owner = v.column2
+        RETURNING deliveries.id`,
+      args: chunk.flatMap(({ attempt, owner, verdict, now }) => [
+        attempt.deliveryId,
+        owner,
+        verdict.state,
+        verdict.nextAttemptAt,
+        verdict.scheduleAttempts,
+        attempt.number,
+        attempt.responseStatus,
+        attempt.errorKind,
+        now,
+      ]),
+    });
+    for (const row of result.rows) moved.add(text(row, "id"));
+  }
+  // A delivery attempted twice in one group (not possible under one lease) moves once.
+  return items.map((item) => moved.delete(item.attempt.deliveryId));
 }
 
 /**

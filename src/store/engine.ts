@@ -9,6 +9,7 @@
 import { type Client, createClient, type Transaction } from "@libsql/client/node";
 import { WebhookIndex } from "../ingest/webhook_index.ts";
 import { type SerializedError, serializeError, StoreUnavailableError } from "./errors.ts";
+import { type AttemptToRecord, recordAttempts } from "./delivery_queue.ts";
 import { ingestEvents, type IngestRequest } from "./events.ts";
 import { migrate } from "./migrations.ts";
 import {
@@ -138,6 +139,15 @@ export class StoreEngine {
     try {
       for (let i = 0; i < requests.length;) {
         const request = requests[i]!;
+        if (request.name === "recordAttempt") {
+          // Consecutive results share one insert and one update as well.
+          let end = i + 1;
+          while (requests[end]?.name === "recordAttempt") end++;
+          const group = requests.slice(i, end).map((r) => r.args as AttemptToRecord);
+          values.push(...await recordAttempts(tx, group));
+          i = end;
+          continue;
+        }
         if (request.name === "ingest") {
           // Consecutive ingests share multi-row inserts (the hot path of group commit).
           let end = i + 1;

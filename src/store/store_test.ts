@@ -221,3 +221,52 @@ Deno.test("data survives closing and reopening the store", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("attempts recorded together move only the deliveries their sender still holds", async () => {
+  const { url, dir } = await tempUrl();
+  const store = await openStore(url);
+  try {
+    await store.write("insertWebhook", { webhook: webhook("w", ["*"]) });
+    const lease = { owner: "me", until: NOW + 60_000 };
+    const [a, b] = await store.write("ingest", {
+      events: [event("t", { id: "e1" }), event("t", { id: "e2" })],
+      now: NOW,
+      lease,
+    });
+    const ids = [a, b].map((r) => (r?.status === "created" ? r.deliveries[0]!.id : ""));
+    const attempt = (deliveryId: string) => ({
+      id: `att-${deliveryId}`,
+      deliveryId,
+      number: 1,
+      trigger: "scheduled" as const,
+      startedAt: NOW,
+      durationMs: 3,
+      requestHeaders: {},
+      responseStatus: 200,
+      responseHeaders: {},
+      responseBody: "",
+      errorKind: null,
+      errorMessage: null,
+    });
+    const verdict = { state: "succeeded" as const, nextAttemptAt: null, scheduleAttempts: 1 };
+    // Queued together, these share one transaction and one multi-row write.
+    const moved = await Promise.all([
+      store.write("recordAttempt", { attempt: attempt(ids[0]!), owner: "me", verdict, now: NOW }),
+      store.write("recordAttempt", {
+        attempt: attempt(ids[1]!),
+        owner: "other",
+        verdict,
+        now: NOW,
+      }),
+    ]);
+    assert.deepEqual(moved, [true, false]);
+    const states = (await store.read("getEvent", { id: "e1" }))!.deliveries.map((d) => d.state);
+    assert.deepEqual(states, ["succeeded"]);
+    const second = await store.read("getDelivery", { id: ids[1]! });
+    assert.equal(second!.delivery.state, "sending");
+    assert.equal(second!.attempts.length, 1, "the late result is kept as history");
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
