@@ -39,6 +39,11 @@ export interface EngineOptions {
 
 /** Deliveries loaded per look at the store. */
 const PAGE_SIZE = 5_000;
+/**
+ * Deliveries ingest may claim and queue here directly (no store round trip);
+ * past this many waiting, new ones stay pending in the store for the loader.
+ */
+const INGEST_CLAIM_LIMIT = 10_000;
 
 export class DeliveryEngine implements DeliveryTrigger {
   readonly owner: string;
@@ -153,7 +158,9 @@ export class DeliveryEngine implements DeliveryTrigger {
     if (this.#stopped) return undefined;
     // Under backlog, new deliveries wait in the store instead of piling up here.
     const { queued } = this.#dispatcher.stats();
-    if (queued >= this.#config.delivery.concurrency * 4) return undefined;
+    if (queued >= Math.max(this.#config.delivery.concurrency * 4, INGEST_CLAIM_LIMIT)) {
+      return undefined;
+    }
     return { owner: this.owner, until: this.#clock.now() + this.#config.delivery.leaseMs };
   }
 
