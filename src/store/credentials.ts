@@ -14,6 +14,7 @@ import {
   textOrNull,
   toPage,
 } from "./executor.ts";
+import { rotateSecret } from "./secret_rotation.ts";
 
 export interface CredentialRecord {
   readonly id: string;
@@ -114,18 +115,7 @@ export async function rotateCredentialSecret(
 ): Promise<CredentialRecord | null> {
   const current = await getCredential(db, id);
   if (!current) return null;
-  await db.execute({
-    sql: `UPDATE credentials SET secret = ?, previous_secret = ?, previous_secret_until = ?,
-      updated_at = ? WHERE id = ?`,
-    args: [secret, current.secret, previousUntil, now, id],
-  });
-  return {
-    ...current,
-    secret,
-    previousSecret: current.secret,
-    previousSecretUntil: previousUntil,
-    updatedAt: now,
-  };
+  return await rotateSecret(db, "credentials", current, id, secret, previousUntil, now);
 }
 
 export type DeleteCredentialResult = "deleted" | "not_found" | { readonly inUseBy: number };

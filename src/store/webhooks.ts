@@ -10,6 +10,7 @@ import {
   textOrNull,
   toPage,
 } from "./executor.ts";
+import { rotateSecret } from "./secret_rotation.ts";
 
 export type WebhookState = "enabled" | "paused" | "disabled";
 
@@ -216,18 +217,7 @@ export async function rotateWebhookSecret(
 ): Promise<WebhookRecord | null> {
   const current = await getWebhook(db, id);
   if (!current) return null;
-  await db.execute({
-    sql: `UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_until = ?,
-      updated_at = ? WHERE id = ?`,
-    args: [secret, current.secret, previousUntil, now, id],
-  });
-  return {
-    ...current,
-    secret,
-    previousSecret: current.secret,
-    previousSecretUntil: previousUntil,
-    updatedAt: now,
-  };
+  return await rotateSecret(db, "webhooks", current, id, secret, previousUntil, now);
 }
 
 /** Soft-deletes a webhook and cancels its pending deliveries (seed 000: never sent). */
