@@ -1,0 +1,98 @@
+/**
+ * Key material and secrets never reach the daemon's output: a full run at
+ * debug level — keys, webhooks, credentials, deliveries that succeed and fail,
+ * a rotation, a shutdown — and then its whole stdout and stderr are searched
+ * for every secret it handled.
+ */
+import assert from "node:assert/strict";
+import { startReceiver } from "../src/testing/receiver.ts";
+import { api, runCli, startDaemon } from "./_daemon.ts";
+
+const ADMIN_KEY = "logs-test-admin-key-0123456789abcdef";
+
+Deno.test("no secret or key appears in the daemon's logs", async () => {
+  await using receiver = await startReceiver();
+  receiver.respond((request) => ({ status: request.path === "/fail" ? 500 : 200 }));
+  const dir = await Deno.makeTempDir({ prefix: "hookd-logs-" });
+  const env = {
+    HOOKD_SERVER_LISTEN: "127.0.0.1:0",
+    HOOKD_STORE_URL: `file:${dir}/hookd.db`,
+    HOOKD_ADMIN_KEY: ADMIN_KEY,
+    HOOKD_LOG_LEVEL: "debug",
+    HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
+  };
+  const secrets: string[] = [ADMIN_KEY];
+  try {
+    const created = await runCli({
+      dir,
+      env,
+      args: ["keys", "create", "--name", "producer", "--scopes", "events:write"],
+    });
+    const cliKey = JSON.parse(created.stdout).key as string;
+    secrets.push(cliKey);
+    const daemon = await startDaemon({ dir, env });
+    try {
+      const key = await api<{ key: string }>(daemon, "POST", "/api/v1/keys", {
+        key: ADMIN_KEY,
+        body: { name: "ops", scopes: ["deliveries:read"] },
+      });
+      secrets.push(key.body.key);
+      const credential = await api<{ id: string; secret: string }>(
+        daemon,
+        "POST",
+        "/api/v1/credentials",
+        { key: ADMIN_KEY, body: { name: "c", headers: { "X-Api-Key": "receiver-api-key-42" } } },
+      );
+      secrets.push(credential.body.secret, "receiver-api-key-42");
+      for (const path of ["ok", "fail"]) {
+        const hook = await api<{ id: string; secret: string }>(daemon, "POST", "/api/v1/webhooks", {
+          key: ADMIN_KEY,
+          body: {
+            url: `${receiver.url}/${path}`,
+            headers: { Authorization: `Basic c2VjcmV0LSR7cGF0aH0=${path}` },
+          },
+        });
+        secrets.push(hook.body.secret, `Basic c2VjcmV0LSR7cGF0aH0=${path}`);
+        const rotated = await api<{ secret: string }>(
+          daemon,
+          "POST",
+          `/api/v1/webhooks/${hook.body.id}/rotate-secret`,
+          { key: ADMIN_KEY },
+        );
+        secrets.push(rotated.body.secret);
+      }
+      await api(daemon, "POST", "/api/v1/webhooks", {
+        key: ADMIN_KEY,
+        body: { url: `${receiver.url}/ok`, credential_id: credential.body.id, event_types: ["c"] },
+      });
+      for (const type of ["a", "c"]) {
+        const accepted = await api(daemon, "POST", "/api/v1/events", {
+          key: cliKey,
+          body: { type, data: { n: 1 } },
+        });
+        assert.equal(accepted.status, 202);
+      }
+      // Wrong keys are refused without echoing them.
+      const wrong = "hkd_0123456789abcdef0123456789abcdef_" + "W".repeat(43);
+      secrets.push(wrong);
+      assert.equal((await api(daemon, "GET", "/api/v1/webhooks", { key: wrong })).status, 401);
+      await receiver.waitForRequests(4);
+      assert.equal(await daemon.stop("SIGTERM"), 0);
+      // `keys create` prints its key on stdout once, by design; everything else is searched.
+      const output = daemon.output() + created.stderr;
+      assert.ok(output.includes('"level":"info"'), "the run produced logs to search");
+      for (const secret of secrets) {
+        assert.ok(
+          !output.includes(secret),
+          `a secret leaked into the output: ${secret.slice(0, 8)}…`,
+        );
+        // Nor its base64 body alone.
+        if (secret.startsWith("whsec_")) assert.ok(!output.includes(secret.slice(6)));
+      }
+    } finally {
+      await daemon.kill();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
