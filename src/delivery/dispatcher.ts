@@ -62,6 +62,8 @@ export interface DispatcherOptions {
   readonly policies: Readonly<Record<string, Policy>>;
   /** Request profiles by name; a webhook naming an unknown one gets `standard`. */
   readonly profiles: Readonly<Record<string, Profile>>;
+  /** Refuse plain-http targets at send time too (the setting may have changed since creation). */
+  readonly requireHttps?: boolean;
   /** Refuses targets in private or reserved address space before every attempt. */
   readonly guard?: { check(url: URL): Promise<GuardResult> };
   /** A retry was recorded as pending: hand it back to the scheduler. */
@@ -407,7 +409,12 @@ export class Dispatcher {
         now: startedAt,
       });
       // The host is checked on every attempt: DNS may have moved it into private space.
-      const verdict = this.#o.guard ? await this.#o.guard.check(new URL(webhook.url)) : undefined;
+      const target = new URL(webhook.url);
+      const verdict = this.#o.requireHttps && target.protocol !== "https:"
+        ? { ok: false as const, kind: "blocked" as const, reason: "[security] require_https is on" }
+        : this.#o.guard
+        ? await this.#o.guard.check(target)
+        : undefined;
       result = verdict && !verdict.ok
         ? failedAttempt(verdict.kind, verdict.reason, clock.now() - startedAt)
         : await this.#o.sender.send({ ...request, timeoutMs: policy.timeoutMs });

@@ -79,6 +79,7 @@ export class DeliveryEngine implements DeliveryTrigger {
       concurrency: config.delivery.concurrency,
       maxInFlightPerWebhook: config.delivery.maxInFlightPerWebhook,
       policies: config.policies,
+      requireHttps: config.security.requireHttps,
       guard: options.guard ?? new TargetGuard({
         allowPrivate: config.security.allowPrivateTargets,
         resolver: systemResolver,

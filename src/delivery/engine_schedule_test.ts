@@ -260,3 +260,47 @@ Deno.test("a target that resolves into private space is blocked and recorded as 
     assert.match(delivery.attempts[0].error_message, /10\.0\.0\.7/);
   });
 });
+
+Deno.test("require_https also holds at send time for webhooks created before it was set", async () => {
+  const clock = new FakeClock(START);
+  const sender = new ScriptedSender(clock);
+  // The webhook row predates the setting: write it straight to the store.
+  await withEngine(
+    { clock, sender, env: { HOOKD_SECURITY_REQUIRE_HTTPS: "true" } },
+    async (h) => {
+      const now = clock.now();
+      await h.store.write("insertWebhook", {
+        webhook: {
+          id: "old-http",
+          url: "http://127.0.0.1:9/hook",
+          description: "",
+          eventTypes: ["*"],
+          state: "enabled",
+          disabledReason: null,
+          policy: "default",
+          profile: "standard",
+          secret: null,
+          previousSecret: null,
+          previousSecretUntil: null,
+          headers: {},
+          rateLimitPerSecond: null,
+          maxInFlight: null,
+          tenantId: null,
+          metadata: {},
+          credentialId: null,
+          createdAt: now,
+          updatedAt: now,
+        },
+      });
+      h.engine.webhookChanged("old-http");
+      await h.settle();
+      const event = await h.api("POST", "/api/v1/events", { type: "a.b", data: 1 });
+      await h.settle();
+      assert.equal(sender.sent.length, 0);
+      const delivery =
+        (await h.api("GET", `/api/v1/deliveries/${event.body.deliveries[0].id}`)).body;
+      assert.equal(delivery.attempts[0].error_kind, "blocked");
+      assert.match(delivery.attempts[0].error_message, /require_https/);
+    },
+  );
+});
