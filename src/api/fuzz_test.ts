@@ -50,17 +50,14 @@ Deno.test("fuzz: no body, however odd, gets a 5xx or corrupts the store", async 
     const bodyRoutes = apiRoutes(api.deps).filter((r) => r.body && !r.path.includes(":"));
     assert.ok(bodyRoutes.length >= 6);
     let tried = 0;
+    // One reader for the whole run (opening a connection per input exhausts descriptors).
+    const reader = createClient({ url: api.deps.config.store.url });
     const counts = async () => {
-      const client = createClient({ url: api.deps.config.store.url });
-      try {
-        const result = await client.execute(
-          "SELECT (SELECT COUNT(*) FROM webhooks) AS w, (SELECT COUNT(*) FROM events) AS e, " +
-            "(SELECT COUNT(*) FROM api_keys) AS k, (SELECT COUNT(*) FROM credentials) AS c",
-        );
-        return { ...result.rows[0] };
-      } finally {
-        client.close();
-      }
+      const result = await reader.execute(
+        "SELECT (SELECT COUNT(*) FROM webhooks) AS w, (SELECT COUNT(*) FROM events) AS e, " +
+          "(SELECT COUNT(*) FROM api_keys) AS k, (SELECT COUNT(*) FROM credentials) AS c",
+      );
+      return { ...result.rows[0] };
     };
     for (const route of bodyRoutes) {
       const base = validish[route.path] ?? {};
@@ -110,9 +107,8 @@ Deno.test("fuzz: no body, however odd, gets a 5xx or corrupts the store", async 
       ),
       { seed: SEED, numRuns: RUNS },
     );
-    const client = createClient({ url: api.deps.config.store.url });
-    const integrity = await client.execute("PRAGMA integrity_check");
-    client.close();
+    const integrity = await reader.execute("PRAGMA integrity_check");
+    reader.close();
     assert.equal(integrity.rows[0]?.integrity_check, "ok");
     console.log(`fuzz: ${tried} inputs tried, 0 failures (seed ${SEED})`);
   });
