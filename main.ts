@@ -74,10 +74,10 @@ async function serve(flags: Flags): Promise<number> {
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
     const daemon = await startDaemon(config, log);
-    const { hostname, port } = daemon.address;
+    const { hostname, port, scheme } = daemon.address;
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;
     // Tools and tests read this line to find the address (the port may have been 0).
-    console.log(`hookd listening on http://${host}:${port}`);
+    console.log(`hookd listening on ${scheme}://${host}:${port}`);
     await signalled.promise;
     await daemon.shutdown();
     return 0;

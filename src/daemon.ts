@@ -14,7 +14,7 @@ import { VERSION } from "./version.ts";
 
 export interface Daemon {
   /** The address the API listens on; the port is the real one when 0 was configured. */
-  readonly address: { hostname: string; port: number };
+  readonly address: { hostname: string; port: number; scheme: "http" | "https" };
   readonly store: Store;
   readonly engine: DeliveryEngine;
   /** Stops accepting requests, lets in-flight ones finish, commits what is queued, closes the store. */
@@ -46,7 +46,12 @@ export async function startDaemon(
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
+    const tls = config.server.tlsCert === "" ? {} : {
+      cert: readPem(config.server.tlsCert, "server.tls_cert"),
+      key: readPem(config.server.tlsKey, "server.tls_key"),
+    };
     server = Deno.serve({
+      ...tls,
       hostname: config.server.hostname,
       port: config.server.port,
       onListen: () => {},
@@ -68,7 +73,11 @@ export async function startDaemon(
       : String(error);
     throw new Error(`Cannot listen on ${config.server.listen}: ${reason}`, { cause: error });
   }
-  const address = { hostname: server.addr.hostname, port: server.addr.port };
+  const address = {
+    hostname: server.addr.hostname,
+    port: server.addr.port,
+    scheme: config.server.tlsCert === "" ? "http" as const : "https" as const,
+  };
   log.info("hookd started", { version: VERSION, listen: `${address.hostname}:${address.port}` });
   if (!config.auth.adminKey) {
     log.warn("no admin key set: create one with HOOKD_ADMIN_KEY or `hookd keys create`");
@@ -102,4 +111,14 @@ function withDeadline(work: Promise<void>, ms: number, clock: Clock): Promise<vo
   let timer: unknown;
   const deadline = new Promise<void>((resolve) => timer = clock.setTimeout(resolve, ms));
   return Promise.race([work, deadline]).finally(() => clock.clearTimeout(timer));
+}
+
+function readPem(path: string, key: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new Error(
+      `Cannot read ${key} "${path}": ${error instanceof Error ? error.message : error}`,
+    );
+  }
 }

@@ -10,7 +10,7 @@ const REPO = new URL("../", import.meta.url);
 export const MAIN = new URL("main.ts", REPO).pathname;
 /** The repo's deno.json, passed explicitly because the child runs in a temp cwd. */
 const DENO_CONFIG = new URL("deno.json", REPO).pathname;
-const LISTEN_LINE = /^hookd listening on (http:\/\/\S+)$/m;
+const LISTEN_LINE = /^hookd listening on (https?:\/\/\S+)$/m;
 /** Generous: a cold start loads npm modules and the store worker. */
 const DEFAULT_START_TIMEOUT_MS = 20_000;
 const DEFAULT_EXIT_TIMEOUT_MS = 20_000;

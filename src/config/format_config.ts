@@ -118,6 +118,8 @@ export function formatConfig(config: Config): string {
       `listen = ${str(server.listen)}`,
       `body_limit = ${size(server.bodyLimit)}`,
       `shutdown_grace = ${dur(server.shutdownGraceMs)}`,
+      `tls_cert = ${str(server.tlsCert)}`,
+      `tls_key = ${str(server.tlsKey)}`,
     ],
     [
       "[store]",

@@ -6,6 +6,8 @@ const EXPECTED_DEFAULTS = `[server]
 listen = "127.0.0.1:8787"
 body_limit = "1MiB"
 shutdown_grace = "10s"
+tls_cert = ""
+tls_key = ""
 
 [store]
 url = "file:data/hookd.db"

@@ -157,6 +157,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       port: listen.port,
       bodyLimit: read("server", "body_limit", S.server.body_limit),
       shutdownGraceMs: read("server", "shutdown_grace", S.server.shutdown_grace),
+      tlsCert: read("server", "tls_cert", S.server.tls_cert),
+      tlsKey: read("server", "tls_key", S.server.tls_key),
     },
     store: {
       url: read("store", "url", S.store.url),
@@ -193,6 +195,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   };
 
   checkLease(config.policies, lease, user, envValues.get("delivery.lease")?.variable, issues);
+  // HTTPS needs both halves of the key pair.
+  if ((config.server.tlsCert === "") !== (config.server.tlsKey === "")) {
+    const missing = config.server.tlsCert === "" ? "tls_cert" : "tls_key";
+    issues.push({
+      path: ["server", missing],
+      message: `must be set too: tls_cert and tls_key serve HTTPS together (or leave both empty)`,
+      env: envValues.get(`server.${missing === "tls_cert" ? "tls_key" : "tls_cert"}`)?.variable,
+    });
+  }
 
   const all = [
     ...early,

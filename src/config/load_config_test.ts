@@ -32,6 +32,8 @@ const DEFAULTS: Config = {
     port: 8787,
     bodyLimit: 1_048_576,
     shutdownGraceMs: 10_000,
+    tlsCert: "",
+    tlsKey: "",
   },
   store: { url: "file:data/hookd.db", authToken: "", commitWindowMs: 1, commitMaxBatch: 512 },
   auth: { adminKey: "" },
@@ -148,6 +150,8 @@ format = "text"
       port: 7000,
       bodyLimit: 2_097_152,
       shutdownGraceMs: 10_000,
+      tlsCert: "",
+      tlsKey: "",
     });
     assert.equal(config.delivery.concurrency, 8);
     assert.equal(config.delivery.leaseMs, 120_000);
@@ -260,7 +264,7 @@ urll = "file:x"
   assert.deepEqual(
     problems({ text: "[server]\nport = 1\n", file: "h.toml" })[0]?.message,
     [
-      "unknown key; allowed keys are listen, body_limit, shutdown_grace",
+      "unknown key; allowed keys are listen, body_limit, shutdown_grace, tls_cert, tls_key",
     ][0],
   );
 });
@@ -560,4 +564,14 @@ Deno.test("formatKeyPath() renders keys, quoted keys and indexes", () => {
   assert.equal(formatKeyPath(["policies", "fast", "schedule", 2]), "policies.fast.schedule[2]");
   assert.equal(formatKeyPath(["policies", "Fast Lane"]), 'policies."Fast Lane"');
   assert.equal(formatKeyPath([]), "");
+});
+
+Deno.test("server TLS needs both the certificate and the key", () => {
+  assert.throws(
+    () => loadConfig({ text: '[server]\ntls_cert = "cert.pem"\n', file: "t.toml" }),
+    /server\.tls_key: must be set too/,
+  );
+  const both = loadConfig({ text: '[server]\ntls_cert = "c.pem"\ntls_key = "k.pem"\n' });
+  assert.equal(both.server.tlsCert, "c.pem");
+  assert.equal(both.server.tlsKey, "k.pem");
 });

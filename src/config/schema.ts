@@ -26,6 +26,8 @@ export const SECTIONS = {
     listen: listenField(),
     body_limit: sizeField(1, GiB),
     shutdown_grace: durationField(0, HOUR),
+    tls_cert: stringField(),
+    tls_key: stringField(),
   },
   store: {
     url: storeUrlField(),

@@ -26,6 +26,9 @@ export interface ServerConfig {
   readonly bodyLimit: number;
   /** How long shutdown waits for in-flight work before exiting, ms. */
   readonly shutdownGraceMs: number;
+  /** PEM certificate chain and key files for HTTPS; both empty: plain HTTP. */
+  readonly tlsCert: string;
+  readonly tlsKey: string;
 }
 
 export interface StoreConfig {
