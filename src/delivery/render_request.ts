@@ -6,7 +6,6 @@
  * stored, or the profile's envelope around it.
  */
 import type { Profile } from "../config/types.ts";
-import type { WebhookRecord } from "../store/webhooks.ts";
 import { renderEnvelope } from "./envelope.ts";
 import { signatureHeaders } from "./signature_headers.ts";
 import { headerSafe, headerSafeValues, renderTemplate, type TemplateValues } from "./template.ts";
@@ -19,7 +18,7 @@ export interface RenderInput {
     /** Custom headers, sent first. */
     readonly headers: Readonly<Record<string, string>>;
   };
-  /** Signing secrets, current first (see {@linkcode signingSecrets}); empty: unsigned. */
+  /** Signing secrets, current first (see `signingMaterial`); empty: unsigned. */
   readonly secrets: readonly string[];
   readonly event: {
     readonly id: string;
@@ -43,23 +42,6 @@ export interface RenderedRequest {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly body: string;
-}
-
-/** The secrets that sign now: the current one, and the previous one until its overlap ends. */
-export function signingSecrets(
-  webhook: Pick<WebhookRecord, "secret" | "previousSecret" | "previousSecretUntil">,
-  now: number,
-): string[] {
-  const secrets: string[] = [];
-  // An empty (or, from older rows, missing) secret means the webhook is unsigned.
-  if (webhook.secret) secrets.push(webhook.secret);
-  if (
-    webhook.previousSecret && webhook.previousSecretUntil !== null &&
-    now < webhook.previousSecretUntil
-  ) {
-    secrets.push(webhook.previousSecret);
-  }
-  return secrets;
 }
 
 /**

@@ -4,12 +4,10 @@ import { STANDARD_PROFILE } from "../config/profile.ts";
 import { seedProfiles } from "../config/_seed_profiles.ts";
 import { loadConfig } from "../config/load_config.ts";
 import type { Profile, SignatureScheme } from "../config/types.ts";
-import type { WebhookRecord } from "../store/webhooks.ts";
 import {
   headersForLog,
   type RenderInput,
   renderRequest,
-  signingSecrets,
   templateValues,
 } from "./render_request.ts";
 import { decodeSecret } from "./signing.ts";
@@ -262,17 +260,6 @@ Deno.test("variables cannot break a header: control and non-ASCII characters are
   // The body keeps the real values.
   const envelope = await renderRequest(input({ profile: seed("seed002"), event }));
   assert.equal(JSON.parse(envelope.body).event_id, "evt\r\nX-Injected: 1");
-});
-
-Deno.test("signingSecrets(): current, then previous until its overlap ends; empty is unsigned", () => {
-  const webhook = {
-    secret: CURRENT,
-    previousSecret: PREVIOUS,
-    previousSecretUntil: NOW + 1,
-  } as WebhookRecord;
-  assert.deepEqual(signingSecrets(webhook, NOW), [CURRENT, PREVIOUS]);
-  assert.deepEqual(signingSecrets(webhook, NOW + 1), [CURRENT]);
-  assert.deepEqual(signingSecrets({ ...webhook, secret: "" }, NOW + 1), []);
 });
 
 Deno.test("logged headers hide credentials but keep signatures", () => {

@@ -8,7 +8,7 @@
 import type { Row } from "@libsql/client";
 import { type AttemptRecord, insertAttempts } from "./attempts.ts";
 import type { DeliveryState } from "./deliveries.ts";
-import { type Executor, int, intOrNull, text, textOrNull } from "./executor.ts";
+import { type Executor, int, text, textOrNull } from "./executor.ts";
 
 /** A delivery that should be in the scheduler: id, webhook and when it is due. */
 export interface DueDelivery {
@@ -221,19 +221,4 @@ export async function releaseDeliveries(
       args: [state, state === "pending" ? now : null, now, ...chunk, owner],
     });
   }
-}
-
-/** The lease a delivery is under, for tests and diagnostics. */
-export async function leaseOf(
-  db: Executor,
-  id: string,
-): Promise<{ owner: string | null; until: number | null } | null> {
-  const result = await db.execute({
-    sql: "SELECT lease_owner, lease_until FROM deliveries WHERE id = ?",
-    args: [id],
-  });
-  const row = result.rows[0];
-  return row
-    ? { owner: textOrNull(row, "lease_owner"), until: intOrNull(row, "lease_until") }
-    : null;
 }

@@ -36,7 +36,6 @@ import {
   type AttemptVerdict,
   claimDeliveries,
   dueDeliveries,
-  leaseOf,
   recordAttempt,
   releaseDeliveries,
 } from "./delivery_queue.ts";
@@ -148,7 +147,6 @@ export const readOperations = {
   getDelivery: (db: Executor, a: { id: string }) => getDelivery(db, a.id),
   listDeliveries: (db: Executor, a: { filter: DeliveryFilter; page: Page }) =>
     listDeliveries(db, a.filter, a.page),
-  leaseOf: (db: Executor, a: { id: string }) => leaseOf(db, a.id),
   /** Webhooks changed at or after `since`, for the delivery engine's cache. */
   webhooksChangedSince: (db: Executor, a: { since: number }) => webhooksChangedSince(db, a.since),
   getCredential: (db: Executor, a: { id: string }) => getCredential(db, a.id),
