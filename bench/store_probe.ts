@@ -49,6 +49,7 @@ export async function storeProbe(
         tenantId: null,
         metadata: {},
         credentialId: null,
+        tls: null,
         createdAt: now,
         updatedAt: now,
       } as WebhookRecord,

@@ -28,6 +28,12 @@ export function renderWebhook(webhook: WebhookRecord) {
     tenant_id: webhook.tenantId,
     metadata: webhook.metadata,
     credential_id: webhook.credentialId,
+    // Certificates are public; the client key is never shown again.
+    tls: webhook.tls === null ? null : {
+      ca_certs: webhook.tls.caCerts,
+      client_cert: webhook.tls.clientCert,
+      client_key: webhook.tls.clientKey === null ? null : "[set]",
+    },
     created_at: rfc3339(webhook.createdAt),
     updated_at: rfc3339(webhook.updatedAt),
   };

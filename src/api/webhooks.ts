@@ -6,7 +6,7 @@ import { TargetGuard } from "../delivery/ssrf/guard.ts";
 import { targetUrlProblem } from "../delivery/target_url.ts";
 import { uuidv7 } from "../ids.ts";
 import { eventPatternProblem } from "../ingest/event_pattern.ts";
-import type { WebhookPatch, WebhookRecord, WebhookState } from "../store/webhooks.ts";
+import type { WebhookPatch, WebhookRecord, WebhookState, WebhookTls } from "../store/webhooks.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound, validationError } from "./errors.ts";
 import { renderPage, renderWebhook } from "./render.ts";
@@ -16,6 +16,27 @@ import { suppliedSecret } from "./credentials.ts";
 
 /** How long a rotated-out secret keeps signing alongside the new one. */
 const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+const PEM_CERT = /^\s*(-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\s*)+$/;
+const PEM_KEY = /^\s*-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+-----END [A-Z ]*PRIVATE KEY-----\s*$/;
+
+/** Extra CA certificates and an optional client certificate (mTLS) for one receiver. */
+const webhookTls = z.strictObject({
+  ca_certs: z.array(
+    z.string().regex(PEM_CERT, "must be PEM certificates (-----BEGIN CERTIFICATE-----)"),
+  )
+    .max(10, "at most 10 CA bundles").default([]),
+  client_cert: z.string().regex(PEM_CERT, "must be a PEM certificate chain").nullable()
+    .default(null),
+  client_key: z.string().regex(PEM_KEY, "must be a PEM private key").nullable().default(null),
+}).refine((t) => (t.client_cert === null) === (t.client_key === null), {
+  message: "client_cert and client_key go together (mTLS needs both)",
+});
+
+function toTls(tls: z.output<typeof webhookTls> | null): WebhookTls | null {
+  if (tls === null) return null;
+  return { caCerts: tls.ca_certs, clientCert: tls.client_cert, clientKey: tls.client_key };
+}
 
 function webhookFields(deps: ApiDeps) {
   const policies = Object.keys(deps.config.policies);
@@ -69,6 +90,7 @@ function webhookFields(deps: ApiDeps) {
     tenant_id: tenantId.nullable(),
     metadata: jsonObject(16 * 1024),
     credential_id: z.string().min(1, "must not be empty").nullable(),
+    tls: webhookTls.nullable(),
   };
 }
 
@@ -88,6 +110,7 @@ function createSchema(deps: ApiDeps) {
     tenant_id: f.tenant_id.default(null),
     metadata: f.metadata.default({}),
     credential_id: f.credential_id.default(null),
+    tls: f.tls.default(null),
     // Omitted: generated. null: requests go unsigned. A string: used as given.
     secret: suppliedSecret.nullable().optional(),
   });
@@ -109,6 +132,7 @@ function updateSchema(deps: ApiDeps) {
     tenant_id: f.tenant_id.optional(),
     metadata: f.metadata.optional(),
     credential_id: f.credential_id.optional(),
+    tls: f.tls.optional(),
   });
 }
 
@@ -179,6 +203,7 @@ export function webhookRoutes(deps: ApiDeps) {
         tenantId: body.tenant_id,
         metadata: body.metadata,
         credentialId: body.credential_id,
+        tls: body.tls === undefined ? undefined : toTls(body.tls),
       };
       const updated = await store.write("updateWebhook", {
         id: params.id!,
@@ -221,6 +246,7 @@ export function webhookRoutes(deps: ApiDeps) {
           tenantId: body.tenant_id,
           metadata: body.metadata,
           credentialId: body.credential_id,
+          tls: toTls(body.tls),
           createdAt: now,
           updatedAt: now,
         };

@@ -247,3 +247,38 @@ Deno.test("literal private and reserved addresses are refused at creation", asyn
     { env: { HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "false" } },
   );
 });
+
+Deno.test("webhook TLS settings: PEM checked, client key accepted but never shown", async () => {
+  await withApi(async (api) => {
+    const cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    const key = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+    const created = await api.json("POST", "/api/v1/webhooks", {
+      body: { ...valid, tls: { ca_certs: [cert], client_cert: cert, client_key: key } },
+    });
+    assert.equal(created.status, 201);
+    assert.deepEqual(created.body.tls, {
+      ca_certs: [cert],
+      client_cert: cert,
+      client_key: "[set]",
+    });
+    const read = await api.json("GET", `/api/v1/webhooks/${created.body.id}`);
+    assert.ok(!JSON.stringify(read.body).includes("MIIE"));
+    const stored = await api.store.read("getWebhook", { id: created.body.id });
+    assert.equal(stored!.tls!.clientKey, key);
+    const table: [unknown, RegExp][] = [
+      [{ ca_certs: ["not a cert"] }, /PEM certificates/],
+      [{ client_cert: cert }, /go together/],
+      [{ client_cert: cert, client_key: "nope" }, /PEM private key/],
+      [{ extra: 1 }, /unknown field/],
+    ];
+    for (const [tls, message] of table) {
+      const res = await api.json("POST", "/api/v1/webhooks", { body: { ...valid, tls } });
+      assert.equal(res.status, 400, JSON.stringify(tls));
+      assert.match(res.body.error.details[0].message, message, JSON.stringify(tls));
+    }
+    const cleared = await api.json("PATCH", `/api/v1/webhooks/${created.body.id}`, {
+      body: { tls: null },
+    });
+    assert.equal(cleared.body.tls, null);
+  });
+});

@@ -103,6 +103,8 @@ export class Dispatcher {
   #pumpTimer: TimerHandle | undefined;
   #claimBatch: { job: DispatchJob; resolve: (claim: ClaimedDelivery | undefined) => void }[] = [];
   #closed = false;
+  /** HTTP clients for webhooks with their own TLS settings, rebuilt when the webhook changes. */
+  readonly #tlsClients = new Map<string, { updatedAt: number; client: Deno.HttpClient }>();
   #counts = { attempts: 0, succeeded: 0, retried: 0, failed: 0, dead: 0 };
 
   constructor(options: DispatcherOptions) {
@@ -146,6 +148,21 @@ export class Dispatcher {
     if (!queue) this.#queues.set(job.webhookId, queue = new JobQueue());
     queue.push(job);
     this.#queued++;
+  }
+
+  /** The webhook's own client when it has TLS settings (extra CAs, mTLS); else the shared pool. */
+  #tlsClient(webhook: WebhookRecord): Deno.HttpClient | undefined {
+    if (webhook.tls === null) return undefined;
+    const cached = this.#tlsClients.get(webhook.id);
+    if (cached && cached.updatedAt === webhook.updatedAt) return cached.client;
+    cached?.client.close();
+    const { caCerts, clientCert, clientKey } = webhook.tls;
+    const client = Deno.createHttpClient({
+      caCerts,
+      ...(clientCert !== null && clientKey !== null ? { cert: clientCert, key: clientKey } : {}),
+    });
+    this.#tlsClients.set(webhook.id, { updatedAt: webhook.updatedAt, client });
+    return client;
   }
 
   async #claimForQueue(jobs: DispatchJob[]): Promise<void> {
@@ -214,6 +231,8 @@ export class Dispatcher {
     );
     await Promise.race([Promise.allSettled([...this.#running]), grace]);
     this.#o.clock.clearTimeout(timer);
+    for (const { client } of this.#tlsClients.values()) client.close();
+    this.#tlsClients.clear();
   }
 
   #pump(): void {
@@ -417,7 +436,11 @@ export class Dispatcher {
         : undefined;
       result = verdict && !verdict.ok
         ? failedAttempt(verdict.kind, verdict.reason, clock.now() - startedAt)
-        : await this.#o.sender.send({ ...request, timeoutMs: policy.timeoutMs });
+        : await this.#o.sender.send({
+          ...request,
+          timeoutMs: policy.timeoutMs,
+          client: this.#tlsClient(webhook),
+        });
     } catch (error) {
       // Shutting down: the attempt never happened; its lease expires and it is retried.
       if (error instanceof SenderClosedError) return;

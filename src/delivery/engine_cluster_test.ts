@@ -135,6 +135,7 @@ Deno.test("a dead daemon's claims expire and another daemon delivers them", asyn
         tenantId: null,
         metadata: {},
         credentialId: null,
+        tls: null,
         createdAt: now,
         updatedAt: now,
       },

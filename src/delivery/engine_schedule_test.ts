@@ -288,6 +288,7 @@ Deno.test("require_https also holds at send time for webhooks created before it 
           tenantId: null,
           metadata: {},
           credentialId: null,
+          tls: null,
           createdAt: now,
           updatedAt: now,
         },

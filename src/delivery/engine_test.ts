@@ -3,6 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { systemClock } from "../clock.ts";
 import { withEngine } from "../testing/engine_harness.ts";
 import { type Reply, startReceiver } from "../testing/receiver.ts";
+import { selfSignedCert } from "../testing/self_signed_cert.ts";
 
 const ONCE = `
 [policies.once]
@@ -249,5 +250,46 @@ Deno.test("a credential signs for every webhook that uses it; a null secret send
     const event = await h.api("GET", "/api/v1/events/evt_s");
     const delivery = await h.api("GET", `/api/v1/deliveries/${event.body.deliveries[0].id}`);
     assert.equal(delivery.body.attempts[0].request_headers["X-Api-Key"], "[redacted]");
+  });
+});
+
+Deno.test("a webhook's own CA certificates let it reach a receiver the system does not trust", async () => {
+  const pair = await selfSignedCert(["127.0.0.1"]);
+  if (!pair) return; // no openssl here: nothing to test with
+  await using receiver = await startReceiver({ tls: pair });
+  await withEngine({ clock: systemClock, configToml: ONCE }, async (h) => {
+    const untrusted = await h.api("POST", "/api/v1/webhooks", {
+      url: `${receiver.url}/untrusted`,
+      event_types: ["u"],
+      policy: "once",
+    });
+    const trusted = await h.api("POST", "/api/v1/webhooks", {
+      url: `${receiver.url}/trusted`,
+      event_types: ["t"],
+      policy: "once",
+      tls: { ca_certs: [pair.cert] },
+    });
+    assert.equal(trusted.status, 201);
+    assert.deepEqual(trusted.body.tls, {
+      ca_certs: [pair.cert],
+      client_cert: null,
+      client_key: null,
+    });
+    assert.equal(untrusted.body.tls, null);
+    const ids: string[] = [];
+    for (const type of ["u", "t"]) {
+      const event = await h.api("POST", "/api/v1/events", { type, data: { type } });
+      ids.push(event.body.deliveries[0].id);
+    }
+    const final: { state: string; attempts: { error_kind: string | null }[] }[] = [];
+    await h.until(async () => {
+      final.length = 0;
+      for (const id of ids) final.push((await h.api("GET", `/api/v1/deliveries/${id}`)).body);
+      return final.every((d) => TERMINAL.has(d.state));
+    });
+    assert.equal(final[0]!.state, "failed");
+    assert.equal(final[0]!.attempts[0]!.error_kind, "tls");
+    assert.equal(final[1]!.state, "succeeded");
+    assert.deepEqual(receiver.requests.map((r) => r.path), ["/trusted"]);
   });
 });

@@ -51,6 +51,7 @@ export const MIGRATIONS: readonly Migration[] = [
         tenant_id TEXT,
         metadata TEXT NOT NULL DEFAULT '{}',
         credential_id TEXT REFERENCES credentials (id),
+        tls TEXT,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
         deleted_at INTEGER

@@ -35,6 +35,7 @@ export function webhook(id: string, eventTypes: string[], extra: Partial<Webhook
     tenantId: null,
     metadata: {},
     credentialId: null,
+    tls: null,
     createdAt: NOW,
     updatedAt: NOW,
     ...extra,

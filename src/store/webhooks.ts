@@ -12,6 +12,15 @@ import {
 } from "./executor.ts";
 import { rotateSecret } from "./secret_rotation.ts";
 
+/** PEM texts for TLS to one receiver. */
+export interface WebhookTls {
+  /** Certificates to trust in addition to the system's (a private CA, a self-signed receiver). */
+  readonly caCerts: string[];
+  /** A client certificate chain and key for receivers that require mTLS; both or neither. */
+  readonly clientCert: string | null;
+  readonly clientKey: string | null;
+}
+
 export type WebhookState = "enabled" | "paused" | "disabled";
 
 export interface WebhookRecord {
@@ -34,6 +43,8 @@ export interface WebhookRecord {
   readonly metadata: Record<string, unknown>;
   /** A shared credential whose secrets (and headers) sign this webhook's requests instead of its own. */
   readonly credentialId: string | null;
+  /** Extra trust and a client certificate for this receiver (mTLS); null: system defaults. */
+  readonly tls: WebhookTls | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -55,12 +66,13 @@ export type WebhookPatch = Partial<
     | "tenantId"
     | "metadata"
     | "credentialId"
+    | "tls"
   >
 >;
 
 const COLUMNS = `id, url, description, event_types, state, disabled_reason, policy, profile,
   secret, previous_secret, previous_secret_until, headers, rate_limit_per_second, max_in_flight,
-  tenant_id, metadata, credential_id, created_at, updated_at, deleted_at`;
+  tenant_id, metadata, credential_id, tls, created_at, updated_at, deleted_at`;
 
 export function webhookFromRow(row: Row): WebhookRecord {
   return {
@@ -81,6 +93,7 @@ export function webhookFromRow(row: Row): WebhookRecord {
     tenantId: textOrNull(row, "tenant_id"),
     metadata: JSON.parse(text(row, "metadata")),
     credentialId: textOrNull(row, "credential_id"),
+    tls: row.tls === null || row.tls === undefined ? null : JSON.parse(text(row, "tls")),
     createdAt: int(row, "created_at"),
     updatedAt: int(row, "updated_at"),
   };
@@ -89,7 +102,7 @@ export function webhookFromRow(row: Row): WebhookRecord {
 export async function insertWebhook(db: Executor, webhook: WebhookRecord): Promise<WebhookRecord> {
   await db.execute({
     sql: `INSERT INTO webhooks (${COLUMNS}) VALUES
-      (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+      (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
     args: [
       webhook.id,
       webhook.url,
@@ -108,6 +121,7 @@ export async function insertWebhook(db: Executor, webhook: WebhookRecord): Promi
       webhook.tenantId,
       JSON.stringify(webhook.metadata),
       webhook.credentialId,
+      webhook.tls === null ? null : JSON.stringify(webhook.tls),
       webhook.createdAt,
       webhook.updatedAt,
     ],
@@ -166,7 +180,7 @@ export async function updateWebhook(
   await db.execute({
     sql: `UPDATE webhooks SET url = ?, description = ?, event_types = ?, state = ?,
       disabled_reason = ?, policy = ?, profile = ?, headers = ?, rate_limit_per_second = ?,
-      max_in_flight = ?, tenant_id = ?, metadata = ?, credential_id = ?, updated_at = ?
+      max_in_flight = ?, tenant_id = ?, metadata = ?, credential_id = ?, tls = ?, updated_at = ?
       WHERE id = ?`,
     args: [
       next.url,
@@ -182,6 +196,7 @@ export async function updateWebhook(
       next.tenantId,
       JSON.stringify(next.metadata),
       next.credentialId,
+      next.tls === null ? null : JSON.stringify(next.tls),
       now,
       id,
     ],
