@@ -12,7 +12,9 @@ import { rfc3339Timestamp, tenantId } from "./schemas.ts";
 export const MAX_BATCH_EVENTS = 1000;
 
 const eventSchema = z.strictObject({
+  // Ids travel in headers (and are signed there): visible ASCII only, no spaces.
   id: z.string().min(1, "must not be empty").max(255, "must be at most 255 characters")
+    .regex(/^[\x21-\x7e]+$/, "must be visible ASCII characters without spaces")
     .optional(),
   type: z.string({ error: "is required: a string of 1-255 characters [A-Za-z0-9._:-]" }).regex(
     EVENT_TYPE_PATTERN,

@@ -136,6 +136,8 @@ Deno.test("event validation names the field", async () => {
       [{ type: "a.b" }, "data", /required/],
       [{ type: "a.b", data: 1, id: "" }, "id", /empty/],
       [{ type: "a.b", data: 1, id: "i".repeat(256) }, "id", /255/],
+      [{ type: "a.b", data: 1, id: "has space" }, "id", /visible ASCII/],
+      [{ type: "a.b", data: 1, id: "tab\there" }, "id", /visible ASCII/],
       [{ type: "a.b", data: 1, occurred_at: "yesterday" }, "occurred_at", /RFC 3339/],
       [{ type: "a.b", data: 1, occurred_at: "2026-02-30T00:00:00Z" }, "occurred_at", /RFC 3339/],
       [{ type: "a.b", data: 1, occurred_at: "2026-01-22T06:40:00" }, "occurred_at", /RFC 3339/],

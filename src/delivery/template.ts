@@ -10,8 +10,10 @@ import type { Template, TemplateVariable } from "../config/types.ts";
 export type TemplateValues = Readonly<Record<TemplateVariable, string | null>>;
 
 // Anything but visible ASCII, space and tab: what a header value may not carry as is.
-const UNSAFE = /[^\t\x20-\x7e]/u;
-const UNSAFE_ALL = /[^\t\x20-\x7e]/gu;
+// Tabs and spaces at either end are legal in a header but trimmed in transit,
+// which would change a signed value; they are encoded like control characters.
+const UNSAFE = /[^\x20-\x7e]|^ | $/u;
+const UNSAFE_ALL = /[^\x20-\x7e]|^ | $/gu;
 
 function percentEncode(char: string): string {
   try {

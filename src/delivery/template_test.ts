@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { headerSafe, renderTemplate } from "./template.ts";
 
-Deno.test("headerSafe() percent-encodes control and non-ASCII characters only", () => {
+Deno.test("headerSafe() percent-encodes control and non-ASCII characters and edge spaces", () => {
   const table: [string, string][] = [
     ["evt_1 a-b.c:d/e%f", "evt_1 a-b.c:d/e%f"],
-    ["tab\tok", "tab\tok"],
+    ["tab\tok", "tab%09ok"],
+    [" edges ", "%20edges%20"],
     ["a\r\nb", "a%0D%0Ab"],
     ["nul\0del\x7f", "nul%00del%7F"],
     ["é✓", "%C3%A9%E2%9C%93"],
