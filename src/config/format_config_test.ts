@@ -12,7 +12,7 @@ tls_key = ""
 [store]
 url = "file:data/hookd.db"
 auth_token = (empty)
-commit_window = "1ms"
+commit_window = "0s"
 commit_max_batch = 512
 
 [auth]

@@ -35,7 +35,7 @@ const DEFAULTS: Config = {
     tlsCert: "",
     tlsKey: "",
   },
-  store: { url: "file:data/hookd.db", authToken: "", commitWindowMs: 1, commitMaxBatch: 512 },
+  store: { url: "file:data/hookd.db", authToken: "", commitWindowMs: 0, commitMaxBatch: 512 },
   auth: { adminKey: "" },
   security: { requireHttps: false, allowPrivateTargets: false },
   delivery: {
