@@ -12,6 +12,7 @@ import { Store } from "../store/store.ts";
 import { ADMIN_KEY } from "../testing/api_harness.ts";
 import { startReceiver } from "../testing/receiver.ts";
 import { DeliveryEngine } from "./engine.ts";
+import { webhookFixture } from "../testing/webhook_fixture.ts";
 
 async function cluster(
   fn: (ctx: {
@@ -117,28 +118,7 @@ Deno.test("a dead daemon's claims expire and another daemon delivers them", asyn
   await cluster(async ({ config, stores }) => {
     const now = Date.now();
     await stores[0]!.write("insertWebhook", {
-      webhook: {
-        id: "w1",
-        url: `${receiver.url}/a`,
-        description: "",
-        eventTypes: ["*"],
-        state: "enabled",
-        disabledReason: null,
-        policy: "default",
-        profile: "standard",
-        secret: "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
-        previousSecret: null,
-        previousSecretUntil: null,
-        headers: {},
-        rateLimitPerSecond: null,
-        maxInFlight: null,
-        tenantId: null,
-        metadata: {},
-        credentialId: null,
-        tls: null,
-        createdAt: now,
-        updatedAt: now,
-      },
+      webhook: webhookFixture("w1", ["*"], now, { url: `${receiver.url}/a` }),
     });
     // A daemon claimed these at ingest, then died before sending anything.
     await stores[0]!.write("ingest", {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../clock.ts";
 import { START } from "../testing/api_harness.ts";
 import { withEngine } from "../testing/engine_harness.ts";
+import { webhookFixture } from "../testing/webhook_fixture.ts";
 import type { AttemptSender } from "./dispatcher.ts";
 import type { Outcome } from "./outcome.ts";
 import type { AttemptResult, SendRequest } from "./sender.ts";
@@ -270,28 +271,10 @@ Deno.test("require_https also holds at send time for webhooks created before it 
     async (h) => {
       const now = clock.now();
       await h.store.write("insertWebhook", {
-        webhook: {
-          id: "old-http",
+        webhook: webhookFixture("old-http", ["*"], now, {
           url: "http://127.0.0.1:9/hook",
-          description: "",
-          eventTypes: ["*"],
-          state: "enabled",
-          disabledReason: null,
-          policy: "default",
-          profile: "standard",
           secret: null,
-          previousSecret: null,
-          previousSecretUntil: null,
-          headers: {},
-          rateLimitPerSecond: null,
-          maxInFlight: null,
-          tenantId: null,
-          metadata: {},
-          credentialId: null,
-          tls: null,
-          createdAt: now,
-          updatedAt: now,
-        },
+        }),
       });
       h.engine.webhookChanged("old-http");
       await h.settle();

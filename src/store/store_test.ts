@@ -3,6 +3,7 @@ import { createClient } from "@libsql/client/node";
 import type { NewEvent } from "./events.ts";
 import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import { Store } from "./store.ts";
+import { webhookFixture } from "../testing/webhook_fixture.ts";
 import type { WebhookRecord } from "./webhooks.ts";
 
 const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
@@ -16,30 +17,8 @@ function openStore(url: string, commitWindowMs = 2): Promise<Store> {
   return Store.open({ url, authToken: "", commitWindowMs, commitMaxBatch: 512 }, NOW);
 }
 
-export function webhook(id: string, eventTypes: string[], extra: Partial<WebhookRecord> = {}) {
-  return {
-    id,
-    url: `http://127.0.0.1:9/${id}`,
-    description: "",
-    eventTypes,
-    state: "enabled",
-    disabledReason: null,
-    policy: "default",
-    profile: "standard",
-    secret: "whsec_c2VjcmV0",
-    previousSecret: null,
-    previousSecretUntil: null,
-    headers: {},
-    rateLimitPerSecond: null,
-    maxInFlight: null,
-    tenantId: null,
-    metadata: {},
-    credentialId: null,
-    tls: null,
-    createdAt: NOW,
-    updatedAt: NOW,
-    ...extra,
-  } as WebhookRecord;
+function webhook(id: string, eventTypes: string[], extra: Partial<WebhookRecord> = {}) {
+  return webhookFixture(id, eventTypes, NOW, extra);
 }
 
 function event(type: string, extra: Partial<NewEvent> = {}): NewEvent {
