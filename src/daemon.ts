@@ -1,5 +1,5 @@
 /**
- * The running daemon: store, API server and (later) the delivery engine,
+ * The running daemon: store, API server and the delivery engine,
  * started in dependency order and stopped in reverse. `main.ts` owns the
  * process (arguments, signals, exit codes); this owns the parts.
  */
@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./ops/log.ts";
 import { DeliveryEngine } from "./delivery/engine.ts";
+import { clearNoProxyEnv } from "./delivery/ssrf/pin.ts";
 import { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
 
@@ -26,6 +27,14 @@ export async function startDaemon(
   log: Logger,
   clock: Clock = systemClock,
 ): Promise<Daemon> {
+  // Before any worker thread exists: NO_PROXY would make Deno bypass the
+  // pinning proxy and resolve webhook hosts itself (see ssrf/pin.ts).
+  const ignored = clearNoProxyEnv();
+  if (Object.keys(ignored).length > 0) {
+    log.warn("NO_PROXY is ignored: deliveries connect only to addresses the SSRF guard checked", {
+      ignored,
+    });
+  }
   const store = await Store.open(config.store, clock.now());
   let engine: DeliveryEngine;
   try {

@@ -43,6 +43,7 @@ function webhookFields(deps: ApiDeps) {
   // Literal addresses are judged at creation; names are checked at every send.
   const guard = new TargetGuard({
     allowPrivate: deps.config.security.allowPrivateTargets,
+    allowCidrs: deps.config.security.allowCidrs,
     resolver: { resolve: () => Promise.reject(new Error("names are checked at send time")) },
   });
   const profiles = Object.keys(deps.config.profiles);

@@ -1,6 +1,7 @@
 import { describe } from "./_util.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { formatSize, parseSize } from "./size.ts";
+import { formatCidr, parseCidr } from "../delivery/ssrf/ip.ts";
 
 /**
  * How one config value is checked and converted. `parse` receives the raw TOML
@@ -110,6 +111,38 @@ export function sizeField(min: number, max: number): Field<number> {
         throw new RangeError(`expected a size ${range}, got ${describe(raw)}`);
       }
       return bytes;
+    },
+  };
+}
+
+/**
+ * A list of CIDR ranges such as `["10.1.0.0/16", "fd00::/8"]`, normalised
+ * (`"10.1.0.0/16"`); from a `HOOKD_*` variable, comma-separated.
+ */
+export function cidrListField(): Field<string[]> {
+  return {
+    env: "string",
+    parse(raw) {
+      const items = typeof raw === "string"
+        ? raw.split(",").map((part) => part.trim()).filter((part) => part !== "")
+        : raw;
+      if (!Array.isArray(items)) {
+        throw new TypeError(
+          `expected a list of CIDR ranges such as ["10.1.0.0/16"], got ${describe(raw)}`,
+        );
+      }
+      return items.map((item, index) => {
+        if (typeof item !== "string") {
+          throw new TypeError(`entry ${index + 1}: expected a CIDR string, got ${describe(item)}`);
+        }
+        try {
+          return formatCidr(parseCidr(item));
+        } catch (error) {
+          throw new TypeError(
+            `entry ${index + 1}: ${reason(error)} (write e.g. "10.1.0.0/16" or "fd00::/8")`,
+          );
+        }
+      });
     },
   };
 }

@@ -133,6 +133,7 @@ export function formatConfig(config: Config): string {
       "[security]",
       `require_https = ${security.requireHttps}`,
       `allow_private_targets = ${security.allowPrivateTargets}`,
+      `allow_cidrs = ${JSON.stringify(security.allowCidrs)}`,
     ],
     [
       "[delivery]",

@@ -21,6 +21,7 @@ admin_key = (empty)
 [security]
 require_https = false
 allow_private_targets = false
+allow_cidrs = []
 
 [delivery]
 concurrency = 256

@@ -174,6 +174,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         "allow_private_targets",
         S.security.allow_private_targets,
       ),
+      allowCidrs: read("security", "allow_cidrs", S.security.allow_cidrs),
     },
     delivery: {
       concurrency: read("delivery", "concurrency", S.delivery.concurrency),

@@ -37,7 +37,7 @@ const DEFAULTS: Config = {
   },
   store: { url: "file:data/hookd.db", authToken: "", commitWindowMs: 0, commitMaxBatch: 512 },
   auth: { adminKey: "" },
-  security: { requireHttps: false, allowPrivateTargets: false },
+  security: { requireHttps: false, allowPrivateTargets: false, allowCidrs: [] },
   delivery: {
     concurrency: 256,
     maxInFlightPerWebhook: 16,
@@ -574,4 +574,31 @@ Deno.test("server TLS needs both the certificate and the key", () => {
   const both = loadConfig({ text: '[server]\ntls_cert = "c.pem"\ntls_key = "k.pem"\n' });
   assert.equal(both.server.tlsCert, "c.pem");
   assert.equal(both.server.tlsKey, "k.pem");
+});
+
+Deno.test("security.allow_cidrs: a list of CIDR ranges from the file or a comma-separated variable", () => {
+  const fromFile = loadConfig({
+    text: '[security]\nallow_cidrs = ["10.1.0.0/16", "FD00:0::/8", "192.168.7.7"]\n',
+  });
+  assert.deepEqual(fromFile.security.allowCidrs, ["10.1.0.0/16", "fd00::/8", "192.168.7.7/32"]);
+  const fromEnv = loadConfig({ env: { HOOKD_SECURITY_ALLOW_CIDRS: " 10.2.0.0/16, ::1/128 " } });
+  assert.deepEqual(fromEnv.security.allowCidrs, ["10.2.0.0/16", "::1/128"]);
+  assert.deepEqual(loadConfig({}).security.allowCidrs, [], "none by default");
+
+  const issues = (text: string) =>
+    problems({ text, file: "c.toml" }).map((i) => `${i.path}: ${i.message}`);
+  assert.deepEqual(issues('[security]\nallow_cidrs = ["10.1.0.0/16", "10.1.2.3/16"]\n'), [
+    'security.allow_cidrs: entry 2: host bits must be zero, got "10.1.2.3/16" ' +
+    '(write e.g. "10.1.0.0/16" or "fd00::/8")',
+  ]);
+  assert.deepEqual(issues('[security]\nallow_cidrs = ["intranet"]\n'), [
+    'security.allow_cidrs: entry 1: expected an IP address, got "intranet" ' +
+    '(write e.g. "10.1.0.0/16" or "fd00::/8")',
+  ]);
+  assert.deepEqual(issues("[security]\nallow_cidrs = 10\n"), [
+    'security.allow_cidrs: expected a list of CIDR ranges such as ["10.1.0.0/16"], got 10',
+  ]);
+  assert.deepEqual(issues("[security]\nallow_cidrs = [10]\n"), [
+    "security.allow_cidrs: entry 1: expected a CIDR string, got 10",
+  ]);
 });

@@ -1,5 +1,6 @@
 import {
   booleanField,
+  cidrListField,
   durationField,
   type Field,
   integerField,
@@ -41,6 +42,7 @@ export const SECTIONS = {
   security: {
     require_https: booleanField(),
     allow_private_targets: booleanField(),
+    allow_cidrs: cidrListField(),
   },
   delivery: {
     concurrency: integerField(1, 100_000),

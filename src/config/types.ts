@@ -50,6 +50,8 @@ export interface AuthConfig {
 export interface SecurityConfig {
   readonly requireHttps: boolean;
   readonly allowPrivateTargets: boolean;
+  /** Ranges allowed even though they are private or reserved, normalised CIDR strings. */
+  readonly allowCidrs: readonly string[];
 }
 
 export interface DeliveryConfig {

@@ -22,6 +22,8 @@ import { JobQueue } from "./job_queue.ts";
 import { decideNext, errorKindOf, type Rng } from "./policy.ts";
 import { headersForLog, renderRequest } from "./render_request.ts";
 import type { GuardResult } from "./ssrf/guard.ts";
+import { PIN_FAILURE_HEADER } from "./ssrf/pin_proxy.ts";
+import type { PinnedClients, PinnedLease } from "./ssrf/pinned_clients.ts";
 import { type SigningMaterial, signingMaterial } from "./signing_material.ts";
 import {
   type AttemptResult,
@@ -66,6 +68,12 @@ export interface DispatcherOptions {
   readonly requireHttps?: boolean;
   /** Refuses targets in private or reserved address space before every attempt. */
   readonly guard?: { check(url: URL): Promise<GuardResult> };
+  /**
+   * Clients that connect to exactly the address the guard approved for the
+   * attempt (DNS-rebinding protection). Without it, names are resolved again
+   * by the HTTP stack.
+   */
+  readonly pins?: Pick<PinnedClients, "acquire">;
   /** A retry was recorded as pending: hand it back to the scheduler. */
   readonly onRetry: (due: DueDelivery) => void;
   /** The last queued job started: a good moment to load more work. */
@@ -434,13 +442,21 @@ export class Dispatcher {
         : this.#o.guard
         ? await this.#o.guard.check(target)
         : undefined;
-      result = verdict && !verdict.ok
-        ? failedAttempt(verdict.kind, verdict.reason, clock.now() - startedAt)
-        : await this.#o.sender.send({
-          ...request,
-          timeoutMs: policy.timeoutMs,
-          client: this.#tlsClient(webhook),
-        });
+      if (verdict && !verdict.ok) {
+        result = failedAttempt(verdict.kind, verdict.reason, clock.now() - startedAt);
+      } else {
+        const pinned = verdict && this.#o.pins?.acquire(target, verdict, pinnedTls(webhook));
+        try {
+          result = await this.#o.sender.send({
+            ...request,
+            timeoutMs: policy.timeoutMs,
+            client: pinned ? pinned.client : this.#tlsClient(webhook),
+          });
+        } finally {
+          pinned?.release();
+        }
+        if (pinned) result = pinFailure(result, pinned);
+      }
     } catch (error) {
       // Shutting down: the attempt never happened; its lease expires and it is retried.
       if (error instanceof SenderClosedError) return;
@@ -507,4 +523,28 @@ export class Dispatcher {
 function describeStatus(status: number | null, kind: string): string {
   if (kind === "redirect") return `HTTP ${status}: redirects are not followed`;
   return `HTTP ${status} is not a success for this webhook's policy`;
+}
+
+/** The webhook's TLS settings for its pinned clients, identified by its version. */
+function pinnedTls(webhook: WebhookRecord) {
+  const tls = webhook.tls;
+  if (tls === null) return undefined;
+  return {
+    id: `${webhook.id}@${webhook.updatedAt}`,
+    caCerts: tls.caCerts,
+    ...(tls.clientCert !== null && tls.clientKey !== null
+      ? { cert: tls.clientCert, key: tls.clientKey }
+      : {}),
+  };
+}
+
+/**
+ * A pinned plain-HTTP attempt whose address refused the connection comes
+ * back as the entrance's own 502 (see `pin_proxy.ts`): it is a `connect`
+ * failure, not the receiver's answer.
+ */
+function pinFailure(result: AttemptResult, pinned: PinnedLease): AttemptResult {
+  if (result.status !== 502) return result;
+  if (result.responseHeaders?.[PIN_FAILURE_HEADER] !== pinned.failureToken) return result;
+  return failedAttempt("connect", result.responseBody ?? "could not connect", result.durationMs);
 }

@@ -20,6 +20,7 @@ import { type AttemptSender, Dispatcher, type DispatcherStats } from "./dispatch
 import type { Rng } from "./policy.ts";
 import { HttpSender } from "./sender.ts";
 import { type GuardResult, TargetGuard } from "./ssrf/guard.ts";
+import { PinnedClients } from "./ssrf/pinned_clients.ts";
 import { systemResolver } from "./ssrf/resolver.ts";
 import { WebhookCache } from "./webhook_cache.ts";
 
@@ -54,6 +55,8 @@ export class DeliveryEngine implements DeliveryTrigger {
   readonly #dispatcher: Dispatcher;
   readonly #loader: DeliveryLoader;
   readonly #ownSender: HttpSender | undefined;
+  /** Connections pinned to the addresses the guard approved. */
+  readonly #pins = new PinnedClients();
   #stopped = false;
 
   private constructor(options: EngineOptions) {
@@ -82,8 +85,10 @@ export class DeliveryEngine implements DeliveryTrigger {
       requireHttps: config.security.requireHttps,
       guard: options.guard ?? new TargetGuard({
         allowPrivate: config.security.allowPrivateTargets,
+        allowCidrs: config.security.allowCidrs,
         resolver: systemResolver,
       }),
+      pins: this.#pins,
       profiles: config.profiles,
       onRetry: (due) => this.#scheduleIfNear(due),
       onIdle: () => void this.#loader.refill(),
@@ -218,6 +223,7 @@ export class DeliveryEngine implements DeliveryTrigger {
     this.#cache.stop();
     await this.#dispatcher.close(graceMs);
     await this.#ownSender?.close();
+    await this.#pins.close();
   }
 
   #scheduleIfNear(due: DueDelivery): void {

@@ -73,6 +73,7 @@ export async function withEngine(
     // instead of sending a query off this machine.
     guard: options.guard ?? new TargetGuard({
       allowPrivate: config.security.allowPrivateTargets,
+      allowCidrs: config.security.allowCidrs,
       resolver: {
         resolve: (name) => Promise.reject(new Error(`tests resolve no names (${name})`)),
       },

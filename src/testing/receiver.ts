@@ -105,6 +105,14 @@ export interface ReceiverOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** The responder used when no scripted reply is left; default `{ status: 200 }`. */
   readonly respond?: Responder;
+  /**
+   * A loopback address to listen on, default `127.0.0.1`. Another one (e.g.
+   * `127.0.0.2`) tells pinned connections apart from ones a name's own
+   * resolution (`localhost` → 127.0.0.1) would make. Only 127.x is accepted.
+   */
+  readonly hostname?: string;
+  /** The port to listen on; default 0, an ephemeral one. */
+  readonly port?: number;
 }
 
 /** A running receiver. Close it (or `await using` it) before the test ends. */
@@ -334,12 +342,15 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   while (at < data.length) at += await conn.write(data.subarray(at));
 }
 
-/** Starts a receiver on 127.0.0.1 with an ephemeral port. */
+/** Starts a receiver on 127.0.0.1 (or the loopback `hostname` given) with an ephemeral port. */
 export function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
-  const hostname = "127.0.0.1";
+  const hostname = options.hostname ?? "127.0.0.1";
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)) {
+    throw new RangeError(`A test receiver listens on loopback only; got hostname "${hostname}"`);
+  }
   const listener: Deno.Listener = options.tls
-    ? Deno.listenTls({ hostname, port: 0, cert: options.tls.cert, key: options.tls.key })
-    : Deno.listen({ hostname, port: 0 });
+    ? Deno.listenTls({ hostname, port: options.port ?? 0, ...options.tls })
+    : Deno.listen({ hostname, port: options.port ?? 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   const url = `${options.tls ? "https" : "http"}://${hostname}:${port}`;
 

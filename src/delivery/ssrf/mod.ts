@@ -26,22 +26,17 @@ export {
 } from "./ranges.ts";
 export { type Resolver, systemResolver } from "./resolver.ts";
 export { type GuardResult, TargetGuard, type TargetGuardOptions } from "./guard.ts";
+export { clearNoProxyEnv, createProxiedClient, noProxyProblem, PinningError } from "./pin.ts";
 export {
-  clearNoProxyEnv,
-  createProxiedClient,
-  noProxyProblem,
-  pinnedClient,
-  PinningError,
-} from "./pin.ts";
+  type Destination,
+  type Entrance,
+  PIN_FAILURE_HEADER,
+  PinProxy,
+  type PinProxyOptions,
+} from "./pin_proxy.ts";
 export {
-  ConnectProxy,
-  type ConnectProxyOptions,
-  type PinnedTunnelClient,
-  type ProxyApproval,
-} from "./connect_proxy.ts";
-export {
-  type Approved,
-  type PinnedTarget,
-  pinTarget,
-  type PinTargetOptions,
-} from "./pin_target.ts";
+  PinnedClients,
+  type PinnedClientsOptions,
+  type PinnedLease,
+  type PinnedTls,
+} from "./pinned_clients.ts";

@@ -1,26 +1,18 @@
 /**
- * Pinning `http:` targets: an HTTP client whose every connection goes to the
- * one address the guard approved, whatever the URL's name resolves to.
+ * The one thing that can silently undo pinning: `NO_PROXY`.
  *
- * Seen on Deno 2.9.6 (`pin_test.ts` records the raw bytes on loopback):
+ * Pinned clients send everything through an in-process proxy
+ * (`pin_proxy.ts`). Seen on Deno 2.9.6: when `NO_PROXY` / `no_proxy` (read
+ * when a client is created) names the target host — `*`, the host, or a
+ * parent domain — Deno ignores the client's explicit proxy, resolves the name
+ * itself and connects directly. {@linkcode noProxyProblem} detects this; the
+ * daemon clears the variables at startup with {@linkcode clearNoProxyEnv}
+ * before any other thread starts.
  *
- * - `Deno.createHttpClient({ proxy: { transport: "tcp", hostname, port } })`
- *   treats that socket as a plain HTTP forward proxy. It writes the request
- *   in absolute form, `POST http://host:port/path HTTP/1.1`, with
- *   `Host: host:port`, and never resolves the URL's name. For `http:` that is
- *   exactly pinning; RFC 9112 §3.2.2 requires servers to accept the absolute
- *   form (`Deno.serve`, Node and nginx do), but a receiver that routes on the
- *   raw request target sees `http://host/path` rather than `/path`.
- * - For an `https:` URL the same client writes `POST https://host/path` *in
- *   cleartext* to the socket: no TLS at all. So this client must never carry
- *   an `https:` URL; {@linkcode pinnedClient} is for `http:` only and
- *   `https:` goes through the CONNECT proxy (`connect_proxy.ts`).
- * - `NO_PROXY` / `no_proxy` defeat both: when the variable (read when the
- *   client is created) names the target host — `*`, the host, or a parent
- *   domain — Deno ignores the explicit proxy, resolves the name itself and
- *   connects directly, silently undoing the pin. {@linkcode noProxyProblem}
- *   detects this; the daemon should clear the variables at startup with
- *   {@linkcode clearNoProxyEnv} before any other thread starts.
+ * Also seen on Deno 2.9.6, and why the proxy is an HTTP proxy rather than
+ * `proxy: { transport: "tcp" }` aimed at the address: that transport writes
+ * `http:` requests in absolute form (`POST http://host/path`) straight to the
+ * receiver, and `https:` requests *in cleartext* (`pin_test.ts`).
  *
  * @module
  */
@@ -75,19 +67,5 @@ export function clearNoProxyEnv(): Record<string, string> {
 export function createProxiedClient(options: Deno.CreateHttpClientOptions): Deno.HttpClient {
   const problem = noProxyProblem();
   if (problem !== undefined) throw new PinningError(`Cannot pin the connection: ${problem}`);
-  // One attempt, one connection: nothing to pool, and a pooled idle
-  // connection must not outlive the attempt that approved its address.
-  return Deno.createHttpClient({ poolMaxIdlePerHost: 0, ...options });
-}
-
-/**
- * A client that sends every request to `address:port`, for one `http:`
- * attempt whose URL the guard approved with that address. The caller closes
- * it after the attempt. Never use it for an `https:` URL: Deno would send
- * the request unencrypted (see the module notes).
- *
- * @throws {PinningError} when `NO_PROXY` is set (the pin would be bypassed)
- */
-export function pinnedClient(address: string, port: number): Deno.HttpClient {
-  return createProxiedClient({ proxy: { transport: "tcp", hostname: address, port } });
+  return Deno.createHttpClient(options);
 }

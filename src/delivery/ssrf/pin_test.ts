@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { startReceiver } from "../../testing/receiver.ts";
-import { createProxiedClient, noProxyProblem, pinnedClient, PinningError } from "./pin.ts";
+import { createProxiedClient, noProxyProblem, PinningError } from "./pin.ts";
 
 // Safety: every socket here is on 127.0.0.1. Names such as hooks.test appear
-// only in URLs sent through a pinned client, which never resolves them; the
+// only in URLs sent through a proxied client, which never resolves them; the
 // clients refuse to exist when NO_PROXY is set (it would make Deno resolve).
 
 /** A raw TCP listener on 127.0.0.1 that records the first bytes of one connection. */
@@ -40,9 +40,11 @@ Deno.test("Deno 2.9.6 transport:tcp sends an https: URL as cleartext HTTP: never
   }
 });
 
-Deno.test("pinnedClient sends an http: request to the approved address in absolute form", async () => {
+Deno.test("Deno 2.9.6 transport:tcp sends an http: request in absolute form (why pinning uses a proxy that rewrites it)", async () => {
   await using r = await startReceiver();
-  const client = pinnedClient("127.0.0.1", r.port);
+  const client = createProxiedClient({
+    proxy: { transport: "tcp", hostname: "127.0.0.1", port: r.port },
+  });
   try {
     const res = await fetch(`http://hooks.test:${r.port}/x?y=1`, {
       method: "POST",
@@ -72,7 +74,7 @@ async function runWithEnv(env: Record<string, string>, code: string): Promise<st
   return new TextDecoder().decode(out.stdout).trim();
 }
 
-Deno.test("NO_PROXY makes Deno bypass a transport:tcp pin (seen on 127.0.0.1 only)", async () => {
+Deno.test("NO_PROXY makes Deno bypass an explicit proxy (seen on 127.0.0.1 only)", async () => {
   // A child process, so this process's environment is untouched. The URL's
   // host is 127.0.0.1 itself: if the pin is bypassed the connection still
   // stays on 127.0.0.1 and no name is ever resolved.
@@ -82,7 +84,7 @@ Deno.test("NO_PROXY makes Deno bypass a transport:tcp pin (seen on 127.0.0.1 onl
     const first = (l, name) => l.accept().then((c) => { c.close(); return name; });
     const which = Promise.race([first(pin, "pinned"), first(direct, "direct")]);
     const client = Deno.createHttpClient({
-      proxy: { transport: "tcp", hostname: "127.0.0.1", port: pin.addr.port },
+      proxy: { url: "http://127.0.0.1:" + pin.addr.port },
     });
     fetch("http://127.0.0.1:" + direct.addr.port + "/", { client }).catch(() => {});
     console.log(await which);
@@ -95,12 +97,15 @@ Deno.test("NO_PROXY makes Deno bypass a transport:tcp pin (seen on 127.0.0.1 onl
 Deno.test("pinned clients refuse to exist while NO_PROXY is set", async () => {
   const here = new URL("./pin.ts", import.meta.url).href;
   const code = `
-    const { pinnedClient, PinningError, clearNoProxyEnv } = await import(${JSON.stringify(here)});
+    const { createProxiedClient, PinningError, clearNoProxyEnv } = await import(${
+    JSON.stringify(here)
+  });
+    const options = { proxy: { url: "http://127.0.0.1:1" } };
     const out = [];
-    try { pinnedClient("127.0.0.1", 1).close(); out.push("made"); }
+    try { createProxiedClient(options).close(); out.push("made"); }
     catch (e) { out.push(e instanceof PinningError ? "refused" : String(e)); }
     out.push(JSON.stringify(clearNoProxyEnv()));
-    pinnedClient("127.0.0.1", 1).close();
+    createProxiedClient(options).close();
     out.push("made");
     console.log(out.join(" "));
   `;
