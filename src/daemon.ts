@@ -5,6 +5,7 @@
  */
 import { Authenticator } from "./api/auth.ts";
 import { createApp } from "./api/app.ts";
+import { FRONT_CONNECTION_HEADER, FrontDoor } from "./api/front_door.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./ops/log.ts";
@@ -53,16 +54,24 @@ export async function startDaemon(
     delivery: engine,
     metrics: () => engine.metrics(),
   });
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  // The HTTP server listens on a Unix socket in a private directory; clients
+  // reach it only through the front door, which enforces the header and idle
+  // timeouts and the head and connection limits Deno.serve does not have.
+  let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
+  let listener: Deno.Listener<Deno.Conn, Deno.NetAddr> | undefined;
+  let socketDir: string | undefined;
+  let door: FrontDoor | undefined;
   try {
-    const tls = config.server.tlsCert === "" ? {} : {
+    const tls = config.server.tlsCert === "" ? undefined : {
       cert: readPem(config.server.tlsCert, "server.tls_cert"),
       key: readPem(config.server.tlsKey, "server.tls_key"),
     };
+    const { hostname, port } = config.server;
+    listener = tls ? Deno.listenTls({ hostname, port, ...tls }) : Deno.listen({ hostname, port });
+    socketDir = await Deno.makeTempDir({ prefix: "hookd-api-" }); // mode 0700
+    const backendPath = `${socketDir}/api.sock`;
     server = Deno.serve({
-      ...tls,
-      hostname: config.server.hostname,
-      port: config.server.port,
+      path: backendPath,
       onListen: () => {},
       onError: (error) => {
         log.error("request failed outside the API's error handling", { error });
@@ -71,8 +80,28 @@ export async function startDaemon(
           { status: 500 },
         );
       },
-    }, app.fetch);
+    }, (request, info) => {
+      // Tell the front door this connection is being answered, so it is not idle.
+      const connection = Number(request.headers.get(FRONT_CONNECTION_HEADER));
+      door?.responseStarted(connection);
+      info.completed.finally(() => door?.responseEnded(connection));
+      return app.fetch(request);
+    });
+    door = FrontDoor.start({
+      listener,
+      backendPath,
+      headerTimeoutMs: config.server.headerTimeoutMs,
+      idleTimeoutMs: config.server.idleTimeoutMs,
+      maxHeaderBytes: config.server.maxHeaderBytes,
+      maxConnections: config.server.maxConnections,
+      log,
+    });
   } catch (error) {
+    try {
+      listener?.close();
+    } catch { /* not open */ }
+    await server?.shutdown().catch(() => {});
+    if (socketDir) await Deno.remove(socketDir, { recursive: true }).catch(() => {});
     await engine.stop(0);
     await store.close();
     const reason = error instanceof Deno.errors.AddrInUse
@@ -83,8 +112,8 @@ export async function startDaemon(
     throw new Error(`Cannot listen on ${config.server.listen}: ${reason}`, { cause: error });
   }
   const address = {
-    hostname: server.addr.hostname,
-    port: server.addr.port,
+    hostname: listener.addr.hostname,
+    port: listener.addr.port,
     scheme: config.server.tlsCert === "" ? "http" as const : "https" as const,
   };
   log.info("hookd started", { version: VERSION, listen: `${address.hostname}:${address.port}` });
@@ -105,9 +134,11 @@ export async function startDaemon(
         // is still running after it is abandoned: unacknowledged requests were never
         // promised, and unrecorded attempts keep their lease and are retried.
         await Promise.all([
+          door.close(graceMs),
           withDeadline(server.shutdown(), graceMs, clock),
           engine.stop(graceMs),
         ]);
+        await Deno.remove(socketDir!, { recursive: true }).catch(() => {});
         await store.close();
         log.info("stopped");
       })();

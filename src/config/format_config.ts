@@ -120,6 +120,10 @@ export function formatConfig(config: Config): string {
       `shutdown_grace = ${dur(server.shutdownGraceMs)}`,
       `tls_cert = ${str(server.tlsCert)}`,
       `tls_key = ${str(server.tlsKey)}`,
+      `header_timeout = ${dur(server.headerTimeoutMs)}`,
+      `idle_timeout = ${dur(server.idleTimeoutMs)}`,
+      `max_header_size = ${size(server.maxHeaderBytes)}`,
+      `max_connections = ${server.maxConnections}`,
     ],
     [
       "[store]",

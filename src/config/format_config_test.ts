@@ -8,6 +8,10 @@ body_limit = "1MiB"
 shutdown_grace = "10s"
 tls_cert = ""
 tls_key = ""
+header_timeout = "10s"
+idle_timeout = "1m"
+max_header_size = "16KiB"
+max_connections = 1024
 
 [store]
 url = "file:data/hookd.db"

@@ -159,6 +159,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       shutdownGraceMs: read("server", "shutdown_grace", S.server.shutdown_grace),
       tlsCert: read("server", "tls_cert", S.server.tls_cert),
       tlsKey: read("server", "tls_key", S.server.tls_key),
+      headerTimeoutMs: read("server", "header_timeout", S.server.header_timeout),
+      idleTimeoutMs: read("server", "idle_timeout", S.server.idle_timeout),
+      maxHeaderBytes: read("server", "max_header_size", S.server.max_header_size),
+      maxConnections: read("server", "max_connections", S.server.max_connections),
     },
     store: {
       url: read("store", "url", S.store.url),

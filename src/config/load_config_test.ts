@@ -34,6 +34,10 @@ const DEFAULTS: Config = {
     shutdownGraceMs: 10_000,
     tlsCert: "",
     tlsKey: "",
+    headerTimeoutMs: 10_000,
+    idleTimeoutMs: 60_000,
+    maxHeaderBytes: 16_384,
+    maxConnections: 1024,
   },
   store: { url: "file:data/hookd.db", authToken: "", commitWindowMs: 0, commitMaxBatch: 512 },
   auth: { adminKey: "" },
@@ -152,6 +156,10 @@ format = "text"
       shutdownGraceMs: 10_000,
       tlsCert: "",
       tlsKey: "",
+      headerTimeoutMs: 10_000,
+      idleTimeoutMs: 60_000,
+      maxHeaderBytes: 16_384,
+      maxConnections: 1024,
     });
     assert.equal(config.delivery.concurrency, 8);
     assert.equal(config.delivery.leaseMs, 120_000);
@@ -263,9 +271,8 @@ urll = "file:x"
   ]);
   assert.deepEqual(
     problems({ text: "[server]\nport = 1\n", file: "h.toml" })[0]?.message,
-    [
-      "unknown key; allowed keys are listen, body_limit, shutdown_grace, tls_cert, tls_key",
-    ][0],
+    "unknown key; allowed keys are listen, body_limit, shutdown_grace, tls_cert, tls_key, " +
+      "header_timeout, idle_timeout, max_header_size, max_connections",
   );
 });
 

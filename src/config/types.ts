@@ -18,6 +18,14 @@ export interface Config {
 }
 
 export interface ServerConfig {
+  /** A request head must arrive complete within this, ms (from its first byte, or from accept). */
+  readonly headerTimeoutMs: number;
+  /** A connection with no request in progress is closed after this, ms. */
+  readonly idleTimeoutMs: number;
+  /** Largest request head (request line and headers), bytes. */
+  readonly maxHeaderBytes: number;
+  /** Most open client connections; more are answered 503 and closed. */
+  readonly maxConnections: number;
   /** "host:port"; port 0 picks a free port. */
   readonly listen: string;
   readonly hostname: string;

@@ -1,0 +1,492 @@
+/**
+ * The API's front door: the socket clients connect to, enforcing what
+ * `Deno.serve` cannot (denoland/deno#3515) — a deadline for request heads, an
+ * idle timeout for kept-alive connections, a cap on head size and on open
+ * connections — before any byte reaches the HTTP server.
+ *
+ * The HTTP server itself (`Deno.serve` running the Hono app) listens on a Unix
+ * socket in a private directory; the front door accepts TCP (or TLS)
+ * connections and opens one backend connection for each. Request bytes are
+ * read here just enough to find where each request head and body ends:
+ *
+ * - a head must be complete within `headerTimeoutMs` of its first byte (and a
+ *   new connection must send one within that time), else `408` and close;
+ * - a head larger than `maxHeaderBytes` gets `431` and the connection closes;
+ * - bodies are framed by `Content-Length` or `chunked`; anything ambiguous
+ *   (both, several lengths, another transfer coding) gets `400` and closes,
+ *   so the front door and the server never disagree on where a request ends;
+ * - a connection with no request in progress and no bytes moving for
+ *   `idleTimeoutMs` is closed; so is a body that stops arriving for that long;
+ * - beyond `maxConnections` open connections, new ones get `503` and close.
+ *
+ * Responses flow back as raw bytes. Whether a request is still being answered
+ * is learnt from the server side: each forwarded head carries a connection
+ * number in {@linkcode FRONT_CONNECTION_HEADER} (a client's own copy is
+ * removed), and the server wrapper reports start and end of every response
+ * with {@linkcode FrontDoor.responseStarted}/`responseEnded`; a connection
+ * waiting for a slow answer (a large dead-letter replay) is never idle.
+ *
+ * @module
+ */
+
+import type { Logger } from "../ops/log.ts";
+
+/** Added to every forwarded request head: which front-door connection carried it. */
+export const FRONT_CONNECTION_HEADER = "hookd-front-connection";
+
+export interface FrontDoorOptions {
+  /** Where clients connect (TCP or TLS); the front door closes it on {@linkcode FrontDoor.close}. */
+  readonly listener: Deno.Listener;
+  /** The HTTP server's Unix socket. */
+  readonly backendPath: string;
+  readonly headerTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxHeaderBytes: number;
+  readonly maxConnections: number;
+  readonly log: Logger;
+  /** How often deadlines are checked, ms; default 250. */
+  readonly sweepIntervalMs?: number;
+}
+
+/** What a connection is doing, which decides its deadline. */
+type Phase =
+  /** Accepted, nothing received yet: the first head is due within the header timeout. */
+  | "fresh"
+  /** Between requests: idle once no response is being written. */
+  | "waiting"
+  /** Part of a request head has arrived: the rest is due within the header timeout. */
+  | "head"
+  /** A body is being forwarded: each part is due within the idle timeout. */
+  | "body";
+
+interface Connection {
+  readonly id: number;
+  readonly client: Deno.Conn;
+  backend: Deno.Conn | undefined;
+  phase: Phase;
+  /** When the deadline's clock started: accept, a head's first byte, or the last activity. */
+  since: number;
+  /** Responses the server has started and not finished on this connection. */
+  answering: number;
+  /** Set by close(): end after the response in progress. */
+  draining: boolean;
+  closed: boolean;
+}
+
+const encoder = new TextEncoder();
+const latin1 = new TextDecoder("latin1");
+
+/** A request head's framing, or why it cannot be carried. */
+type Framing =
+  | { readonly ok: true; readonly body: { length: number } | "chunked" }
+  | { readonly ok: false; readonly reason: string };
+
+function framingOf(head: string): Framing {
+  const lines = head.split("\r\n");
+  const requestLine = lines[0] ?? "";
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.[01]$/.test(requestLine)) {
+    return { ok: false, reason: "malformed request line" };
+  }
+  let length: number | undefined;
+  let transferEncoding: string | undefined;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === "") continue;
+    const colon = line.indexOf(":");
+    if (colon <= 0 || line.startsWith(" ") || line.startsWith("\t")) {
+      return { ok: false, reason: "malformed header line" };
+    }
+    const name = line.slice(0, colon).toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === "content-length") {
+      if (!/^[0-9]{1,15}$/.test(value)) return { ok: false, reason: "invalid Content-Length" };
+      if (length !== undefined && length !== Number(value)) {
+        return { ok: false, reason: "conflicting Content-Length headers" };
+      }
+      length = Number(value);
+    } else if (name === "transfer-encoding") {
+      if (transferEncoding !== undefined) {
+        return { ok: false, reason: "repeated Transfer-Encoding" };
+      }
+      transferEncoding = value.toLowerCase();
+    }
+  }
+  if (transferEncoding !== undefined) {
+    if (length !== undefined) {
+      return { ok: false, reason: "both Transfer-Encoding and Content-Length" };
+    }
+    if (transferEncoding !== "chunked") {
+      return { ok: false, reason: `unsupported Transfer-Encoding "${transferEncoding}"` };
+    }
+    return { ok: true, body: "chunked" };
+  }
+  return { ok: true, body: { length: length ?? 0 } };
+}
+
+/** Removes any header named `name` from a head (lowercase name). */
+function withoutHeader(head: string, name: string): string {
+  const lower = head.toLowerCase();
+  if (!lower.includes(`\n${name}:`)) return head;
+  return head.split("\r\n").filter((line) => !line.toLowerCase().startsWith(`${name}:`)).join(
+    "\r\n",
+  );
+}
+
+export class FrontDoor {
+  readonly #o: FrontDoorOptions;
+  readonly #connections = new Map<number, Connection>();
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #sweep: ReturnType<typeof setInterval>;
+  #nextId = 1;
+  #closing = false;
+  #refused = 0;
+  #timedOut = 0;
+
+  private constructor(options: FrontDoorOptions) {
+    this.#o = options;
+    this.#sweep = setInterval(() => this.#enforceDeadlines(), options.sweepIntervalMs ?? 250);
+    this.#track(this.#accept());
+  }
+
+  /** Starts accepting on `options.listener`. */
+  static start(options: FrontDoorOptions): FrontDoor {
+    for (
+      const key of ["headerTimeoutMs", "idleTimeoutMs", "maxHeaderBytes", "maxConnections"] as const
+    ) {
+      const value = options[key];
+      if (!(value > 0) || !Number.isFinite(value)) {
+        throw new RangeError(
+          `Cannot start the front door: '${key}' must be positive, got ${value}`,
+        );
+      }
+    }
+    return new FrontDoor(options);
+  }
+
+  /** Open client connections now. */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** Connections refused for being over `maxConnections`, and closed by a deadline. */
+  stats(): { open: number; refused: number; timedOut: number } {
+    return { open: this.#connections.size, refused: this.#refused, timedOut: this.#timedOut };
+  }
+
+  /** Called by the server wrapper when it starts answering a request from connection `id`. */
+  responseStarted(id: number): void {
+    const conn = this.#connections.get(id);
+    if (conn) conn.answering++;
+  }
+
+  /** Called when that response has been written (or abandoned). */
+  responseEnded(id: number): void {
+    const conn = this.#connections.get(id);
+    if (!conn) return;
+    conn.answering = Math.max(0, conn.answering - 1);
+    conn.since = performance.now();
+    if (conn.draining && conn.answering === 0 && isBetweenRequests(conn)) this.#finish(conn);
+  }
+
+  /**
+   * Stops accepting, closes connections with nothing in progress at once and
+   * the others after their current response. Resolves when all are closed
+   * or after `graceMs`, when the rest are cut.
+   */
+  async close(graceMs: number): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    try {
+      this.#o.listener.close();
+    } catch { /* already closed */ }
+    for (const conn of this.#connections.values()) {
+      conn.draining = true;
+      if (conn.answering === 0 && isBetweenRequests(conn)) this.#finish(conn);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
+    await Promise.race([Promise.allSettled([...this.#tasks]), deadline]);
+    clearTimeout(timer);
+    clearInterval(this.#sweep);
+    for (const conn of this.#connections.values()) this.#end(conn);
+    await Promise.allSettled([...this.#tasks]);
+  }
+
+  #track(task: Promise<void>): void {
+    const tracked = task.catch(() => {}).finally(() => this.#tasks.delete(tracked));
+    this.#tasks.add(tracked);
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const client of this.#o.listener) {
+        if (this.#connections.size >= this.#o.maxConnections) {
+          this.#refused++;
+          this.#track(refuse(client, "503 Service Unavailable", "too many open connections"));
+          continue;
+        }
+        const conn: Connection = {
+          id: this.#nextId++,
+          client,
+          backend: undefined,
+          phase: "fresh",
+          since: performance.now(),
+          answering: 0,
+          draining: false,
+          closed: false,
+        };
+        this.#connections.set(conn.id, conn);
+        this.#track(this.#serve(conn));
+      }
+    } catch (error) {
+      if (!this.#closing) this.#o.log.error("the API listener failed", { error });
+    }
+  }
+
+  /** Closes connections past their phase's deadline. */
+  #enforceDeadlines(): void {
+    const now = performance.now();
+    for (const conn of this.#connections.values()) {
+      const elapsed = now - conn.since;
+      if (conn.phase === "fresh" || conn.phase === "head") {
+        if (elapsed <= this.#o.headerTimeoutMs) continue;
+        this.#timedOut++;
+        this.#end(conn, false);
+        this.#track(
+          refuse(conn.client, "408 Request Timeout", "request head not received in time"),
+        );
+      } else if (
+        elapsed > this.#o.idleTimeoutMs && (conn.phase === "body" || conn.answering === 0)
+      ) {
+        this.#timedOut++;
+        this.#end(conn);
+      }
+    }
+  }
+
+  /**
+   * Ends a connection gracefully: the server is told no more requests come,
+   * writes out what it has, and closes its side, which ends the relay and the
+   * connection (a response already written is never cut off in transit).
+   */
+  #finish(conn: Connection): void {
+    if (conn.backend === undefined) this.#end(conn);
+    else conn.backend.closeWrite().catch(() => this.#end(conn));
+  }
+
+  #end(conn: Connection, closeClient = true): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    this.#connections.delete(conn.id);
+    if (closeClient) closeQuietly(conn.client);
+    closeQuietly(conn.backend);
+  }
+
+  async #serve(conn: Connection): Promise<void> {
+    const reader = new Reader(conn.client);
+    try {
+      for (;;) {
+        // Between requests: wait for the first byte of the next head.
+        if (conn.draining && conn.answering === 0) break;
+        if (!(await reader.fill())) break;
+        conn.phase = "head";
+        conn.since = performance.now();
+        const head = await reader.head(this.#o.maxHeaderBytes);
+        if (head === "too-large") {
+          return await refuse(
+            conn.client,
+            "431 Request Header Fields Too Large",
+            `request head larger than ${this.#o.maxHeaderBytes} bytes`,
+          );
+        }
+        if (head === null) break;
+        const text = latin1.decode(head);
+        const framing = framingOf(text);
+        if (!framing.ok) return await refuse(conn.client, "400 Bad Request", framing.reason);
+        if (conn.backend === undefined) {
+          conn.backend = await Deno.connect({ transport: "unix", path: this.#o.backendPath });
+          this.#track(this.#relayResponses(conn));
+        }
+        const forwarded = withoutHeader(text, FRONT_CONNECTION_HEADER).slice(0, -2) +
+          `${FRONT_CONNECTION_HEADER}: ${conn.id}\r\n\r\n`;
+        await writeAll(conn.backend, latin1Encode(forwarded));
+        conn.phase = "body";
+        conn.since = performance.now();
+        const complete = framing.body === "chunked"
+          ? await reader.copyChunked(conn.backend, () => conn.since = performance.now())
+          : await reader.copy(framing.body.length, conn.backend, () => {
+            conn.since = performance.now();
+          });
+        if (!complete) break;
+        conn.phase = "waiting";
+        conn.since = performance.now();
+      }
+    } catch {
+      // A reset, a closed backend or a deadline: the connection is over.
+    } finally {
+      // No more requests. The server sees the end of the stream, finishes
+      // what it is answering and closes its side, which ends the connection
+      // (see #relayResponses); without a backend there is nothing to wait for.
+      if (conn.backend && !conn.closed) await conn.backend.closeWrite().catch(() => {});
+      else this.#end(conn);
+    }
+  }
+
+  /** Server → client, raw; the server closing its side ends the connection. */
+  async #relayResponses(conn: Connection): Promise<void> {
+    const buf = new Uint8Array(16 * 1024);
+    try {
+      for (;;) {
+        const n = await conn.backend!.read(buf);
+        if (n === null) break;
+        await writeAll(conn.client, buf.subarray(0, n));
+        conn.since = performance.now();
+      }
+    } catch {
+      // Either side went away.
+    } finally {
+      this.#end(conn);
+    }
+  }
+}
+
+function isBetweenRequests(conn: Connection): boolean {
+  return conn.phase === "fresh" || conn.phase === "waiting";
+}
+
+function latin1Encode(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Answers with `status` and a JSON error, then closes; within a second in any
+ * case (a TLS client that never finished its handshake cannot be written to).
+ */
+async function refuse(conn: Deno.Conn, status: string, message: string): Promise<void> {
+  const bound = setTimeout(() => closeQuietly(conn), 1_000);
+  const code = status.slice(4).toLowerCase().replaceAll(" ", "_");
+  const body = JSON.stringify({ error: { code, message } });
+  const text = `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\n` +
+    `content-length: ${encoder.encode(body).length}\r\nconnection: close\r\n\r\n${body}`;
+  try {
+    await writeAll(conn, encoder.encode(text));
+  } catch { /* the client is gone */ }
+  clearTimeout(bound);
+  closeQuietly(conn);
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+}
+
+function closeQuietly(conn: Deno.Conn | undefined): void {
+  try {
+    conn?.close();
+  } catch { /* already closed */ }
+}
+
+/** Buffered reads from the client: heads split from bodies, bodies copied as they come. */
+class Reader {
+  #buf = new Uint8Array(16 * 1024);
+  #start = 0;
+  #end = 0;
+
+  constructor(readonly conn: Deno.Conn) {}
+
+  /** Ensures at least one unread byte; false at end of stream. */
+  async fill(): Promise<boolean> {
+    if (this.#start < this.#end) return true;
+    return (await this.#read()) !== null;
+  }
+
+  /** The next head through its blank line; null when the stream ends first. */
+  async head(maxBytes: number): Promise<Uint8Array | null | "too-large"> {
+    let scanned = 0; // relative to #start: #read may move the buffered bytes
+    for (;;) {
+      const b = this.#buf;
+      const limit = Math.min(this.#end, this.#start + maxBytes);
+      for (let i = this.#start + Math.max(scanned, 3); i < limit; i++) {
+        if (b[i] === 10 && b[i - 1] === 13 && b[i - 2] === 10 && b[i - 3] === 13) {
+          const head = b.slice(this.#start, i + 1);
+          this.#start = i + 1;
+          return head;
+        }
+      }
+      scanned = this.#end - this.#start;
+      if (scanned >= maxBytes) return "too-large";
+      if ((await this.#read()) === null) return null;
+    }
+  }
+
+  /** Copies `count` bytes to `to`; false when the stream ends first. */
+  async copy(count: number, to: Deno.Conn, onProgress: () => void): Promise<boolean> {
+    let left = count;
+    while (left > 0) {
+      if (this.#start === this.#end && (await this.#read()) === null) return false;
+      const take = Math.min(left, this.#end - this.#start);
+      await writeAll(to, this.#buf.subarray(this.#start, this.#start + take));
+      this.#start += take;
+      left -= take;
+      onProgress();
+    }
+    return true;
+  }
+
+  /** Copies one chunked body, through its last chunk and trailers; false when cut off or malformed. */
+  async copyChunked(to: Deno.Conn, onProgress: () => void): Promise<boolean> {
+    for (;;) {
+      const line = await this.#line(to);
+      if (line === null) return false;
+      const size = /^([0-9a-fA-F]{1,12})(?:[ \t]*;.*)?$/.exec(line);
+      if (!size) return false;
+      const length = parseInt(size[1]!, 16);
+      if (length === 0) break;
+      if (!(await this.copy(length, to, onProgress))) return false;
+      if ((await this.#line(to)) !== "") return false;
+    }
+    // Trailers, then the blank line that ends the message.
+    for (;;) {
+      const trailer = await this.#line(to);
+      if (trailer === null) return false;
+      if (trailer === "") return true;
+    }
+  }
+
+  /** Reads one CRLF-terminated line (at most 4 KiB), forwards it, returns it without CRLF. */
+  async #line(to: Deno.Conn): Promise<string | null> {
+    let scanned = 0;
+    for (;;) {
+      const b = this.#buf;
+      for (let i = this.#start + Math.max(scanned, 1); i < this.#end; i++) {
+        if (b[i] === 10 && b[i - 1] === 13) {
+          const bytes = b.subarray(this.#start, i + 1);
+          await writeAll(to, bytes);
+          this.#start = i + 1;
+          return latin1.decode(bytes.subarray(0, bytes.length - 2));
+        }
+      }
+      scanned = this.#end - this.#start;
+      if (scanned > 4096) return null;
+      if ((await this.#read()) === null) return null;
+    }
+  }
+
+  async #read(): Promise<number | null> {
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#end === this.#buf.length) {
+      const live = this.#end - this.#start;
+      const size = live > this.#buf.length / 2 ? this.#buf.length * 2 : this.#buf.length;
+      const next = new Uint8Array(size);
+      next.set(this.#buf.subarray(this.#start, this.#end));
+      this.#buf = next;
+      this.#start = 0;
+      this.#end = live;
+    }
+    const n = await this.conn.read(this.#buf.subarray(this.#end));
+    if (n !== null) this.#end += n;
+    return n;
+  }
+}
