@@ -40,33 +40,46 @@ export type WriteOutcome =
 const REFRESH_OVERLAP_MS = 5_000;
 
 export class StoreEngine {
-  readonly #client: Client;
+  readonly #options: OpenOptions;
+  /**
+   * The single writer's own client: transactions, migrations and index
+   * refreshes, strictly one at a time, so its pool never holds more than the
+   * one connection it was set up on, and replacing it disturbs nobody.
+   */
+  #writer: Client;
+  /** Reads run while a write transaction is open (WAL lets them), on connections of their own. */
+  readonly #reader: Client;
+  /**
+   * Set when a write found its connection read-only. SQLite opens a file it
+   * cannot write (say, made immutable) read-only without a word, and that
+   * connection stays read-only after the file is writable again; so the next
+   * write starts on a fresh client instead of failing for as long as it lives.
+   */
+  #writerReadOnly = false;
   readonly #context: OperationContext;
   #indexSeenUntil = 0;
   #transactions = 0;
 
-  private constructor(client: Client) {
-    this.#client = client;
+  private constructor(options: OpenOptions, writer: Client, reader: Client) {
+    this.#options = options;
+    this.#writer = writer;
+    this.#reader = reader;
     this.#context = { index: new WebhookIndex() };
   }
 
   /** Opens the database, applies pending migrations and loads the webhook index. */
   static async open(options: OpenOptions): Promise<StoreEngine> {
-    const client = createClient({ url: options.url, authToken: options.authToken || undefined });
+    const writer = await openClient(options);
+    let reader: Client | undefined;
     try {
-      if (options.url.startsWith("file:")) {
-        await client.execute("PRAGMA journal_mode = WAL");
-        // FULL: a commit is on disk before the API acknowledges it.
-        await client.execute("PRAGMA synchronous = FULL");
-        await client.execute("PRAGMA busy_timeout = 5000");
-        await client.execute("PRAGMA foreign_keys = ON");
-      }
-      await migrate(client, options.now);
-      const engine = new StoreEngine(client);
+      await migrate(writer, options.now);
+      reader = await openClient(options);
+      const engine = new StoreEngine(options, writer, reader);
       await engine.refreshIndex();
       return engine;
     } catch (error) {
-      client.close();
+      writer.close();
+      reader?.close();
       throw error;
     }
   }
@@ -108,13 +121,13 @@ export class StoreEngine {
       name
     ];
     if (!operation) throw new TypeError(`Unknown store read "${name}"`);
-    return await operation(this.#client, args);
+    return await operation(this.#reader, args);
   }
 
   /** Loads webhooks changed since the last look into the fan-out index. */
   async refreshIndex(): Promise<void> {
     const since = Math.max(0, this.#indexSeenUntil - REFRESH_OVERLAP_MS);
-    for (const { webhook, deleted } of await webhooksChangedSince(this.#client, since)) {
+    for (const { webhook, deleted } of await webhooksChangedSince(this.#writer, since)) {
       if (deleted) this.#context.index.remove(webhook.id);
       else this.#context.index.put(webhook);
       this.#indexSeenUntil = Math.max(this.#indexSeenUntil, webhook.updatedAt);
@@ -122,14 +135,17 @@ export class StoreEngine {
   }
 
   close(): void {
-    this.#client.close();
+    this.#writer.close();
+    this.#reader.close();
   }
 
   async #transaction(requests: readonly WriteRequest[]): Promise<unknown[]> {
+    if (this.#writerReadOnly) await this.#reopenWriter();
     let tx: Transaction;
     try {
-      tx = await this.#client.transaction("write");
+      tx = await this.#writer.transaction("write");
     } catch (error) {
+      this.#writerReadOnly ||= isReadOnly(error);
       throw new StoreUnavailableError(`Cannot begin a transaction: ${messageOf(error)}`, {
         cause: error,
       });
@@ -172,6 +188,7 @@ export class StoreEngine {
         throw new StoreUnavailableError(`Cannot commit: ${messageOf(error)}`, { cause: error });
       }
     } catch (error) {
+      this.#writerReadOnly ||= isReadOnly(error);
       // Never leave a failed transaction open on the single writer connection.
       await tx.rollback().catch(() => {});
       throw error;
@@ -182,6 +199,48 @@ export class StoreEngine {
     if (touchesWebhooks) await this.refreshIndex();
     return values;
   }
+
+  /** Replaces the writer's client; while the file is still unwritable the new one is read-only too. */
+  async #reopenWriter(): Promise<void> {
+    let fresh: Client;
+    try {
+      fresh = await openClient(this.#options);
+    } catch (error) {
+      throw new StoreUnavailableError(`Cannot reopen the database: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    this.#writer.close();
+    this.#writer = fresh;
+    this.#writerReadOnly = false;
+  }
+}
+
+/** A client with the settings hookd relies on (they apply to the connection it opens first). */
+async function openClient(options: OpenOptions): Promise<Client> {
+  const client = createClient({ url: options.url, authToken: options.authToken || undefined });
+  try {
+    if (options.url.startsWith("file:")) {
+      await client.execute("PRAGMA journal_mode = WAL");
+      // FULL: a commit is on disk before the API acknowledges it.
+      await client.execute("PRAGMA synchronous = FULL");
+      await client.execute("PRAGMA busy_timeout = 5000");
+      await client.execute("PRAGMA foreign_keys = ON");
+    }
+    return client;
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+}
+
+/** Whether a failed write says its connection cannot write (SQLITE_READONLY and its extended codes). */
+function isReadOnly(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (/SQLITE_READONLY/.test(`${typeof code === "string" ? code : ""} ${e.message}`)) return true;
+  }
+  return false;
 }
 
 function messageOf(error: unknown): string {
