@@ -81,6 +81,13 @@ type Framing =
   | { readonly ok: true; readonly body: { length: number } | "chunked" }
   | { readonly ok: false; readonly reason: string };
 
+/**
+ * A valid `Host` value: a reg-name, IPv4 or bracketed IPv6 address, optional
+ * port (RFC 9110 §7.2). The server builds the request URL from it, so a value
+ * with a path or query in it (`x/api/v1/keys?`) would choose the route.
+ */
+const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]{0,5})?$/;
+
 function framingOf(head: string): Framing {
   const lines = head.split("\r\n");
   const requestLine = lines[0] ?? "";
@@ -89,6 +96,7 @@ function framingOf(head: string): Framing {
   }
   let length: number | undefined;
   let transferEncoding: string | undefined;
+  let hosts = 0;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (line === "") continue;
@@ -104,12 +112,19 @@ function framingOf(head: string): Framing {
         return { ok: false, reason: "conflicting Content-Length headers" };
       }
       length = Number(value);
+    } else if (name === "host") {
+      if (++hosts > 1) return { ok: false, reason: "more than one Host header" };
+      if (!VALID_HOST.test(value)) return { ok: false, reason: "invalid Host header" };
     } else if (name === "transfer-encoding") {
       if (transferEncoding !== undefined) {
         return { ok: false, reason: "repeated Transfer-Encoding" };
       }
       transferEncoding = value.toLowerCase();
     }
+  }
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused.
+  if (hosts === 0 && requestLine.endsWith("HTTP/1.1")) {
+    return { ok: false, reason: "missing Host header" };
   }
   if (transferEncoding !== undefined) {
     if (length !== undefined) {

@@ -177,7 +177,7 @@ Deno.test("a body that stops arriving is cut after the idle timeout", async () =
   });
 });
 
-Deno.test("an oversized head gets 431; ambiguous framing gets 400; nothing reaches the server", async () => {
+Deno.test("an oversized head gets 431; ambiguous framing or Host gets 400; nothing reaches the server", async () => {
   await withDoor({ maxHeaderBytes: 1024 }, async ({ port, seen }) => {
     const cases: [string, RegExp][] = [
       [`GET / HTTP/1.1\r\nhost: h\r\nx-big: ${"a".repeat(2000)}\r\n\r\n`, /^HTTP\/1\.1 431 /],
@@ -196,6 +196,10 @@ Deno.test("an oversized head gets 431; ambiguous framing gets 400; nothing reach
       ["POST / HTTP/1.1\r\nhost: h\r\ncontent-length: -1\r\n\r\n", /^HTTP\/1\.1 400 /],
       ["GET / HTTP/1.1\r\nhost: h\r\n folded\r\n\r\n", /^HTTP\/1\.1 400 .*malformed header/s],
       ["GET /\r\n\r\n", /^HTTP\/1\.1 400 .*malformed request line/s],
+      ["GET / HTTP/1.1\r\n\r\n", /^HTTP\/1\.1 400 .*missing Host/s],
+      ["GET / HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n", /^HTTP\/1\.1 400 .*more than one Host/s],
+      // The server builds the URL from Host: a path in it would choose the route.
+      ["GET / HTTP/1.1\r\nhost: x/api/v1/keys?\r\n\r\n", /^HTTP\/1\.1 400 .*invalid Host/s],
     ];
     for (const [request, expected] of cases) {
       const c = await rawClient(port);
