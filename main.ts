@@ -72,6 +72,11 @@ async function serve(flags: Flags): Promise<number> {
   const onSignal = () => signalled.resolve();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  // A file-size limit (RLIMIT_FSIZE, systemd's LimitFSIZE=) sends SIGXFSZ on
+  // the write that crosses it, which by default kills the process. Handled,
+  // the write fails instead and the store answers 503 until the limit allows
+  // writes again (tests/store_faults_test.ts).
+  Deno.addSignalListener("SIGXFSZ", () => {});
   try {
     const daemon = await startDaemon(config, log);
     const { hostname, port, scheme } = daemon.address;

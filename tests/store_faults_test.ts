@@ -319,3 +319,74 @@ Deno.test({
     }
   },
 });
+
+// ---------------------------------------------------------------------------
+// A file-size limit (RLIMIT_FSIZE, e.g. systemd's LimitFSIZE=) lowered on the
+// running daemon with prlimit: every write past the limit fails (EFBIG). The
+// kernel also sends SIGXFSZ, which would kill an unprepared process. Only the
+// soft limit is lowered, so it can be raised again without CAP_SYS_RESOURCE.
+
+const prlimit = await run("prlimit", ["--version"]);
+
+Deno.test({
+  name: "a file-size limit: the daemon survives SIGXFSZ, answers 503 and recovers",
+  ignore: !prlimit.ok,
+  fn: async () => {
+    const work = await Deno.makeTempDir({ prefix: "hookd-fsize-" });
+    let daemon: RunningDaemon | undefined;
+    try {
+      daemon = await startDaemon({
+        dir: work,
+        env: {
+          HOOKD_SERVER_LISTEN: "127.0.0.1:0",
+          HOOKD_STORE_URL: `file:${work}/hookd.db`,
+          HOOKD_ADMIN_KEY: ADMIN_KEY,
+          HOOKD_LOG_LEVEL: "error",
+        },
+      });
+      const post = (id: string) =>
+        api<{ error?: { code: string } }>(daemon!, "POST", "/api/v1/events", {
+          key: ADMIN_KEY,
+          body: { id, type: "fault.test", data: { pad: "x".repeat(300_000) } },
+        });
+      assert.equal((await post("before")).status, 202);
+
+      const pid = String(daemon.process.pid);
+      const limited = await run("prlimit", ["--pid", pid, "--fsize=4096:"]);
+      if (!limited.ok) {
+        console.log(`file-size fault skipped: prlimit cannot limit the daemon (${limited.output})`);
+        assert.equal(await daemon.stop("SIGTERM"), 0);
+        return;
+      }
+      const refused = await post("during");
+      assert.equal(refused.status, 503, JSON.stringify(refused.body));
+      assert.equal(refused.body.error?.code, "store_unavailable");
+      assert.equal((await api(daemon, "GET", "/healthz")).status, 200, "still alive");
+
+      const lifted = await run("prlimit", ["--pid", pid, "--fsize=unlimited:"]);
+      assert.ok(lifted.ok, lifted.output);
+      assert.equal((await post("after")).status, 202);
+      const expected: [string, number][] = [["before", 200], ["during", 404], ["after", 200]];
+      for (const [id, status] of expected) {
+        const got: { status: number } = await api(daemon, "GET", `/api/v1/events/${id}`, {
+          key: ADMIN_KEY,
+        });
+        assert.equal(got.status, status, id);
+      }
+      assert.equal(await daemon.stop("SIGTERM"), 0);
+      const db = createClient({ url: `file:${work}/hookd.db` });
+      try {
+        const check = await db.execute("PRAGMA integrity_check");
+        assert.equal(check.rows[0]?.[0], "ok");
+      } finally {
+        db.close();
+      }
+    } catch (error) {
+      if (error instanceof Error && daemon) error.message += daemon.output();
+      throw error;
+    } finally {
+      await daemon?.kill();
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+});
