@@ -150,7 +150,7 @@ async function inProcess<T>(name: string, work: () => Promise<T>): Promise<T> {
   return result;
 }
 
-async function startDaemon(name: string): Promise<Child> {
+async function startDaemon(name: string, env: Record<string, string> = {}): Promise<Child> {
   const dir = await Deno.makeTempDir({ dir: tempDir, prefix: `${name}-` });
   const child = await spawnHookd({
     name,
@@ -158,6 +158,7 @@ async function startDaemon(name: string): Promise<Child> {
     adminKey: ADMIN_KEY,
     root: ROOT,
     profileDir,
+    env,
   });
   children.add(child);
   try {
@@ -360,6 +361,26 @@ async function ingestBench(): Promise<IngestBenchResult> {
     await stopChild(daemon);
   }
 
+  // What the front door costs: the largest closed loop again, the API served
+  // directly ([server] enforce_connection_limits = false, for deployments
+  // behind a reverse proxy that enforces the timeouts).
+  const largest = CONCURRENCY[CONCURRENCY.length - 1]!;
+  const directDaemon = await startDaemon("direct", {
+    HOOKD_SERVER_ENFORCE_CONNECTION_LIMITS: "false",
+  });
+  const direct = await measured(
+    `hookd c${largest} direct`,
+    directDaemon,
+    () =>
+      closedLoop(target(directDaemon.origin, "/api/v1/events"), {
+        concurrency: largest,
+        warmupMs: plan.warmupMs,
+        measureMs: plan.ingestMs,
+      }),
+  );
+  scenarios.push(direct);
+  await stopChild(directDaemon);
+
   const batchDaemon = await startDaemon("batch");
   const batch = await measured(
     `hookd batch x${BATCH_EVENTS} c${BATCH_CONCURRENCY}`,
@@ -434,6 +455,12 @@ async function ingestBench(): Promise<IngestBenchResult> {
       },
     });
   }
+  rows.push({
+    figure: `ingest c${largest}, connection limits off (informative)`,
+    value: direct.result.eventsPerSecond,
+    unit: "events/s",
+    reference: { name: refName, value: refBatchRate },
+  });
   rows.push({
     figure: `ingest batch x${BATCH_EVENTS} c${BATCH_CONCURRENCY}`,
     value: batch.result.eventsPerSecond,

@@ -5,7 +5,7 @@
  */
 import { Authenticator } from "./api/auth.ts";
 import { createApp } from "./api/app.ts";
-import { FRONT_CONNECTION_HEADER, FrontDoor } from "./api/front_door.ts";
+import { serveApi, type ServedApi } from "./api/serve_api.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./ops/log.ts";
@@ -54,54 +54,10 @@ export async function startDaemon(
     delivery: engine,
     metrics: () => engine.metrics(),
   });
-  // The HTTP server listens on a Unix socket in a private directory; clients
-  // reach it only through the front door, which enforces the header and idle
-  // timeouts and the head and connection limits Deno.serve does not have.
-  let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
-  let listener: Deno.Listener<Deno.Conn, Deno.NetAddr> | undefined;
-  let socketDir: string | undefined;
-  let door: FrontDoor | undefined;
+  let api: ServedApi;
   try {
-    const tls = config.server.tlsCert === "" ? undefined : {
-      cert: readPem(config.server.tlsCert, "server.tls_cert"),
-      key: readPem(config.server.tlsKey, "server.tls_key"),
-    };
-    const { hostname, port } = config.server;
-    listener = tls ? Deno.listenTls({ hostname, port, ...tls }) : Deno.listen({ hostname, port });
-    socketDir = await Deno.makeTempDir({ prefix: "hookd-api-" }); // mode 0700
-    const backendPath = `${socketDir}/api.sock`;
-    server = Deno.serve({
-      path: backendPath,
-      onListen: () => {},
-      onError: (error) => {
-        log.error("request failed outside the API's error handling", { error });
-        return Response.json(
-          { error: { code: "internal_error", message: "Internal error; see the daemon's log" } },
-          { status: 500 },
-        );
-      },
-    }, (request, info) => {
-      // Tell the front door this connection is being answered, so it is not idle.
-      const connection = Number(request.headers.get(FRONT_CONNECTION_HEADER));
-      door?.responseStarted(connection);
-      info.completed.finally(() => door?.responseEnded(connection));
-      return app.fetch(request);
-    });
-    door = FrontDoor.start({
-      listener,
-      backendPath,
-      headerTimeoutMs: config.server.headerTimeoutMs,
-      idleTimeoutMs: config.server.idleTimeoutMs,
-      maxHeaderBytes: config.server.maxHeaderBytes,
-      maxConnections: config.server.maxConnections,
-      log,
-    });
+    api = await serveApi(config.server, app.fetch, log);
   } catch (error) {
-    try {
-      listener?.close();
-    } catch { /* not open */ }
-    await server?.shutdown().catch(() => {});
-    if (socketDir) await Deno.remove(socketDir, { recursive: true }).catch(() => {});
     await engine.stop(0);
     await store.close();
     const reason = error instanceof Deno.errors.AddrInUse
@@ -112,8 +68,8 @@ export async function startDaemon(
     throw new Error(`Cannot listen on ${config.server.listen}: ${reason}`, { cause: error });
   }
   const address = {
-    hostname: listener.addr.hostname,
-    port: listener.addr.port,
+    hostname: api.address.hostname,
+    port: api.address.port,
     scheme: config.server.tlsCert === "" ? "http" as const : "https" as const,
   };
   log.info("hookd started", { version: VERSION, listen: `${address.hostname}:${address.port}` });
@@ -133,32 +89,11 @@ export async function startDaemon(
         // Requests and attempts in flight get the grace period together; whatever
         // is still running after it is abandoned: unacknowledged requests were never
         // promised, and unrecorded attempts keep their lease and are retried.
-        await Promise.all([
-          door.close(graceMs),
-          withDeadline(server.shutdown(), graceMs, clock),
-          engine.stop(graceMs),
-        ]);
-        await Deno.remove(socketDir!, { recursive: true }).catch(() => {});
+        await Promise.all([api.shutdown(graceMs), engine.stop(graceMs)]);
         await store.close();
         log.info("stopped");
       })();
       return stopping;
     },
   };
-}
-
-function withDeadline(work: Promise<void>, ms: number, clock: Clock): Promise<void> {
-  let timer: unknown;
-  const deadline = new Promise<void>((resolve) => timer = clock.setTimeout(resolve, ms));
-  return Promise.race([work, deadline]).finally(() => clock.clearTimeout(timer));
-}
-
-function readPem(path: string, key: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    throw new Error(
-      `Cannot read ${key} "${path}": ${error instanceof Error ? error.message : error}`,
-    );
-  }
 }

@@ -127,3 +127,42 @@ Deno.test({
     }
   },
 });
+
+Deno.test("enforce_connection_limits = false serves the API directly: the limits are a proxy's job then", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hookd-limits-off-" });
+  const daemon = await startDaemon({
+    dir,
+    env: {
+      HOOKD_SERVER_LISTEN: "127.0.0.1:0",
+      HOOKD_STORE_URL: `file:${dir}/hookd.db`,
+      HOOKD_SERVER_ENFORCE_CONNECTION_LIMITS: "false",
+      HOOKD_SERVER_HEADER_TIMEOUT: "300ms",
+      HOOKD_SERVER_MAX_HEADER_SIZE: "2KiB",
+    },
+  });
+  try {
+    const { port } = new URL(daemon.url);
+    // A 3 KB head is served (Deno's own cap is far larger) ...
+    const big = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
+    await big.write(
+      new TextEncoder().encode(
+        `GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${
+          "a".repeat(3000)
+        }\r\nconnection: close\r\n\r\n`,
+      ),
+    );
+    assert.match(await readToEnd(big), /^HTTP\/1\.1 200 OK/);
+    big.close();
+    // ... and no front door answers 408: the server takes the request when it completes.
+    const slow = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
+    await slow.write(new TextEncoder().encode("GET /healthz HTTP/1.1\r\nhost: x\r\n"));
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await slow.write(new TextEncoder().encode("connection: close\r\n\r\n"));
+    assert.match(await readToEnd(slow), /^HTTP\/1\.1 200 OK/);
+    slow.close();
+    assert.equal(await daemon.stop("SIGTERM"), 0);
+  } finally {
+    await daemon.kill();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -138,13 +138,12 @@ function framingOf(head: string): Framing {
   return { ok: true, body: { length: length ?? 0 } };
 }
 
-/** Removes any header named `name` from a head (lowercase name). */
-function withoutHeader(head: string, name: string): string {
-  const lower = head.toLowerCase();
-  if (!lower.includes(`\n${name}:`)) return head;
-  return head.split("\r\n").filter((line) => !line.toLowerCase().startsWith(`${name}:`)).join(
-    "\r\n",
-  );
+const SPOOFED_CONNECTION_HEADER = new RegExp(`\n${FRONT_CONNECTION_HEADER}[ \t]*:`, "i");
+
+/** Removes every line of `head` that sets the front door's connection header. */
+function withoutConnectionHeader(head: string): string {
+  const own = new RegExp(`^${FRONT_CONNECTION_HEADER}[ \t]*:`, "i");
+  return head.split("\r\n").filter((line) => !own.test(line)).join("\r\n");
 }
 
 export class FrontDoor {
@@ -240,6 +239,12 @@ export class FrontDoor {
           this.#track(refuse(client, "503 Service Unavailable", "too many open connections"));
           continue;
         }
+        // Responses are relayed in the pieces the server writes them (head,
+        // then body): with Nagle's algorithm on, the second piece would wait
+        // for the client's delayed ACK (40 ms on Linux) on every response.
+        if ("setNoDelay" in client && typeof client.setNoDelay === "function") {
+          client.setNoDelay(true);
+        }
         const conn: Connection = {
           id: this.#nextId++,
           client,
@@ -322,14 +327,25 @@ export class FrontDoor {
           conn.backend = await Deno.connect({ transport: "unix", path: this.#o.backendPath });
           this.#track(this.#relayResponses(conn));
         }
-        const forwarded = withoutHeader(text, FRONT_CONNECTION_HEADER).slice(0, -2) +
-          `${FRONT_CONNECTION_HEADER}: ${conn.id}\r\n\r\n`;
-        await writeAll(conn.backend, latin1Encode(forwarded));
+        // The head without its blank line (and without a client's own copy
+        // of the connection header), ours, the blank line, and as much of the
+        // body as already arrived: one write, so the server wakes up once.
+        const ownHead = SPOOFED_CONNECTION_HEADER.test(text)
+          ? latin1Encode(withoutConnectionHeader(text).slice(0, -2))
+          : head.subarray(0, head.length - 2);
+        const marker = encoder.encode(`${FRONT_CONNECTION_HEADER}: ${conn.id}\r\n\r\n`);
+        const bodyLength = framing.body === "chunked" ? 0 : framing.body.length;
+        const early = reader.take(bodyLength);
+        const first = new Uint8Array(ownHead.length + marker.length + early.length);
+        first.set(ownHead);
+        first.set(marker, ownHead.length);
+        first.set(early, ownHead.length + marker.length);
+        await writeAll(conn.backend, first);
         conn.phase = "body";
         conn.since = performance.now();
         const complete = framing.body === "chunked"
           ? await reader.copyChunked(conn.backend, () => conn.since = performance.now())
-          : await reader.copy(framing.body.length, conn.backend, () => {
+          : await reader.copy(bodyLength - early.length, conn.backend, () => {
             conn.since = performance.now();
           });
         if (!complete) break;
@@ -434,6 +450,14 @@ class Reader {
       if (scanned >= maxBytes) return "too-large";
       if ((await this.#read()) === null) return null;
     }
+  }
+
+  /** Up to `max` bytes already buffered, consumed (a view valid until the next read). */
+  take(max: number): Uint8Array {
+    const count = Math.min(max, this.#end - this.#start);
+    const bytes = this.#buf.subarray(this.#start, this.#start + count);
+    this.#start += count;
+    return bytes;
   }
 
   /** Copies `count` bytes to `to`; false when the stream ends first. */

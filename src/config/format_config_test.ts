@@ -8,6 +8,7 @@ body_limit = "1MiB"
 shutdown_grace = "10s"
 tls_cert = ""
 tls_key = ""
+enforce_connection_limits = true
 header_timeout = "10s"
 idle_timeout = "1m"
 max_header_size = "16KiB"

@@ -159,6 +159,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       shutdownGraceMs: read("server", "shutdown_grace", S.server.shutdown_grace),
       tlsCert: read("server", "tls_cert", S.server.tls_cert),
       tlsKey: read("server", "tls_key", S.server.tls_key),
+      enforceConnectionLimits: read(
+        "server",
+        "enforce_connection_limits",
+        S.server.enforce_connection_limits,
+      ),
       headerTimeoutMs: read("server", "header_timeout", S.server.header_timeout),
       idleTimeoutMs: read("server", "idle_timeout", S.server.idle_timeout),
       maxHeaderBytes: read("server", "max_header_size", S.server.max_header_size),

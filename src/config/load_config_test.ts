@@ -34,6 +34,7 @@ const DEFAULTS: Config = {
     shutdownGraceMs: 10_000,
     tlsCert: "",
     tlsKey: "",
+    enforceConnectionLimits: true,
     headerTimeoutMs: 10_000,
     idleTimeoutMs: 60_000,
     maxHeaderBytes: 16_384,
@@ -156,6 +157,7 @@ format = "text"
       shutdownGraceMs: 10_000,
       tlsCert: "",
       tlsKey: "",
+      enforceConnectionLimits: true,
       headerTimeoutMs: 10_000,
       idleTimeoutMs: 60_000,
       maxHeaderBytes: 16_384,
@@ -272,7 +274,7 @@ urll = "file:x"
   assert.deepEqual(
     problems({ text: "[server]\nport = 1\n", file: "h.toml" })[0]?.message,
     "unknown key; allowed keys are listen, body_limit, shutdown_grace, tls_cert, tls_key, " +
-      "header_timeout, idle_timeout, max_header_size, max_connections",
+      "enforce_connection_limits, header_timeout, idle_timeout, max_header_size, max_connections",
   );
 });
 

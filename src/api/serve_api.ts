@@ -1,0 +1,110 @@
+/**
+ * Puts the API on the network: `Deno.serve` behind the front door (the
+ * default), or `Deno.serve` on the configured address itself when
+ * `[server] enforce_connection_limits = false` leaves the header and idle
+ * timeouts and the head and connection caps to a reverse proxy in front.
+ *
+ * @module
+ */
+import type { ServerConfig } from "../config/types.ts";
+import type { Logger } from "../ops/log.ts";
+import { FRONT_CONNECTION_HEADER, FrontDoor } from "./front_door.ts";
+
+export interface ServedApi {
+  readonly address: { hostname: string; port: number };
+  /** Stops taking connections and lets requests in progress finish, at most `graceMs`. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+type Handler = (request: Request) => Response | Promise<Response>;
+
+/** Serves `handler`; throws (nothing left open) when the address or TLS files cannot be used. */
+export async function serveApi(
+  config: ServerConfig,
+  handler: Handler,
+  log: Logger,
+): Promise<ServedApi> {
+  const tls = config.tlsCert === "" ? undefined : {
+    cert: readPem(config.tlsCert, "server.tls_cert"),
+    key: readPem(config.tlsKey, "server.tls_key"),
+  };
+  const onError = (error: unknown) => {
+    log.error("request failed outside the API's error handling", { error });
+    return Response.json(
+      { error: { code: "internal_error", message: "Internal error; see the daemon's log" } },
+      { status: 500 },
+    );
+  };
+  const { hostname, port } = config;
+
+  if (!config.enforceConnectionLimits) {
+    const server = Deno.serve({ ...tls, hostname, port, onListen: () => {}, onError }, handler);
+    return {
+      address: { hostname: server.addr.hostname, port: server.addr.port },
+      shutdown: (graceMs) => withDeadline(server.shutdown(), graceMs),
+    };
+  }
+
+  // The HTTP server listens on a Unix socket in a private directory (mode
+  // 0700); clients reach it only through the front door.
+  const listener = tls
+    ? Deno.listenTls({ hostname, port, ...tls })
+    : Deno.listen({ hostname, port });
+  let socketDir: string | undefined;
+  let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
+  let door: FrontDoor | undefined;
+  try {
+    socketDir = await Deno.makeTempDir({ prefix: "hookd-api-" });
+    const backendPath = `${socketDir}/api.sock`;
+    server = Deno.serve({ path: backendPath, onListen: () => {}, onError }, (request, info) => {
+      // Tell the front door this connection is being answered, so it is not idle.
+      const connection = Number(request.headers.get(FRONT_CONNECTION_HEADER));
+      door?.responseStarted(connection);
+      info.completed.finally(() => door?.responseEnded(connection));
+      return handler(request);
+    });
+    door = FrontDoor.start({
+      listener,
+      backendPath,
+      headerTimeoutMs: config.headerTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      maxHeaderBytes: config.maxHeaderBytes,
+      maxConnections: config.maxConnections,
+      log,
+    });
+  } catch (error) {
+    try {
+      listener.close();
+    } catch { /* already closed */ }
+    await server?.shutdown().catch(() => {});
+    if (socketDir) await Deno.remove(socketDir, { recursive: true }).catch(() => {});
+    throw error;
+  }
+  const started = { door, server, socketDir };
+  return {
+    address: { hostname: listener.addr.hostname, port: listener.addr.port },
+    async shutdown(graceMs) {
+      await Promise.all([
+        started.door.close(graceMs),
+        withDeadline(started.server.shutdown(), graceMs),
+      ]);
+      await Deno.remove(started.socketDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+function withDeadline(work: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+function readPem(path: string, key: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new Error(
+      `Cannot read ${key} "${path}": ${error instanceof Error ? error.message : error}`,
+    );
+  }
+}
