@@ -1,7 +1,8 @@
 /**
  * The daemon's API front door, black-box: `[server] header_timeout`,
  * `idle_timeout`, `max_header_size` and `max_connections` as an operator sets
- * them, over HTTP and HTTPS. The front door's own rules are tested in
+ * them, over HTTP and HTTPS. These daemons listen on loopback, where
+ * `enforce_connection_limits = "auto"` would serve directly, so they say true. The front door's own rules are tested in
  * `src/api/front_door_test.ts`.
  */
 import assert from "node:assert/strict";
@@ -35,6 +36,7 @@ Deno.test("the daemon applies the configured header timeout, head size and conne
     env: {
       HOOKD_SERVER_LISTEN: "127.0.0.1:0",
       HOOKD_STORE_URL: `file:${dir}/hookd.db`,
+      HOOKD_SERVER_ENFORCE_CONNECTION_LIMITS: "true",
       HOOKD_SERVER_HEADER_TIMEOUT: "300ms",
       HOOKD_SERVER_IDLE_TIMEOUT: "300ms",
       HOOKD_SERVER_MAX_HEADER_SIZE: "2KiB",
@@ -92,6 +94,7 @@ Deno.test({
         HOOKD_STORE_URL: `file:${dir}/hookd.db`,
         HOOKD_SERVER_TLS_CERT: `${dir}/cert.pem`,
         HOOKD_SERVER_TLS_KEY: `${dir}/key.pem`,
+        HOOKD_SERVER_ENFORCE_CONNECTION_LIMITS: "true",
         HOOKD_SERVER_HEADER_TIMEOUT: "300ms",
         HOOKD_SERVER_MAX_CONNECTIONS: "1",
       },

@@ -599,6 +599,8 @@ Deno.test("fuzz: raw request heads get a 4xx or a closed connection from a real 
         HOOKD_SERVER_LISTEN: "127.0.0.1:0",
         HOOKD_STORE_URL: `file:${dir}/hookd.db`,
         HOOKD_ADMIN_KEY: RAW_ADMIN_KEY,
+        // On loopback "auto" would serve directly; the front door is under test.
+        HOOKD_SERVER_ENFORCE_CONNECTION_LIMITS: "true",
         HOOKD_SERVER_HEADER_TIMEOUT: `${RAW_HEADER_TIMEOUT_MS}ms`,
         HOOKD_LOG_LEVEL: "error",
       },

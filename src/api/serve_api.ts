@@ -1,8 +1,9 @@
 /**
  * Puts the API on the network: `Deno.serve` behind the front door (the
  * default), or `Deno.serve` on the configured address itself when
- * `[server] enforce_connection_limits = false` leaves the header and idle
- * timeouts and the head and connection caps to a reverse proxy in front.
+ * `[server] enforce_connection_limits` is false (a reverse proxy in front
+ * enforces the header and idle timeouts and the head and connection caps), or
+ * "auto" with the API on a loopback address (only local processes connect).
  *
  * @module
  */
@@ -37,7 +38,7 @@ export async function serveApi(
   };
   const { hostname, port } = config;
 
-  if (!config.enforceConnectionLimits) {
+  if (!enforcesLimits(config)) {
     const server = Deno.serve({ ...tls, hostname, port, onListen: () => {}, onError }, handler);
     return {
       address: { hostname: server.addr.hostname, port: server.addr.port },
@@ -91,6 +92,13 @@ export async function serveApi(
       await Deno.remove(started.socketDir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/** Whether the front door is in the way (see `enforce_connection_limits` in default.toml). */
+export function enforcesLimits(config: ServerConfig): boolean {
+  if (config.enforceConnectionLimits !== "auto") return config.enforceConnectionLimits;
+  const host = config.hostname.toLowerCase();
+  return !(host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host));
 }
 
 function withDeadline(work: Promise<void>, ms: number): Promise<void> {

@@ -147,6 +147,19 @@ export function cidrListField(): Field<string[]> {
   };
 }
 
+/** `true`, `false` or `"auto"`; from a `HOOKD_*` variable also `1`/`0`. */
+export function autoBooleanField(): Field<boolean | "auto"> {
+  return {
+    env: "string",
+    parse(raw) {
+      if (raw === true || raw === "true" || raw === "1") return true;
+      if (raw === false || raw === "false" || raw === "0") return false;
+      if (raw === "auto") return "auto";
+      throw new TypeError(`expected true, false or "auto", got ${describe(raw)}`);
+    },
+  };
+}
+
 /** One of a fixed set of strings. */
 export function oneOfField<const T extends string>(values: readonly T[]): Field<T> {
   const allowed = values.map((value) => JSON.stringify(value)).join(", ");

@@ -120,7 +120,7 @@ export function formatConfig(config: Config): string {
       `shutdown_grace = ${dur(server.shutdownGraceMs)}`,
       `tls_cert = ${str(server.tlsCert)}`,
       `tls_key = ${str(server.tlsKey)}`,
-      `enforce_connection_limits = ${server.enforceConnectionLimits}`,
+      `enforce_connection_limits = ${JSON.stringify(server.enforceConnectionLimits)}`,
       `header_timeout = ${dur(server.headerTimeoutMs)}`,
       `idle_timeout = ${dur(server.idleTimeoutMs)}`,
       `max_header_size = ${size(server.maxHeaderBytes)}`,

@@ -1,4 +1,5 @@
 import {
+  autoBooleanField,
   booleanField,
   cidrListField,
   durationField,
@@ -29,7 +30,7 @@ export const SECTIONS = {
     shutdown_grace: durationField(0, HOUR),
     tls_cert: stringField(),
     tls_key: stringField(),
-    enforce_connection_limits: booleanField(),
+    enforce_connection_limits: autoBooleanField(),
     header_timeout: durationField(100, 10 * 60 * SECOND),
     idle_timeout: durationField(100, HOUR),
     max_header_size: sizeField(1024, MiB),

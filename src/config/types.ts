@@ -20,9 +20,10 @@ export interface Config {
 export interface ServerConfig {
   /**
    * Whether hookd itself enforces the four limits below (through its front
-   * door, `src/api/front_door.ts`); false leaves them to a reverse proxy.
+   * door, `src/api/front_door.ts`); false leaves them to a reverse proxy;
+   * "auto" enforces them unless the API listens on a loopback address.
    */
-  readonly enforceConnectionLimits: boolean;
+  readonly enforceConnectionLimits: boolean | "auto";
   /** A request head must arrive complete within this, ms (from its first byte, or from accept). */
   readonly headerTimeoutMs: number;
   /** A connection with no request in progress is closed after this, ms. */
