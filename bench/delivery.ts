@@ -235,7 +235,9 @@ export async function runDeliveryBench(
   const e2eDaemon = await daemon("e2e", e2eDb);
   await createWebhook(e2eDaemon.origin);
   await receiver.reset();
+  const storeBefore = await storeCounters(e2eDaemon.origin, adminKey);
   const throughput = await endToEnd(e2eDaemon, receiver, plan, adminKey);
+  const storeAfter = await storeCounters(e2eDaemon.origin, adminKey);
   cpu.push({ name: "hookd end to end", ...throughput.cpu });
   progress(
     `hookd end to end: ${throughput.durablePerSecond.toFixed(0)} durable deliveries/s ` +
@@ -435,6 +437,12 @@ export async function runDeliveryBench(
       `${CONCURRENCY} in flight at ${throughput.steadyPerSecond.toFixed(0)}/s is ${
         (1000 * CONCURRENCY / throughput.steadyPerSecond).toFixed(1)
       } ms per attempt slot.`,
+  );
+  const commits = storeAfter.transactions - storeBefore.transactions;
+  const writes = storeAfter.writes - storeBefore.writes;
+  notes.push(
+    `e2e store: ${writes} writes in ${commits} commits (${(writes / commits).toFixed(1)} per ` +
+      `commit, ${(commits / throughput.seconds).toFixed(0)} commits/s).`,
   );
   for (const c of cpu) {
     if (c.other > 0.2) {
@@ -777,5 +785,21 @@ async function schedulingLateness(
     retried: lateMs.length,
     hookd: percentiles(lateMs),
     setTimeout: percentiles(timerLateness),
+  };
+}
+
+/** The store's commit and write counters from `/metrics`. */
+async function storeCounters(
+  origin: string,
+  adminKey: string,
+): Promise<{ transactions: number; writes: number }> {
+  const response = await fetch(`${origin}/metrics`, {
+    headers: { authorization: `Bearer ${adminKey}` },
+  });
+  const text = await response.text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+  return {
+    transactions: value("hookd_store_transactions_total"),
+    writes: value("hookd_store_writes_total"),
   };
 }
