@@ -237,14 +237,18 @@ Deno.test("connections beyond the cap are answered 503 and closed; freed slots a
 
 Deno.test("close ends idle connections at once and lets an answer in progress finish", async () => {
   {
-    await withDoor({ idleTimeoutMs: 60_000 }, async ({ port, door, delayMs }) => {
+    await withDoor({ idleTimeoutMs: 60_000 }, async ({ port, door, delayMs, seen }) => {
       const idle = await rawClient(port);
       await idle.send("GET / HTTP/1.1\r\nhost: h\r\n\r\n");
       await idle.receive(responses(1));
       delayMs.value = 300;
       const busy = await rawClient(port);
       await busy.send("GET /busy HTTP/1.1\r\nhost: h\r\n\r\n");
-      await new Promise((r) => setTimeout(r, 50)); // the request is being answered
+      // Close only once the server is answering it.
+      for (let i = 0; i < 250 && !seen.some((s) => s.path === "/busy"); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(seen.some((s) => s.path === "/busy"), "the server got the busy request");
       const closing = door.close(5_000);
       assert.equal(await idle.receive(ended), "EOF");
       const answer = await busy.receive(ended);

@@ -34,6 +34,7 @@
  * @module
  */
 
+import { closeQuietly, ConnReader, writeAll } from "../../net/conn_reader.ts";
 import { formatHost, parseIp } from "./ip.ts";
 
 /** Options of {@linkcode PinProxy.start}. */
@@ -106,82 +107,6 @@ function parseAuthority(
   return { host: normalHost(m[1]!), port };
 }
 
-/** A connection's bytes, read through a buffer so a head can be split from what follows it. */
-class ConnReader {
-  #buf = new Uint8Array(16 * 1024);
-  #start = 0;
-  #end = 0;
-
-  constructor(readonly conn: Deno.Conn) {}
-
-  /**
-   * The next request head, through its blank line; null at a clean end of
-   * stream; undefined when it is larger than {@linkcode MAX_HEAD_BYTES} or
-   * cut off.
-   */
-  async head(): Promise<Uint8Array | null | undefined> {
-    // Relative to #start: #fill may move the buffered bytes.
-    let scanned = 0;
-    for (;;) {
-      const b = this.#buf;
-      for (let i = this.#start + Math.max(scanned, 3); i < this.#end; i++) {
-        if (b[i] === 10 && b[i - 1] === 13 && b[i - 2] === 10 && b[i - 3] === 13) {
-          const head = b.slice(this.#start, i + 1);
-          this.#start = i + 1;
-          return head;
-        }
-      }
-      scanned = this.#end - this.#start;
-      if (this.#end - this.#start >= MAX_HEAD_BYTES) return undefined;
-      const wasEmpty = this.#end === this.#start;
-      const n = await this.#fill();
-      if (n === null) return wasEmpty ? null : undefined;
-    }
-  }
-
-  /** Copies exactly `count` bytes (buffered first) to `to`; false if the stream ends early. */
-  async copy(count: number, to: Deno.Conn): Promise<boolean> {
-    let left = count;
-    while (left > 0) {
-      if (this.#start === this.#end && (await this.#fill()) === null) return false;
-      const take = Math.min(left, this.#end - this.#start);
-      await writeAll(to, this.#buf.subarray(this.#start, this.#start + take));
-      this.#start += take;
-      left -= take;
-    }
-    return true;
-  }
-
-  /** What was read past the last head and not copied yet. */
-  rest(): Uint8Array {
-    const rest = this.#buf.slice(this.#start, this.#end);
-    this.#start = this.#end = 0;
-    return rest;
-  }
-
-  async #fill(): Promise<number | null> {
-    if (this.#start === this.#end) this.#start = this.#end = 0;
-    if (this.#end === this.#buf.length) {
-      const live = this.#end - this.#start;
-      const grown = new Uint8Array(
-        live >= this.#buf.length / 2 ? this.#buf.length * 2 : this.#buf.length,
-      );
-      grown.set(this.#buf.subarray(this.#start, this.#end));
-      this.#buf = grown;
-      this.#start = 0;
-      this.#end = live;
-    }
-    const n = await this.conn.read(this.#buf.subarray(this.#end));
-    if (n !== null) this.#end += n;
-    return n;
-  }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
-}
-
 async function reply(
   conn: Deno.Conn,
   status: string,
@@ -207,12 +132,6 @@ async function pump(from: Deno.Conn, to: Deno.Conn): Promise<void> {
   } catch {
     // A reset on either side ends the connection; the caller closes both.
   }
-}
-
-function closeQuietly(conn: Deno.Conn | undefined): void {
-  try {
-    conn?.close();
-  } catch { /* already closed */ }
 }
 
 /** A parsed request head: the request line's parts and the framing headers. */
@@ -376,9 +295,9 @@ export class PinProxy implements AsyncDisposable {
     try {
       const reader = new ConnReader(client);
       const timer = setTimeout(() => closeQuietly(client), this.#headTimeoutMs);
-      const head = await reader.head().finally(() => clearTimeout(timer));
-      const parsed = head ? parseHead(head) : undefined;
-      if (!head || !parsed) return await reply(client, "400 Bad Request");
+      const head = await reader.head(MAX_HEAD_BYTES).finally(() => clearTimeout(timer));
+      const parsed = head instanceof Uint8Array ? parseHead(head) : undefined;
+      if (!(head instanceof Uint8Array) || !parsed) return await reply(client, "400 Bad Request");
       const problem = this.#refusal(entrance, parsed);
       if (problem !== undefined) return await reply(client, problem);
       try {
@@ -444,7 +363,8 @@ export class PinProxy implements AsyncDisposable {
         await writeAll(upstream, encoder.encode(line));
         await writeAll(upstream, head.subarray(parsed.headersAt));
         if (!(await reader.copy(parsed.contentLength ?? 0, upstream))) break;
-        head = await reader.head();
+        const next = await reader.head(MAX_HEAD_BYTES);
+        head = next instanceof Uint8Array ? next : undefined;
         parsed = head ? parseHead(head) : undefined;
       }
       // A clean end, or a request this entrance will not carry: the
