@@ -161,6 +161,24 @@ const MAX_VALUES = 32_000;
 const UPDATE_VALUES = 9;
 
 /**
+ * The UPDATE that moves `rows` recorded deliveries on. The unary `+` keeps
+ * SQLite off the `state` indexes: without statistics it guesses that
+ * `state = 'sending'` matches a handful of rows and walks every delivery in
+ * flight once per recorded attempt (quadratic in the backlog: 7 ms for 14
+ * rows with 4,000 in flight), where the primary key finds each row at once.
+ */
+export function recordAttemptsSql(rows: number): string {
+  return `UPDATE deliveries SET state = v.column3, next_attempt_at = v.column4,
+      schedule_attempts = v.column5, attempts = MAX(attempts, v.column6),
+      last_status = v.column7, last_error = v.column8, next_trigger = 'scheduled',
+      lease_owner = NULL, lease_until = NULL, updated_at = v.column9
+    FROM (VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}) AS v
+    WHERE deliveries.id = v.column1 AND +deliveries.state = 'sending'
+      AND deliveries.lease_owner = v.column2
+    RETURNING deliveries.id`;
+}
+
+/**
  * `recordAttempt` for every attempt of a group commit at once: one multi-row
  * insert for the attempts and one UPDATE ... FROM (VALUES ...) for their
  * deliveries, instead of two statements per attempt. Returns, per attempt,
@@ -175,14 +193,7 @@ export async function recordAttempts(
   for (let i = 0; i < items.length; i += MAX_VALUES / UPDATE_VALUES) {
     const chunk = items.slice(i, i + MAX_VALUES / UPDATE_VALUES);
     const result = await db.execute({
-      sql: `UPDATE deliveries SET state = v.column3, next_attempt_at = v.column4,
-          schedule_attempts = v.column5, attempts = MAX(attempts, v.column6),
-          last_status = v.column7, last_error = v.column8, next_trigger = 'scheduled',
-          lease_owner = NULL, lease_until = NULL, updated_at = v.column9
-        FROM (VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}) AS v
-        WHERE deliveries.id = v.column1 AND deliveries.state = 'sending'
-          AND deliveries.lease_owner = v.column2
-        RETURNING deliveries.id`,
+      sql: recordAttemptsSql(chunk.length),
       args: chunk.flatMap(({ attempt, owner, verdict, now }) => [
         attempt.deliveryId,
         owner,
