@@ -68,12 +68,22 @@ const PRIVATE_HINT = "set [security] allow_private_targets to deliver to private
 
 const DEFAULT_RESOLVE_TIMEOUT_MS = 5_000;
 
+/** Hostnames whose literal verdict is kept; the cache starts over past this. */
+const MAX_REMEMBERED_HOSTS = 4_096;
+
 /** Checks delivery targets against the blocked ranges and the configured exceptions. */
 export class TargetGuard {
   readonly #allowPrivate: boolean;
   readonly #allowCidrs: readonly Cidr[];
   readonly #resolver: Resolver;
   readonly #resolveTimeoutMs: number;
+
+  /**
+   * Hostname → its verdict if it is an IP literal, null if it is a name. A
+   * literal's verdict depends on the configuration alone, and parsing it on
+   * every attempt was a visible share of the sender's time.
+   */
+  readonly #literals = new Map<string, { address: string; refusal?: string } | null>();
 
   constructor(options: TargetGuardOptions) {
     this.#allowPrivate = options.allowPrivate ?? false;
@@ -106,6 +116,23 @@ export class TargetGuard {
     return c;
   }
 
+  #literal(hostname: string): { address: string; refusal?: string } | null {
+    let known = this.#literals.get(hostname);
+    if (known === undefined) {
+      const address = parseIp(hostname);
+      if (address === undefined) known = null;
+      else {
+        const c = this.classify(address);
+        const text = formatIp(address);
+        known = c.blocked ? { address: text, refusal: this.#explain(text, c) } : { address: text };
+      }
+      // Bounded: hostnames come from webhook URLs, but a long run may see many.
+      if (this.#literals.size >= MAX_REMEMBERED_HOSTS) this.#literals.clear();
+      this.#literals.set(hostname, known);
+    }
+    return known;
+  }
+
   /**
    * Why a webhook URL's host is refused at creation, when it is a literal IP
    * address that is blocked; undefined for allowed addresses and for names
@@ -132,13 +159,12 @@ export class TargetGuard {
     const hostname = url.hostname;
     if (hostname === "") return { ok: false, kind: "blocked", reason: "the URL has no host" };
 
-    const literal = parseIp(hostname);
-    if (literal !== undefined) {
-      const c = this.classify(literal);
-      if (c.blocked) {
-        return { ok: false, kind: "blocked", reason: this.#explain(formatIp(literal), c) };
+    const literal = this.#literal(hostname);
+    if (literal !== null) {
+      if (literal.refusal !== undefined) {
+        return { ok: false, kind: "blocked", reason: literal.refusal };
       }
-      return { ok: true, address: formatIp(literal), port, hostname };
+      return { ok: true, address: literal.address, port, hostname };
     }
 
     let answers: string[];

@@ -281,3 +281,27 @@ Deno.test("bad options are rejected up front", () => {
   assert.throws(() => new TargetGuard({ resolver, allowCidrs: ["10.0.0.1/8"] }), TypeError);
   assert.throws(() => new TargetGuard({ resolver, resolveTimeoutMs: 0 }), RangeError);
 });
+
+Deno.test("repeated checks of a literal give the same verdict with each URL's own port; names are resolved every time", async () => {
+  const { guard: g, resolver } = guard();
+  for (const port of [80, 8080, 80]) {
+    const reason = assertRefused(
+      await g.check(new URL(`http://10.0.0.1:${port}/`)),
+      "blocked",
+      `10.0.0.1:${port}`,
+    );
+    assert.match(reason, /^10\.0\.0\.1 is a private address/);
+  }
+  for (const port of [443, 8443]) {
+    assert.deepEqual(await g.check(new URL(`https://93.184.216.34:${port}/`)), {
+      ok: true,
+      address: "93.184.216.34",
+      port,
+      hostname: "93.184.216.34",
+    });
+  }
+  // A name met after literals still goes to the resolver on every attempt.
+  await g.check(new URL("https://rebind.example/"));
+  assertRefused(await g.check(new URL("https://rebind.example/")), "blocked", "rebind.example");
+  assert.deepEqual(resolver.asked, ["rebind.example", "rebind.example"]);
+});
