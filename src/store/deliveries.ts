@@ -25,6 +25,16 @@ export interface DeliveryRecord {
   readonly updatedAt: number;
 }
 
+export const DELIVERY_STATES: ReadonlySet<DeliveryState> = new Set<DeliveryState>([
+  "pending",
+  "sending",
+  "succeeded",
+  "failed",
+  "dead",
+  "cancelled",
+  "held",
+]);
+
 /** A claim on deliveries: who holds it and until when (ms since epoch). */
 export interface Lease {
   readonly owner: string;

@@ -6,6 +6,7 @@
 import { type AttemptRecord, attemptsOf } from "./attempts.ts";
 import {
   DELIVERY_COLUMNS,
+  DELIVERY_STATES,
   deliveryFromRow,
   type DeliveryRecord,
   type DeliveryState,
@@ -30,12 +31,21 @@ function where(
   const args: (string | number)[] = [];
   const add = (clause: string, value: string | number) => (clauses.push(clause), args.push(value));
   if (filter.webhookId !== undefined) add("webhook_id = ?", filter.webhookId);
-  if (filter.state !== undefined) add("state = ?", filter.state);
+  // The state goes in as a literal: only `state = 'dead'` as written lets
+  // SQLite use the partial index of dead deliveries (see migration 2).
+  if (filter.state !== undefined) clauses.push(`state = '${stateLiteral(filter.state)}'`);
   if (filter.eventType !== undefined) add("event_type = ?", filter.eventType);
   if (filter.since !== undefined) add("created_at >= ?", filter.since);
   if (filter.until !== undefined) add("created_at < ?", filter.until);
   if (afterId !== undefined) add("id > ?", afterId);
   return { sql: clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "", args };
+}
+
+function stateLiteral(state: DeliveryState): DeliveryState {
+  if (!DELIVERY_STATES.has(state)) {
+    throw new TypeError(`Cannot filter deliveries: unknown state ${JSON.stringify(state)}`);
+  }
+  return state;
 }
 
 /** Deliveries matching `filter`, oldest first (ids are time-ordered). */

@@ -118,6 +118,24 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: "partial indexes on delivery state",
+    // A delivery's state changes two or three times in its life. Indexes that
+    // lead with `state` hold every delivery forever and rewrite three entries
+    // on each change; partial ones hold only the deliveries the scheduler
+    // and the dead-letter queue look for, so a delivery that succeeds leaves
+    // one entry behind instead of three. Queries name the state as a literal
+    // (`state = 'pending'`): SQLite uses a partial index only then.
+    sql: [
+      `DROP INDEX deliveries_due`,
+      `DROP INDEX deliveries_lease`,
+      `DROP INDEX deliveries_state_id`,
+      `CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending'`,
+      `CREATE INDEX deliveries_sending ON deliveries (lease_until) WHERE state = 'sending'`,
+      `CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead'`,
+    ],
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createClient } from "@libsql/client/node";
 import type { NewEvent } from "./events.ts";
-import { migrate, SCHEMA_VERSION } from "./migrations.ts";
+import { migrate, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
 import { Store } from "./store.ts";
 import { webhookFixture } from "../testing/webhook_fixture.ts";
 import type { WebhookRecord } from "./webhooks.ts";
@@ -30,10 +30,12 @@ Deno.test("migrations apply once; re-running is a no-op", async () => {
   await Deno.mkdir(`${dir}/nested`);
   const client = createClient({ url });
   try {
-    assert.deepEqual(await migrate(client, NOW), [SCHEMA_VERSION]);
+    const all = MIGRATIONS.map((m) => m.version);
+    assert.deepEqual(await migrate(client, NOW), all);
+    assert.equal(all.at(-1), SCHEMA_VERSION);
     assert.deepEqual(await migrate(client, NOW), []);
     const versions = await client.execute("SELECT version FROM schema_migrations");
-    assert.equal(versions.rows.length, 1);
+    assert.equal(versions.rows.length, all.length);
     const tables = await client.execute(
       "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
     );
@@ -49,6 +51,52 @@ Deno.test("migrations apply once; re-running is a no-op", async () => {
         "webhooks",
       ],
     );
+  } finally {
+    client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a version 1 database keeps its deliveries and gets the partial state indexes", async () => {
+  const { url, dir } = await tempUrl();
+  await Deno.mkdir(`${dir}/nested`);
+  const client = createClient({ url });
+  try {
+    // What a hookd of schema version 1 left on disk.
+    for (const sql of MIGRATIONS[0]!.sql) await client.execute(sql);
+    await client.execute(
+      `CREATE TABLE schema_migrations (
+        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
+    );
+    await client.execute({
+      sql: "INSERT INTO schema_migrations VALUES (1, 'initial schema', ?)",
+      args: [NOW],
+    });
+    await client.batch([
+      `INSERT INTO webhooks (id, url, event_types, state, policy, profile, created_at, updated_at)
+        VALUES ('w', 'http://127.0.0.1:9/', '["*"]', 'enabled', 'default', 'standard', 1, 1)`,
+      `INSERT INTO events (id, type, payload, fingerprint, occurred_at, received_at)
+        VALUES ('e', 't', '{}', 'fp', 1, 1)`,
+      `INSERT INTO deliveries (id, event_id, webhook_id, event_type, state, next_attempt_at,
+        schedule_started_at, created_at, updated_at) VALUES ('d', 'e', 'w', 't', 'dead', NULL, 1, 1, 1)`,
+    ], "write");
+
+    assert.deepEqual(await migrate(client, NOW), [2]);
+    const indexes = await client.execute(
+      `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries'
+        AND sql IS NOT NULL ORDER BY name`,
+    );
+    assert.deepEqual(indexes.rows.map((r) => r.name), [
+      "deliveries_dead",
+      "deliveries_event",
+      "deliveries_pending",
+      "deliveries_sending",
+      "deliveries_webhook",
+    ]);
+    const dead = await client.execute(
+      "SELECT id FROM deliveries INDEXED BY deliveries_dead WHERE state = 'dead'",
+    );
+    assert.deepEqual(dead.rows.map((r) => r.id), ["d"], "the new index holds existing rows");
   } finally {
     client.close();
     await Deno.remove(dir, { recursive: true });
