@@ -425,7 +425,7 @@ export class Dispatcher {
     };
     let result: AttemptResult;
     try {
-      request = await renderRequest({
+      request = renderRequest({
         profile: profiles[webhook.profile] ?? profiles.standard ?? STANDARD_PROFILE,
         webhook: { id: webhook.id, url: webhook.url, headers: material.headers },
         secrets: material.secrets,

@@ -89,7 +89,7 @@ function setHeader(
  * Throws a `TypeError` when a `whsec_` secret is not base64 (the API only
  * generates valid ones).
  */
-export async function renderRequest(input: RenderInput): Promise<RenderedRequest> {
+export function renderRequest(input: RenderInput): RenderedRequest {
   const { profile, webhook, event, now } = input;
   const values = templateValues(input);
   const safe = headerSafeValues(values);
@@ -106,7 +106,7 @@ export async function renderRequest(input: RenderInput): Promise<RenderedRequest
   for (const [name, template] of Object.entries(profile.headers)) {
     setHeader(headers, names, name, renderTemplate(template, safe));
   }
-  const signature = await signatureHeaders(profile.signature, {
+  const signature = signatureHeaders(profile.signature, {
     secrets: input.secrets,
     body,
     messageId: headerSafe(event.id),

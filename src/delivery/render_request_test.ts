@@ -72,7 +72,7 @@ Deno.test("templateValues(): every variable of an attempt", () => {
   assert.equal(TS, 1795424400);
 });
 
-Deno.test("every variable renders in headers and in an envelope", async () => {
+Deno.test("every variable renders in headers and in an envelope", () => {
   const config = loadConfig({
     text: `[profiles.all]
 payload_version = "7.1"
@@ -81,7 +81,7 @@ body = { a = "{event_id}", b = "{event_type}", c = "{tenant_id}", d = "{event_ti
 signature = { scheme = "none" }
 `,
   });
-  const request = await renderRequest(input({ profile: config.profiles.all! }));
+  const request = renderRequest(input({ profile: config.profiles.all! }));
   assert.equal(
     request.headers["X-All"],
     "evt_123456789|pid.completed|tenant_abc|1769064000|2026-01-22T06:40:00.000Z|" +
@@ -99,15 +99,15 @@ signature = { scheme = "none" }
   assert.deepEqual(Object.keys(request.headers), ["X-Team", "X-All"]);
 });
 
-Deno.test("the data body is the payload byte for byte", async () => {
+Deno.test("the data body is the payload byte for byte", () => {
   for (const payload of [PAYLOAD, "null", '"text"', "[ ]", '{"z":1,"a":{"y":[],"b":"\\u00e9"}}']) {
-    const request = await renderRequest(input({ event: { ...input().event, payload } }));
+    const request = renderRequest(input({ event: { ...input().event, payload } }));
     assert.equal(request.body, payload);
   }
 });
 
-Deno.test("seed 000: X-Webhook-* headers and a hex HMAC of timestamp.body", async () => {
-  const request = await renderRequest(input({ profile: seed("seed000") }));
+Deno.test("seed 000: X-Webhook-* headers and a hex HMAC of timestamp.body", () => {
+  const request = renderRequest(input({ profile: seed("seed000") }));
   assert.deepEqual(request, {
     url: "https://example.com/hook",
     headers: {
@@ -122,7 +122,7 @@ Deno.test("seed 000: X-Webhook-* headers and a hex HMAC of timestamp.body", asyn
   assert.match(request.headers["X-Webhook-Signature"]!, /^[0-9a-f]{64}$/);
 });
 
-Deno.test("seed 002: X-Agc-* headers, the envelope, a signature only with a secret", async () => {
+Deno.test("seed 002: X-Agc-* headers, the envelope, a signature only with a secret", () => {
   const envelope = `{"version":"1.0","tenant_id":"tenant_abc","event_id":"evt_123456789",` +
     `"event_type":"pid.completed","event_timestamp":"2026-01-22T06:40:00.000Z","data":${PAYLOAD}}`;
   const agc = {
@@ -134,7 +134,7 @@ Deno.test("seed 002: X-Agc-* headers, the envelope, a signature only with a secr
     "X-Agc-Event-Type": "pid.completed",
     "X-Agc-Timestamp": "2026-11-23T09:00:00.750Z",
   };
-  const signed = await renderRequest(input({ profile: seed("seed002") }));
+  const signed = renderRequest(input({ profile: seed("seed002") }));
   assert.equal(signed.body, envelope);
   assert.deepEqual(JSON.parse(signed.body).data, JSON.parse(PAYLOAD));
   assert.deepEqual(signed.headers, {
@@ -145,13 +145,13 @@ Deno.test("seed 002: X-Agc-* headers, the envelope, a signature only with a secr
 
   // No secret: no signature header at all. No tenant: "" in the header, null in the body.
   const event = { ...input().event, tenantId: null };
-  const unsigned = await renderRequest(input({ profile: seed("seed002"), secrets: [], event }));
+  const unsigned = renderRequest(input({ profile: seed("seed002"), secrets: [], event }));
   assert.deepEqual(unsigned.headers, { "X-Team": "billing", ...agc, "X-Agc-Tenant-Id": "" });
   assert.equal(unsigned.body, envelope.replace('"tenant_abc"', "null"));
 });
 
-Deno.test("seed 004: delivery_id in the payload", async () => {
-  const request = await renderRequest(input({ profile: seed("seed004") }));
+Deno.test("seed 004: delivery_id in the payload", () => {
+  const request = renderRequest(input({ profile: seed("seed004") }));
   assert.equal(
     request.body,
     '{"delivery_id":"0192b1c2-0000-7000-8000-000000000001","event_id":"evt_123456789",' +
@@ -165,7 +165,7 @@ Deno.test("seed 004: delivery_id in the payload", async () => {
   ]);
 });
 
-Deno.test("no secret: no signature header, whatever the scheme", async () => {
+Deno.test("no secret: no signature header, whatever the scheme", () => {
   const schemes: SignatureScheme[] = [
     { kind: "standard-webhooks", headerPrefix: "webhook" },
     { kind: "standard-webhooks", headerPrefix: "svix" },
@@ -181,15 +181,15 @@ Deno.test("no secret: no signature header, whatever the scheme", async () => {
     { kind: "none" },
   ];
   for (const scheme of schemes) {
-    const request = await renderRequest(input({ profile: profileWith(scheme), secrets: [] }));
+    const request = renderRequest(input({ profile: profileWith(scheme), secrets: [] }));
     assert.deepEqual(request.headers, { "X-Team": "billing" }, scheme.kind);
     assert.equal(request.body, PAYLOAD);
   }
-  const none = await renderRequest(input({ profile: profileWith({ kind: "none" }) }));
+  const none = renderRequest(input({ profile: profileWith({ kind: "none" }) }));
   assert.deepEqual(none.headers, { "X-Team": "billing" });
 });
 
-Deno.test("rotation: every secret signs where the scheme carries several, else the current", async () => {
+Deno.test("rotation: every secret signs where the scheme carries several, else the current", () => {
   const both = [CURRENT, PREVIOUS];
   const sw = (secret: string) =>
     `v1,${hmac(decodeSecret(secret), `evt_123456789.${TS}.${PAYLOAD}`, "base64")}`;
@@ -218,16 +218,16 @@ Deno.test("rotation: every secret signs where the scheme carries several, else t
     }, { "X-Sig": `v=${hmac(CURRENT, `evt_123456789:${PAYLOAD}`, "base64")}` }],
   ];
   for (const [scheme, expected] of table) {
-    const request = await renderRequest(input({ profile: profileWith(scheme), secrets: both }));
+    const request = renderRequest(input({ profile: profileWith(scheme), secrets: both }));
     assert.deepEqual(request.headers, { "X-Team": "billing", ...expected }, scheme.kind);
   }
 });
 
-Deno.test("headers: custom, then profile (wins, any case), then signature", async () => {
+Deno.test("headers: custom, then profile (wins, any case), then signature", () => {
   const profile = profileWith({ kind: "github" }, {
     headers: { "x-team": [{ text: "from-profile" }], "X-Kind": [{ variable: "event_type" }] },
   });
-  const request = await renderRequest(input({
+  const request = renderRequest(input({
     profile,
     webhook: {
       id: "wh_1",
@@ -243,12 +243,12 @@ Deno.test("headers: custom, then profile (wins, any case), then signature", asyn
   });
 });
 
-Deno.test("variables cannot break a header: control and non-ASCII characters are encoded", async () => {
+Deno.test("variables cannot break a header: control and non-ASCII characters are encoded", () => {
   const event = { ...input().event, id: "evt\r\nX-Injected: 1", tenantId: "Zoë ключ" };
   const profile = profileWith({ kind: "standard-webhooks", headerPrefix: "webhook" }, {
     headers: { "X-Tenant": [{ variable: "tenant_id" }], "X-Event": [{ variable: "event_id" }] },
   });
-  const request = await renderRequest(input({ profile, event }));
+  const request = renderRequest(input({ profile, event }));
   assert.equal(
     request.headers["X-Tenant"],
     "Zo%C3%AB %D0%BA%D0%BB%D1%8E%D1%87",
@@ -258,7 +258,7 @@ Deno.test("variables cannot break a header: control and non-ASCII characters are
   // Every value is a valid header value for fetch.
   new Headers(request.headers);
   // The body keeps the real values.
-  const envelope = await renderRequest(input({ profile: seed("seed002"), event }));
+  const envelope = renderRequest(input({ profile: seed("seed002"), event }));
   assert.equal(JSON.parse(envelope.body).event_id, "evt\r\nX-Injected: 1");
 });
 

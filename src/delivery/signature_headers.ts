@@ -5,13 +5,11 @@
  */
 import type { SignatureScheme } from "../config/types.ts";
 import {
-  hmacSha256,
+  hmacEncoded,
   signGithub,
   signStandardWebhooks,
   signStripe,
   textSecret,
-  toBase64,
-  toHex,
 } from "./signing.ts";
 import { renderTemplate, type TemplateValues } from "./template.ts";
 
@@ -36,10 +34,10 @@ export interface SignatureInput {
  * svix, stripe) sign with every secret; github and hmac-sha256 carry one,
  * made with the current secret.
  */
-export async function signatureHeaders(
+export function signatureHeaders(
   scheme: SignatureScheme,
   input: SignatureInput,
-): Promise<[string, string][]> {
+): [string, string][] {
   const { secrets, body, timestamp } = input;
   const current = secrets[0];
   if (current === undefined) return [];
@@ -48,7 +46,7 @@ export async function signatureHeaders(
       return [];
     case "standard-webhooks": {
       const p = scheme.headerPrefix;
-      const signature = await signStandardWebhooks({
+      const signature = signStandardWebhooks({
         id: input.messageId,
         timestamp,
         body,
@@ -61,13 +59,12 @@ export async function signatureHeaders(
     }
     case "hmac-sha256": {
       const content = renderTemplate(scheme.content, input.values, body);
-      const mac = await hmacSha256(textSecret(current), content);
-      const encoded = scheme.encoding === "hex" ? toHex(mac) : toBase64(mac);
+      const encoded = hmacEncoded(textSecret(current), content, scheme.encoding);
       return [[scheme.header, scheme.prefix + encoded]];
     }
     case "github":
-      return [["X-Hub-Signature-256", await signGithub({ body, secret: current })]];
+      return [["X-Hub-Signature-256", signGithub({ body, secret: current })]];
     case "stripe":
-      return [["Stripe-Signature", await signStripe({ timestamp, body, secrets })]];
+      return [["Stripe-Signature", signStripe({ timestamp, body, secrets })]];
   }
 }
