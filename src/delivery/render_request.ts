@@ -67,6 +67,12 @@ export function templateValues(input: RenderInput): TemplateValues {
   };
 }
 
+/** Whether any part of the profile is a template: header values, an envelope, a signed content. */
+export function usesTemplates(profile: Profile): boolean {
+  return Object.keys(profile.headers).length > 0 || profile.body.kind !== "data" ||
+    profile.signature.kind === "hmac-sha256";
+}
+
 /** Sets a header, replacing one of the same name in another case. */
 function setHeader(
   headers: Record<string, string>,
@@ -91,10 +97,12 @@ function setHeader(
  */
 export function renderRequest(input: RenderInput): RenderedRequest {
   const { profile, webhook, event, now } = input;
-  const values = templateValues(input);
-  const safe = headerSafeValues(values);
+  // The standard profile renders no template: it skips building twelve values
+  // (two ISO dates, a header-safety check each) on every attempt.
+  const values = usesTemplates(profile) ? templateValues(input) : undefined;
+  const safe = values && headerSafeValues(values);
 
-  const body = profile.body.kind === "data"
+  const body = values === undefined || profile.body.kind === "data"
     ? event.payload
     : renderEnvelope(profile.body, values, event.payload);
 
@@ -104,7 +112,7 @@ export function renderRequest(input: RenderInput): RenderedRequest {
     setHeader(headers, names, name, value);
   }
   for (const [name, template] of Object.entries(profile.headers)) {
-    setHeader(headers, names, name, renderTemplate(template, safe));
+    setHeader(headers, names, name, renderTemplate(template, safe!));
   }
   const signature = signatureHeaders(profile.signature, {
     secrets: input.secrets,

@@ -9,6 +9,7 @@ import {
   type RenderInput,
   renderRequest,
   templateValues,
+  usesTemplates,
 } from "./render_request.ts";
 import { decodeSecret } from "./signing.ts";
 
@@ -277,4 +278,26 @@ Deno.test("logged headers hide credentials but keep signatures", () => {
       "webhook-signature": "v1,abc",
     },
   );
+});
+
+Deno.test("usesTemplates: only a profile with no template skips the template values", () => {
+  assert.equal(usesTemplates(STANDARD_PROFILE), false);
+  const text = [{ variable: "event_id" as const }];
+  assert.equal(usesTemplates({ ...STANDARD_PROFILE, headers: { "X-Id": text } }), true);
+  assert.equal(
+    usesTemplates({ ...STANDARD_PROFILE, body: { kind: "template", template: text } }),
+    true,
+  );
+  const signature: SignatureScheme = {
+    kind: "hmac-sha256",
+    header: "X-Sig",
+    content: text,
+    encoding: "hex",
+    prefix: "",
+  };
+  assert.equal(usesTemplates({ ...STANDARD_PROFILE, signature }), true);
+  // With no other template, the signed content still sees the values.
+  const rendered = renderRequest(input({ profile: { ...STANDARD_PROFILE, signature } }));
+  const expected = createHmac("sha256", CURRENT).update(input().event.id).digest("hex");
+  assert.equal(rendered.headers["X-Sig"], expected);
 });

@@ -23,8 +23,8 @@ export interface SignatureInput {
   readonly messageId: string;
   /** This attempt's start, unix seconds. */
   readonly timestamp: number;
-  /** Header-safe variable values, for an `hmac-sha256` content template. */
-  readonly values: TemplateValues;
+  /** Header-safe variable values; only an `hmac-sha256` content template reads them. */
+  readonly values: TemplateValues | undefined;
 }
 
 /**
@@ -58,6 +58,9 @@ export function signatureHeaders(
       ]];
     }
     case "hmac-sha256": {
+      if (input.values === undefined) {
+        throw new TypeError("Cannot sign with hmac-sha256: no template values were given");
+      }
       const content = renderTemplate(scheme.content, input.values, body);
       const encoded = hmacEncoded(textSecret(current), content, scheme.encoding);
       return [[scheme.header, scheme.prefix + encoded]];
