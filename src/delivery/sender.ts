@@ -108,6 +108,11 @@ export const SENDER_CONTROLLED_HEADERS: ReadonlySet<string> = new Set([
   "expect",
 ]);
 
+/** An HTTP field name: an RFC 9110 token. */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What a field value may not hold (as `Headers` rules): NUL, CR, LF, or a character past U+00FF. */
+const FORBIDDEN_IN_VALUE = /[\0\r\n\u0100-\uffff]/;
+
 /** Default excerpt size, matching the 4 KiB attempts keep. */
 export const DEFAULT_RESPONSE_BODY_LIMIT = 4096;
 
@@ -403,19 +408,23 @@ export class HttpSender {
     this.close();
   }
 
-  #requestHeaders(given: Readonly<Record<string, string>>): Headers {
-    const headers = new Headers();
+  /**
+   * The request's headers as `[name, value]` pairs for `fetch`. Checked here
+   * with the rules `Headers` applies, but without building a `Headers` that
+   * `fetch` would only copy into its own: that copy was a visible part of
+   * every attempt.
+   */
+  #requestHeaders(given: Readonly<Record<string, string>>): [string, string][] {
+    const headers: [string, string][] = [];
     for (const [name, value] of Object.entries(given)) {
       if (SENDER_CONTROLLED_HEADERS.has(name.toLowerCase())) continue;
-      try {
-        headers.append(name, value);
-      } catch {
-        // Not the value: it may be a secret.
+      // Not the value in the message: it may be a secret.
+      if (!FIELD_NAME.test(name) || FORBIDDEN_IN_VALUE.test(value)) {
         throw new TypeError(`Cannot send: invalid header "${name}"`);
       }
+      headers.push([name, value]);
     }
-    headers.set("content-type", "application/json");
-    headers.set("user-agent", this.#userAgent);
+    headers.push(["content-type", "application/json"], ["user-agent", this.#userAgent]);
     return headers;
   }
 

@@ -97,7 +97,37 @@ Deno.test("send rejects bad input without sending", async () => {
     sender.send(post(r.url, { headers: { "X-Bad": "a\r\nInjected: 1" } })),
     (e: Error) => e instanceof TypeError && !e.message.includes("Injected"),
   );
+  for (
+    const headers of <Record<string, string>[]> [
+      { "X Bad": "v" },
+      { "X-Bad:": "v" },
+      { "": "v" },
+      { "X-Bad": "a\0b" },
+      { "X-Bad": "a\nb" },
+      { "X-Bad": "price: 5 €" },
+      { "X-Bad": "\ud800" },
+    ]
+  ) {
+    await assert.rejects(
+      sender.send(post(r.url, { headers })),
+      (e: Error) =>
+        e instanceof TypeError &&
+        e.message === `Cannot send: invalid header "${Object.keys(headers)[0]}"`,
+      JSON.stringify(headers),
+    );
+  }
   assert.equal(r.requests.length, 0);
+});
+
+Deno.test("send accepts any header Headers accepts: Latin-1 values, inner spaces and tabs", async () => {
+  await using r = await startReceiver();
+  using sender = new HttpSender();
+  const headers = { "X-Latin": "caf\u00e9", "X-Spaced": "a b\tc", "x-DUP": "1", "X-Dup": "2" };
+  assertResponse(await sender.send(post(r.url, { headers })), 200);
+  const got = r.requests[0]!.headers;
+  assert.equal(got["x-spaced"], "a b\tc");
+  assert.equal(got["x-dup"], "1, 2");
+  assert.ok(new Headers(headers), "the same rules as Headers");
 });
 
 Deno.test("send reports any status as a response", async (t) => {
