@@ -10,6 +10,24 @@ let lastMs = -1;
 let sequence = 0;
 
 /**
+ * Random bytes drawn from the system CSPRNG a page at a time: one call per
+ * 409 ids instead of one per id, which showed in every ingest and attempt.
+ */
+const pool = new Uint8Array(4096);
+let poolUsed = pool.length;
+const bytes = new Uint8Array(16);
+
+function fillRandom(target: Uint8Array): void {
+  if (poolUsed + target.length > pool.length) {
+    crypto.getRandomValues(pool);
+    poolUsed = 0;
+  }
+  target.set(pool.subarray(poolUsed, poolUsed + target.length));
+  // Each byte is handed out once.
+  poolUsed += target.length;
+}
+
+/**
  * A UUIDv7 for the given time (ms since epoch). Within one process ids are
  * strictly increasing even inside one millisecond: the 12 bits after the
  * version hold a counter (RFC 9562 §6.2, method 1) that starts at a random
@@ -17,8 +35,7 @@ let sequence = 0;
  * millisecond.
  */
 export function uuidv7(now: number): string {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes.subarray(6));
+  fillRandom(bytes.subarray(6));
   let ms = Math.max(0, Math.floor(now));
   if (ms > lastMs) {
     sequence = ((bytes[6]! << 8) | bytes[7]!) & 0x07ff;

@@ -25,3 +25,17 @@ Deno.test("randomToken is url-safe and of the requested entropy", () => {
   assert.match(token, /^[A-Za-z0-9_-]{43}$/);
   assert.notEqual(randomToken(32), token);
 });
+
+Deno.test("uuidv7's random bits stay random past many pool refills", () => {
+  // 2,000 ids draw 20,000 random bytes: several refills of the 4 KiB pool.
+  const tails = new Set<string>();
+  const counters = new Set<string>();
+  for (let i = 0; i < 2_000; i++) {
+    const id = uuidv7(8_000_000_000_000 + i);
+    tails.add(id.slice(24));
+    counters.add(id.slice(15, 18));
+  }
+  assert.equal(tails.size, 2_000, "48 random bits per id never repeat in 2,000 ids");
+  assert.ok(!tails.has("000000000000"), "no id is built from an exhausted (zeroed) pool");
+  assert.ok(counters.size > 500, "each millisecond's counter starts at a random value");
+});
