@@ -4,22 +4,12 @@
  */
 import { z } from "zod";
 import { EVENT_TYPE_PATTERN } from "../ingest/event_pattern.ts";
-import type { DeliveryState } from "../store/deliveries.ts";
+import { DELIVERY_STATES } from "../store/deliveries.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound } from "./errors.ts";
 import { renderAttempt, renderDelivery, renderPage } from "./render.ts";
 import { route } from "./route.ts";
 import { pageQuery, rfc3339Timestamp } from "./schemas.ts";
-
-const DELIVERY_STATES = [
-  "pending",
-  "sending",
-  "succeeded",
-  "failed",
-  "dead",
-  "cancelled",
-  "held",
-] as const satisfies readonly DeliveryState[];
 
 /**
  * Filter fields shared by the history, the dead-letter list and the replay

@@ -2,14 +2,22 @@
 import type { Row } from "@libsql/client";
 import { type Executor, int, intOrNull, text, textOrNull } from "./executor.ts";
 
-export type DeliveryState =
-  | "pending"
-  | "sending"
-  | "succeeded"
-  | "failed"
-  | "dead"
-  | "cancelled"
-  | "held";
+/** Every state a delivery can be in; the schema's CHECK constraint lists the same. */
+export const DELIVERY_STATES = [
+  "pending",
+  "sending",
+  "succeeded",
+  "failed",
+  "dead",
+  "cancelled",
+  "held",
+] as const;
+
+export type DeliveryState = typeof DELIVERY_STATES[number];
+
+export function isDeliveryState(value: string): value is DeliveryState {
+  return (DELIVERY_STATES as readonly string[]).includes(value);
+}
 
 export interface DeliveryRecord {
   readonly id: string;
@@ -24,16 +32,6 @@ export interface DeliveryRecord {
   readonly createdAt: number;
   readonly updatedAt: number;
 }
-
-export const DELIVERY_STATES: ReadonlySet<DeliveryState> = new Set<DeliveryState>([
-  "pending",
-  "sending",
-  "succeeded",
-  "failed",
-  "dead",
-  "cancelled",
-  "held",
-]);
 
 /** A claim on deliveries: who holds it and until when (ms since epoch). */
 export interface Lease {

@@ -6,10 +6,10 @@
 import { type AttemptRecord, attemptsOf } from "./attempts.ts";
 import {
   DELIVERY_COLUMNS,
-  DELIVERY_STATES,
   deliveryFromRow,
   type DeliveryRecord,
   type DeliveryState,
+  isDeliveryState,
 } from "./deliveries.ts";
 import { type Executor, type Page, type PageResult, toPage } from "./executor.ts";
 
@@ -42,7 +42,7 @@ function where(
 }
 
 function stateLiteral(state: DeliveryState): DeliveryState {
-  if (!DELIVERY_STATES.has(state)) {
+  if (!isDeliveryState(state)) {
     throw new TypeError(`Cannot filter deliveries: unknown state ${JSON.stringify(state)}`);
   }
   return state;

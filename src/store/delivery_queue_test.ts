@@ -10,6 +10,7 @@ import {
 import { listDeliveries, replayDeadLetters } from "./delivery_history.ts";
 import type { Executor } from "./executor.ts";
 import { migrate } from "./migrations.ts";
+import { attemptFixture } from "../testing/attempt_fixture.ts";
 
 const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
 const PER_STATE = 1_000;
@@ -76,20 +77,7 @@ let attempts = 0;
 
 function attempt(id: string): AttemptToRecord {
   return {
-    attempt: {
-      id: `a${++attempts}`,
-      deliveryId: id,
-      number: 1,
-      trigger: "scheduled",
-      startedAt: NOW,
-      durationMs: 3,
-      requestHeaders: {},
-      responseStatus: 200,
-      responseHeaders: {},
-      responseBody: "",
-      errorKind: null,
-      errorMessage: null,
-    },
+    attempt: attemptFixture(`a${++attempts}`, id, NOW),
     owner: "me",
     verdict: { state: "succeeded", nextAttemptAt: null, scheduleAttempts: 1 },
     now: NOW,

@@ -3,6 +3,7 @@ import { createClient } from "@libsql/client/node";
 import type { NewEvent } from "./events.ts";
 import { migrate, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
 import { Store } from "./store.ts";
+import { attemptFixture } from "../testing/attempt_fixture.ts";
 import { webhookFixture } from "../testing/webhook_fixture.ts";
 import type { WebhookRecord } from "./webhooks.ts";
 
@@ -262,20 +263,7 @@ Deno.test("attempts recorded together move only the deliveries their sender stil
       lease,
     });
     const ids = [a, b].map((r) => (r?.status === "created" ? r.deliveries[0]!.id : ""));
-    const attempt = (deliveryId: string) => ({
-      id: `att-${deliveryId}`,
-      deliveryId,
-      number: 1,
-      trigger: "scheduled" as const,
-      startedAt: NOW,
-      durationMs: 3,
-      requestHeaders: {},
-      responseStatus: 200,
-      responseHeaders: {},
-      responseBody: "",
-      errorKind: null,
-      errorMessage: null,
-    });
+    const attempt = (deliveryId: string) => attemptFixture(`att-${deliveryId}`, deliveryId, NOW);
     const verdict = { state: "succeeded" as const, nextAttemptAt: null, scheduleAttempts: 1 };
     // Queued together, these share one transaction and one multi-row write.
     const moved = await Promise.all([
