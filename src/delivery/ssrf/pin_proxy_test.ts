@@ -160,6 +160,15 @@ Deno.test("pinned clients follow the guard: a new address gets a new client, an 
     undefined,
     "an IP literal is not resolved, so there is nothing to pin",
   );
+  // Asked again (the answer per host is remembered), and for an IPv6 literal.
+  for (const host of [PINNED, "[::1]"]) {
+    const literal = new URL(`http://${host}:${a.port}/`);
+    const approved = { hostname: host, port: a.port, address: PINNED };
+    assert.equal(pins.acquire(literal, approved), undefined, host);
+  }
+  const named = pins.acquire(url, { hostname: "localhost", port: a.port, address: PINNED });
+  assert.equal(named?.client, toA.client, "a name is still pinned");
+  named?.release();
   const distinctTls = pins.acquire(url, { hostname: "localhost", port: a.port, address: PINNED }, {
     id: "w2@1",
   })!;

@@ -58,6 +58,9 @@ interface Slot {
   lastUsed: number;
 }
 
+/** Hostnames whose literal-or-name answer is kept; the cache starts over past this. */
+const MAX_REMEMBERED_HOSTS = 4_096;
+
 /** A pool of pinned clients, one per destination. */
 export class PinnedClients implements AsyncDisposable {
   readonly #proxy: PinProxy;
@@ -66,6 +69,8 @@ export class PinnedClients implements AsyncDisposable {
   readonly #idleMs: number;
   /** Least recently used first. */
   readonly #slots = new Map<string, Slot>();
+  /** Hostname → whether it is an IP address; parsed once, not on every attempt. */
+  readonly #literals = new Map<string, boolean>();
   readonly #sweep: ReturnType<typeof setInterval>;
   #closed = false;
 
@@ -88,6 +93,16 @@ export class PinnedClients implements AsyncDisposable {
     Deno.unrefTimer(Number(this.#sweep));
   }
 
+  #isLiteral(hostname: string): boolean {
+    let literal = this.#literals.get(hostname);
+    if (literal === undefined) {
+      literal = parseIp(hostname) !== undefined;
+      if (this.#literals.size >= MAX_REMEMBERED_HOSTS) this.#literals.clear();
+      this.#literals.set(hostname, literal);
+    }
+    return literal;
+  }
+
   /** Destinations with an open client now (for tests and metrics). */
   get size(): number {
     return this.#slots.size;
@@ -101,7 +116,7 @@ export class PinnedClients implements AsyncDisposable {
    */
   acquire(url: URL, approved: Destination, tls?: PinnedTls): PinnedLease | undefined {
     if (this.#closed) throw new Error("Cannot pin: the pinned clients are closed");
-    if (parseIp(url.hostname) !== undefined) return undefined;
+    if (this.#isLiteral(url.hostname)) return undefined;
     const key = [
       url.protocol,
       approved.hostname.toLowerCase(),
