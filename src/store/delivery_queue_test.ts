@@ -10,6 +10,7 @@ import {
 import { listDeliveries, replayDeadLetters } from "./delivery_history.ts";
 import type { Executor } from "./executor.ts";
 import { migrate } from "./migrations.ts";
+import { deleteWebhook, updateWebhook } from "./webhooks.ts";
 import { attemptFixture } from "../testing/attempt_fixture.ts";
 
 const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
@@ -146,6 +147,28 @@ Deno.test("the delivery queue's statements use an index that fits, whatever the 
       for (const step of update) {
         assert.match(step, /^SEARCH deliveries USING INDEX \S+ \(.*\bid=\?\)$/);
       }
+    });
+
+    await t.step("pausing, resuming and deleting a webhook never walk its history", async () => {
+      // Webhook w's history is every delivery here; only its open ones may be read.
+      const history = /USING INDEX deliveries_webhook\b/;
+      await updateWebhook(spy, "w", { state: "paused" }, NOW);
+      const pause = spy.take();
+      assert.ok(pause.length > 0 && !pause.some((s) => history.test(s)), pause.join("\n"));
+      await updateWebhook(spy, "w", { state: "enabled" }, NOW);
+      const resume = spy.take();
+      assert.ok(resume.length > 0 && !resume.some((s) => history.test(s)), resume.join("\n"));
+      assert.equal(await deleteWebhook(spy, "w", NOW), true);
+      const cancel = spy.take();
+      assert.deepEqual(cancel, [
+        "SEARCH deliveries USING INDEX deliveries_pending_by_webhook (webhook_id=?)",
+        "SEARCH deliveries USING INDEX deliveries_held_by_webhook (webhook_id=?)",
+        "SCAN deliveries USING INDEX deliveries_sending",
+      ]);
+      const open = await db.execute(
+        "SELECT count(*) AS n FROM deliveries WHERE state IN ('pending', 'held', 'sending')",
+      );
+      assert.equal(Number(open.rows[0]!.n), 0, "every open delivery was cancelled");
     });
 
     await t.step("a state filter takes only a known state", async () => {

@@ -123,8 +123,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "partial indexes on delivery state",
     // A delivery's state changes two or three times in its life. Indexes that
     // lead with `state` hold every delivery forever and rewrite three entries
-    // on each change; partial ones hold only the deliveries the scheduler
-    // and the dead-letter queue look for, so a delivery that succeeds leaves
+    // on each change; partial ones hold only the deliveries that are looked
+    // for by state (the scheduler's, the dead-letter queue's, and those a
+    // pause, resume or disable moves), so a delivery that succeeds leaves
     // one entry behind instead of three. Queries name the state as a literal
     // (`state = 'pending'`): SQLite uses a partial index only then.
     sql: [
@@ -134,6 +135,9 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending'`,
       `CREATE INDEX deliveries_sending ON deliveries (lease_until) WHERE state = 'sending'`,
       `CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead'`,
+      `CREATE INDEX deliveries_pending_by_webhook ON deliveries (webhook_id)
+        WHERE state = 'pending'`,
+      `CREATE INDEX deliveries_held_by_webhook ON deliveries (webhook_id) WHERE state = 'held'`,
     ],
   },
 ];

@@ -90,7 +90,9 @@ Deno.test("a version 1 database keeps its deliveries and gets the partial state 
     assert.deepEqual(indexes.rows.map((r) => r.name), [
       "deliveries_dead",
       "deliveries_event",
+      "deliveries_held_by_webhook",
       "deliveries_pending",
+      "deliveries_pending_by_webhook",
       "deliveries_sending",
       "deliveries_webhook",
     ]);

@@ -246,13 +246,25 @@ export async function deleteWebhook(db: Executor, id: string, now: number): Prom
   return true;
 }
 
+/**
+ * One statement per open state, each naming its state as a literal so SQLite
+ * takes that state's partial index instead of the webhook's whole history.
+ * Deliveries in flight are found among all in flight (few, and indexed by
+ * lease), never by walking the history.
+ */
 async function cancelOpenDeliveries(db: Executor, webhookId: string, now: number): Promise<void> {
-  await db.execute({
-    sql: `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, lease_owner = NULL,
-      lease_until = NULL, updated_at = ?
-      WHERE webhook_id = ? AND state IN ('pending', 'held', 'sending')`,
-    args: [now, webhookId],
-  });
+  const set = `SET state = 'cancelled', next_attempt_at = NULL, lease_owner = NULL,
+    lease_until = NULL, updated_at = ?`;
+  for (
+    const sql of [
+      `UPDATE deliveries ${set} WHERE webhook_id = ? AND state = 'pending'`,
+      `UPDATE deliveries ${set} WHERE webhook_id = ? AND state = 'held'`,
+      `UPDATE deliveries INDEXED BY deliveries_sending ${set}
+        WHERE webhook_id = ? AND state = 'sending'`,
+    ]
+  ) {
+    await db.execute({ sql, args: [now, webhookId] });
+  }
 }
 
 /** Webhooks changed at or after `since` (deleted ones included, flagged), for the fan-out index. */
