@@ -12,6 +12,7 @@
  * @module
  */
 
+import { HostMemo } from "./host_memo.ts";
 import { type Cidr, cidrContains, formatIp, type IpAddress, parseCidr, parseIp } from "./ip.ts";
 import {
   type BlockReason,
@@ -68,9 +69,6 @@ const PRIVATE_HINT = "set [security] allow_private_targets to deliver to private
 
 const DEFAULT_RESOLVE_TIMEOUT_MS = 5_000;
 
-/** Hostnames whose literal verdict is kept; the cache starts over past this. */
-const MAX_REMEMBERED_HOSTS = 4_096;
-
 /** Checks delivery targets against the blocked ranges and the configured exceptions. */
 export class TargetGuard {
   readonly #allowPrivate: boolean;
@@ -83,7 +81,7 @@ export class TargetGuard {
    * literal's verdict depends on the configuration alone, and parsing it on
    * every attempt was a visible share of the sender's time.
    */
-  readonly #literals = new Map<string, { address: string; refusal?: string } | null>();
+  readonly #literals = new HostMemo<{ address: string; refusal?: string } | null>();
 
   constructor(options: TargetGuardOptions) {
     this.#allowPrivate = options.allowPrivate ?? false;
@@ -117,20 +115,13 @@ export class TargetGuard {
   }
 
   #literal(hostname: string): { address: string; refusal?: string } | null {
-    let known = this.#literals.get(hostname);
-    if (known === undefined) {
+    return this.#literals.get(hostname, () => {
       const address = parseIp(hostname);
-      if (address === undefined) known = null;
-      else {
-        const c = this.classify(address);
-        const text = formatIp(address);
-        known = c.blocked ? { address: text, refusal: this.#explain(text, c) } : { address: text };
-      }
-      // Bounded: hostnames come from webhook URLs, but a long run may see many.
-      if (this.#literals.size >= MAX_REMEMBERED_HOSTS) this.#literals.clear();
-      this.#literals.set(hostname, known);
-    }
-    return known;
+      if (address === undefined) return null;
+      const c = this.classify(address);
+      const text = formatIp(address);
+      return c.blocked ? { address: text, refusal: this.#explain(text, c) } : { address: text };
+    });
   }
 
   /**

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { HostMemo } from "./host_memo.ts";
 import { parseIp } from "./ip.ts";
 import { createProxiedClient } from "./pin.ts";
 import { type Destination, type Entrance, PinProxy } from "./pin_proxy.ts";
@@ -58,9 +59,6 @@ interface Slot {
   lastUsed: number;
 }
 
-/** Hostnames whose literal-or-name answer is kept; the cache starts over past this. */
-const MAX_REMEMBERED_HOSTS = 4_096;
-
 /** A pool of pinned clients, one per destination. */
 export class PinnedClients implements AsyncDisposable {
   readonly #proxy: PinProxy;
@@ -70,7 +68,7 @@ export class PinnedClients implements AsyncDisposable {
   /** Least recently used first. */
   readonly #slots = new Map<string, Slot>();
   /** Hostname → whether it is an IP address; parsed once, not on every attempt. */
-  readonly #literals = new Map<string, boolean>();
+  readonly #literals = new HostMemo<boolean>();
   readonly #sweep: ReturnType<typeof setInterval>;
   #closed = false;
 
@@ -93,16 +91,6 @@ export class PinnedClients implements AsyncDisposable {
     Deno.unrefTimer(Number(this.#sweep));
   }
 
-  #isLiteral(hostname: string): boolean {
-    let literal = this.#literals.get(hostname);
-    if (literal === undefined) {
-      literal = parseIp(hostname) !== undefined;
-      if (this.#literals.size >= MAX_REMEMBERED_HOSTS) this.#literals.clear();
-      this.#literals.set(hostname, literal);
-    }
-    return literal;
-  }
-
   /** Destinations with an open client now (for tests and metrics). */
   get size(): number {
     return this.#slots.size;
@@ -116,7 +104,7 @@ export class PinnedClients implements AsyncDisposable {
    */
   acquire(url: URL, approved: Destination, tls?: PinnedTls): PinnedLease | undefined {
     if (this.#closed) throw new Error("Cannot pin: the pinned clients are closed");
-    if (this.#isLiteral(url.hostname)) return undefined;
+    if (this.#literals.get(url.hostname, (host) => parseIp(host) !== undefined)) return undefined;
     const key = [
       url.protocol,
       approved.hostname.toLowerCase(),
