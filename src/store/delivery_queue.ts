@@ -167,7 +167,7 @@ const UPDATE_VALUES = 9;
  * flight once per recorded attempt (quadratic in the backlog: 7 ms for 14
  * rows with 4,000 in flight), where the primary key finds each row at once.
  */
-export function recordAttemptsSql(rows: number): string {
+function recordAttemptsSql(rows: number): string {
   return `UPDATE deliveries SET state = v.column3, next_attempt_at = v.column4,
       schedule_attempts = v.column5, attempts = MAX(attempts, v.column6),
       last_status = v.column7, last_error = v.column8, next_trigger = 'scheduled',
