@@ -10,7 +10,6 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./ops/log.ts";
 import { DeliveryEngine } from "./delivery/engine.ts";
-import { clearNoProxyEnv } from "./delivery/ssrf/pin.ts";
 import { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
 
@@ -28,14 +27,6 @@ export async function startDaemon(
   log: Logger,
   clock: Clock = systemClock,
 ): Promise<Daemon> {
-  // Before any worker thread exists: NO_PROXY would make Deno bypass the
-  // pinning proxy and resolve webhook hosts itself (see ssrf/pin.ts).
-  const ignored = clearNoProxyEnv();
-  if (Object.keys(ignored).length > 0) {
-    log.warn("NO_PROXY is ignored: deliveries connect only to addresses the SSRF guard checked", {
-      ignored,
-    });
-  }
   const store = await Store.open(config.store, clock.now());
   let engine: DeliveryEngine;
   try {

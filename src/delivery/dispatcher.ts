@@ -11,6 +11,7 @@ import type { Clock, TimerHandle } from "../clock.ts";
 import { STANDARD_PROFILE } from "../config/profile.ts";
 import type { Policy, Profile } from "../config/types.ts";
 import { uuidv7 } from "../ids.ts";
+import type { RouteTls } from "../net/http1_route.ts";
 import type { Logger } from "../ops/log.ts";
 import type { AttemptRecord } from "../store/attempts.ts";
 import type { CredentialRecord } from "../store/credentials.ts";
@@ -22,8 +23,6 @@ import { JobQueue } from "./job_queue.ts";
 import { decideNext, errorKindOf, type Rng } from "./policy.ts";
 import { headersForLog, renderRequest } from "./render_request.ts";
 import type { GuardResult } from "./ssrf/guard.ts";
-import { PIN_FAILURE_HEADER } from "./ssrf/pin_proxy.ts";
-import type { PinnedClients, PinnedLease } from "./ssrf/pinned_clients.ts";
 import { type SigningMaterial, signingMaterial } from "./signing_material.ts";
 import {
   type AttemptResult,
@@ -68,12 +67,6 @@ export interface DispatcherOptions {
   readonly requireHttps?: boolean;
   /** Refuses targets in private or reserved address space before every attempt. */
   readonly guard?: { check(url: URL): Promise<GuardResult> };
-  /**
-   * Clients that connect to exactly the address the guard approved for the
-   * attempt (DNS-rebinding protection). Without it, names are resolved again
-   * by the HTTP stack.
-   */
-  readonly pins?: Pick<PinnedClients, "acquire">;
   /** A retry was recorded as pending: hand it back to the scheduler. */
   readonly onRetry: (due: DueDelivery) => void;
   /** The last queued job started: a good moment to load more work. */
@@ -111,8 +104,6 @@ export class Dispatcher {
   #pumpTimer: TimerHandle | undefined;
   #claimBatch: { job: DispatchJob; resolve: (claim: ClaimedDelivery | undefined) => void }[] = [];
   #closed = false;
-  /** HTTP clients for webhooks with their own TLS settings, rebuilt when the webhook changes. */
-  readonly #tlsClients = new Map<string, { updatedAt: number; client: Deno.HttpClient }>();
   #counts = { attempts: 0, succeeded: 0, retried: 0, failed: 0, dead: 0 };
 
   constructor(options: DispatcherOptions) {
@@ -156,21 +147,6 @@ export class Dispatcher {
     if (!queue) this.#queues.set(job.webhookId, queue = new JobQueue());
     queue.push(job);
     this.#queued++;
-  }
-
-  /** The webhook's own client when it has TLS settings (extra CAs, mTLS); else the shared pool. */
-  #tlsClient(webhook: WebhookRecord): Deno.HttpClient | undefined {
-    if (webhook.tls === null) return undefined;
-    const cached = this.#tlsClients.get(webhook.id);
-    if (cached && cached.updatedAt === webhook.updatedAt) return cached.client;
-    cached?.client.close();
-    const { caCerts, clientCert, clientKey } = webhook.tls;
-    const client = Deno.createHttpClient({
-      caCerts,
-      ...(clientCert !== null && clientKey !== null ? { cert: clientCert, key: clientKey } : {}),
-    });
-    this.#tlsClients.set(webhook.id, { updatedAt: webhook.updatedAt, client });
-    return client;
   }
 
   async #claimForQueue(jobs: DispatchJob[]): Promise<void> {
@@ -239,8 +215,6 @@ export class Dispatcher {
     );
     await Promise.race([Promise.allSettled([...this.#running]), grace]);
     this.#o.clock.clearTimeout(timer);
-    for (const { client } of this.#tlsClients.values()) client.close();
-    this.#tlsClients.clear();
   }
 
   #pump(): void {
@@ -445,17 +419,12 @@ export class Dispatcher {
       if (verdict && !verdict.ok) {
         result = failedAttempt(verdict.kind, verdict.reason, clock.now() - startedAt);
       } else {
-        const pinned = verdict && this.#o.pins?.acquire(target, verdict, pinnedTls(webhook));
-        try {
-          result = await this.#o.sender.send({
-            ...request,
-            timeoutMs: policy.timeoutMs,
-            client: pinned ? pinned.client : this.#tlsClient(webhook),
-          });
-        } finally {
-          pinned?.release();
-        }
-        if (pinned) result = pinFailure(result, pinned);
+        result = await this.#o.sender.send({
+          ...request,
+          timeoutMs: policy.timeoutMs,
+          // Connect to exactly the address the guard approved: DNS-rebinding protection.
+          route: { address: verdict?.address, tls: routeTls(webhook) },
+        });
       }
     } catch (error) {
       // Shutting down: the attempt never happened; its lease expires and it is retried.
@@ -525,8 +494,8 @@ function describeStatus(status: number | null, kind: string): string {
   return `HTTP ${status} is not a success for this webhook's policy`;
 }
 
-/** The webhook's TLS settings for its pinned clients, identified by its version. */
-function pinnedTls(webhook: WebhookRecord) {
+/** The webhook's TLS settings for its connections, identified by its version. */
+function routeTls(webhook: WebhookRecord): RouteTls | undefined {
   const tls = webhook.tls;
   if (tls === null) return undefined;
   return {
@@ -536,15 +505,4 @@ function pinnedTls(webhook: WebhookRecord) {
       ? { cert: tls.clientCert, key: tls.clientKey }
       : {}),
   };
-}
-
-/**
- * A pinned plain-HTTP attempt whose address refused the connection comes
- * back as the entrance's own 502 (see `pin_proxy.ts`): it is a `connect`
- * failure, not the receiver's answer.
- */
-function pinFailure(result: AttemptResult, pinned: PinnedLease): AttemptResult {
-  if (result.status !== 502) return result;
-  if (result.responseHeaders?.[PIN_FAILURE_HEADER] !== pinned.failureToken) return result;
-  return failedAttempt("connect", result.responseBody ?? "could not connect", result.durationMs);
 }

@@ -20,7 +20,6 @@ import { type AttemptSender, Dispatcher, type DispatcherStats } from "./dispatch
 import type { Rng } from "./policy.ts";
 import { HttpSender } from "./sender.ts";
 import { type GuardResult, TargetGuard } from "./ssrf/guard.ts";
-import { PinnedClients } from "./ssrf/pinned_clients.ts";
 import { systemResolver } from "./ssrf/resolver.ts";
 import { WebhookCache } from "./webhook_cache.ts";
 
@@ -55,8 +54,6 @@ export class DeliveryEngine implements DeliveryTrigger {
   readonly #dispatcher: Dispatcher;
   readonly #loader: DeliveryLoader;
   readonly #ownSender: HttpSender | undefined;
-  /** Connections pinned to the addresses the guard approved. */
-  readonly #pins = new PinnedClients();
   #stopped = false;
 
   private constructor(options: EngineOptions) {
@@ -88,7 +85,6 @@ export class DeliveryEngine implements DeliveryTrigger {
         allowCidrs: config.security.allowCidrs,
         resolver: systemResolver,
       }),
-      pins: this.#pins,
       profiles: config.profiles,
       onRetry: (due) => this.#scheduleIfNear(due),
       onIdle: () => void this.#loader.refill(),
@@ -222,8 +218,7 @@ export class DeliveryEngine implements DeliveryTrigger {
     this.#wheel.stop();
     this.#cache.stop();
     await this.#dispatcher.close(graceMs);
-    await this.#ownSender?.close();
-    await this.#pins.close();
+    this.#ownSender?.close();
   }
 
   #scheduleIfNear(due: DueDelivery): void {

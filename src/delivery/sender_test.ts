@@ -3,13 +3,7 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../clock.ts";
 import { startReceiver } from "../testing/receiver.ts";
 import { VERSION } from "../version.ts";
-import {
-  type AttemptResult,
-  classifyFetchError,
-  describeFetchError,
-  HttpSender,
-  SenderClosedError,
-} from "./sender.ts";
+import { type AttemptResult, HttpSender, SenderClosedError } from "./sender.ts";
 
 const TIMEOUT_MS = 5_000;
 const SHORT_TIMEOUT_MS = 200;
@@ -347,7 +341,7 @@ Deno.test("send reports https to a plain HTTP server as tls", async () => {
 const tlsPair = await selfSignedCert(["127.0.0.1"]);
 
 Deno.test({
-  name: "send reports an untrusted certificate as tls; a per-request client can trust it",
+  name: "send reports an untrusted certificate as tls; a route with its roots trusts it",
   ignore: tlsPair === undefined, // needs openssl to make the certificate
   fn: async () => {
     await using r = await startReceiver({ tls: tlsPair! });
@@ -357,23 +351,22 @@ Deno.test({
     assert.match(untrusted.errorMessage!, /invalid peer certificate: UnknownIssuer/);
     assert.equal(r.requests.length, 0);
 
-    using client = Deno.createHttpClient({ caCerts: [tlsPair!.cert] });
-    const trusted = await sender.send({ ...post(r.url), client });
+    const route = { tls: { id: "own roots", caCerts: [tlsPair!.cert] } };
+    const trusted = await sender.send({ ...post(r.url), route });
     assertResponse(trusted, 200);
     assert.equal(r.requests.length, 1);
   },
 });
 
-Deno.test("send uses a per-request client, e.g. one pinned to an address", async () => {
+Deno.test("send connects to the route's address, keeping the URL's name as Host", async () => {
   await using r = await startReceiver();
   using sender = new HttpSender();
-  using pinned = Deno.createHttpClient({
-    proxy: { transport: "tcp", hostname: "127.0.0.1", port: r.port },
-  });
-  // The name never resolves: only the pinned client can reach the receiver.
-  const result = await sender.send({ ...post(`http://hooks.invalid:${r.port}/p`), client: pinned });
+  // The name never resolves: only the pinned address can reach the receiver.
+  const route = { address: "127.0.0.1" };
+  const result = await sender.send({ ...post(`http://hooks.invalid:${r.port}/p?q=1`), route });
   assertResponse(result, 200);
   assert.equal(r.requests[0]?.headers["host"], `hooks.invalid:${r.port}`);
+  assert.equal(r.requests[0]?.path, "/p?q=1");
 });
 
 Deno.test("send throws SenderClosedError once closed, also for an attempt in flight", async () => {
@@ -387,81 +380,4 @@ Deno.test("send throws SenderClosedError once closed, also for an attempt in fli
   await assert.rejects(sender.send(post(r.url)), SenderClosedError);
   assert.equal(sender.inFlight, 0);
   sender.close();
-});
-
-Deno.test("classifyFetchError maps the errors Deno 2.9 raises", () => {
-  const fetchFailed = (cause: string) => new TypeError("fetch failed", { cause: new Error(cause) });
-  const cases: [unknown, string][] = [
-    [
-      fetchFailed(
-        "error sending request for url (http://nonexistent.invalid/): client error (Connect): dns error: failed to lookup address information: Name or service not known",
-      ),
-      "dns",
-    ],
-    [
-      fetchFailed(
-        "error sending request for url (http://127.0.0.1:1/): client error (Connect): tcp connect error: Connection refused (os error 111)",
-      ),
-      "connect",
-    ],
-    [
-      fetchFailed(
-        "error sending request for url (https://127.0.0.1:1/): client error (Connect): invalid peer certificate: UnknownIssuer",
-      ),
-      "tls",
-    ],
-    [
-      fetchFailed(
-        'error sending request for url (https://127.0.0.1:1/): client error (Connect): invalid peer certificate: certificate not valid for name "127.0.0.1"; certificate is only valid for DnsName("other.test")',
-      ),
-      "tls",
-    ],
-    [
-      fetchFailed(
-        "error sending request for url (https://127.0.0.1:1/): client error (Connect): received corrupt message of type InvalidContentType",
-      ),
-      "tls",
-    ],
-    [
-      fetchFailed(
-        "error sending request from 127.0.0.1:2 for http://127.0.0.1:1/ (127.0.0.1:1): client error (SendRequest): connection closed before message completed",
-      ),
-      "reset",
-    ],
-    [
-      fetchFailed(
-        "error sending request from 127.0.0.1:2 for http://127.0.0.1:1/ (127.0.0.1:1): client error (SendRequest): invalid HTTP version parsed",
-      ),
-      "reset",
-    ],
-    [fetchFailed("client error (Connect): Connection reset by peer (os error 104)"), "reset"],
-    [fetchFailed("client error (Connect): tcp connect error: Connection timed out"), "timeout"],
-    [fetchFailed("client error (Connect): tcp connect error: Network is unreachable"), "connect"],
-    [new TypeError("error reading a body from connection"), "reset"],
-    [new Deno.errors.ConnectionRefused("refused"), "connect"],
-    [new Deno.errors.ConnectionReset("reset"), "reset"],
-    [new Deno.errors.TimedOut("slow"), "timeout"],
-    [new Error("something new"), "connect"],
-    ["not even an error", "connect"],
-  ];
-  for (const [error, kind] of cases) {
-    assert.equal(classifyFetchError(error), kind, String((error as Error).cause ?? error));
-  }
-});
-
-Deno.test("describeFetchError keeps the reason and drops URLs", () => {
-  const error = new TypeError("fetch failed", {
-    cause: new Error(
-      "error sending request for url (https://u:pw@h.example/p?token=s3cret): client error (Connect): dns error: failed to lookup address information: Name or service not known",
-    ),
-  });
-  assert.equal(
-    describeFetchError("dns", error),
-    "DNS lookup failed: dns error: failed to lookup address information: Name or service not known",
-  );
-  assert.equal(
-    describeFetchError("connect", new Error("odd failure at https://h/p?token=s3cret now")),
-    "could not connect: odd failure at <url> now",
-  );
-  assert.equal(describeFetchError("connect", new Error("")), "could not connect");
 });

@@ -1,7 +1,6 @@
 /**
- * Small pieces both in-process proxies share (the API's front door and the
- * delivery pinning proxy): a buffered reader that splits HTTP/1.1 request
- * heads from bodies, and socket helpers.
+ * Small pieces of the API's in-process front door: a buffered reader that
+ * splits HTTP/1.1 request heads from bodies, and socket helpers.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
- * The SSRF guard: which addresses a delivery may reach, and clients pinned to
- * the address that was checked.
+ * The SSRF guard: which addresses a delivery may reach. Deliveries connect to
+ * exactly the address it checked (see `net/http1_route.ts`).
  *
  * @module
  */
@@ -26,17 +26,3 @@ export {
 } from "./ranges.ts";
 export { type Resolver, systemResolver } from "./resolver.ts";
 export { type GuardResult, TargetGuard, type TargetGuardOptions } from "./guard.ts";
-export { clearNoProxyEnv, createProxiedClient, noProxyProblem, PinningError } from "./pin.ts";
-export {
-  type Destination,
-  type Entrance,
-  PIN_FAILURE_HEADER,
-  PinProxy,
-  type PinProxyOptions,
-} from "./pin_proxy.ts";
-export {
-  PinnedClients,
-  type PinnedClientsOptions,
-  type PinnedLease,
-  type PinnedTls,
-} from "./pinned_clients.ts";

@@ -1,0 +1,137 @@
+/**
+ * Routes for {@linkcode Http1Client}: how a delivery's connections are made.
+ * A route connects to the URL's host, or to an address the caller already
+ * checked (SSRF pinning: the name is then used only for `Host`, SNI and the
+ * certificate check, never resolved), over TCP or TLS with the webhook's own
+ * trust roots and client certificate.
+ *
+ * @module
+ */
+
+import { Http1Error, type Http1Route } from "./http1_client.ts";
+
+/** A webhook's TLS settings. */
+export interface RouteTls {
+  /** Identifies these settings: routes with other settings never share connections. */
+  readonly id: string;
+  /** Extra PEM root certificates. */
+  readonly caCerts?: readonly string[];
+  /** PEM client certificate chain and key, for mTLS. */
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+/** Where and how to connect for one URL. */
+export interface RouteOptions {
+  /** Connect to this IP address instead of resolving the URL's host. */
+  readonly address?: string;
+  readonly tls?: RouteTls;
+}
+
+/**
+ * Deno 2.9.6's `connectTls` reads the TLS server name (SNI and the name the
+ * certificate must match) from this symbol when it differs from the address
+ * connected to; `http1_route_test.ts` proves it does on the pinned Deno. The
+ * documented `startTls` cannot present a client certificate, so it cannot
+ * replace this for mTLS.
+ */
+const SERVER_NAME = Symbol.for("unstableServerName");
+
+const DNS =
+  /failed to lookup address|name or service not known|nodename nor servname|no address associated|temporary failure in name resolution|no such host|dns error/i;
+
+/**
+ * A failure to open a TCP connection as `dns` or `connect`, its message
+ * followed by `where` (which address was tried, for a pinned route).
+ */
+export function classifyConnectError(error: unknown, where: string): Http1Error {
+  if (error instanceof Http1Error) return error;
+  const message = (error instanceof Error ? error.message : String(error)) + where;
+  if (DNS.test(message)) return new Http1Error("dns", message, { cause: error });
+  return new Http1Error("connect", message, { cause: error });
+}
+
+/** Whether a connectTls failure happened before TLS began (so it is a connect or dns failure). */
+function isTcpFailure(error: unknown): boolean {
+  return error instanceof Deno.errors.ConnectionRefused ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.AddrNotAvailable ||
+    error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.TimedOut ||
+    DNS.test(error instanceof Error ? error.message : String(error));
+}
+
+/** The URL's hostname as a socket wants it: IPv6 without brackets. */
+function socketHost(hostname: string): string {
+  return hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
+}
+
+/** What identifies a route: routes with the same key share idle connections. */
+export function routeKey(url: URL, options: RouteOptions = {}): string {
+  return `${url.protocol}//${url.host}|${options.address ?? ""}|${options.tls?.id ?? ""}`;
+}
+
+/** The route for `url` (`http:` or `https:`). */
+export function routeFor(url: URL, options: RouteOptions = {}): Http1Route {
+  const https = url.protocol === "https:";
+  if (!https && url.protocol !== "http:") {
+    throw new TypeError(`Cannot route: URL scheme must be http or https, got "${url.protocol}"`);
+  }
+  const name = socketHost(url.hostname);
+  const port = url.port === "" ? (https ? 443 : 80) : Number(url.port);
+  const { address, tls } = options;
+  const key = routeKey(url, options);
+  const hostname = address ?? name;
+  // A pinned address came from DNS: worth showing which one failed. The URL's
+  // own host is left out, as the rest of the URL is (it may carry secrets).
+  const where = address === undefined ? "" : ` (address ${address}:${port})`;
+  if (!https) {
+    return {
+      key,
+      async connect(signal) {
+        try {
+          const conn = await Deno.connect({ hostname, port, signal });
+          conn.setNoDelay(true);
+          return conn;
+        } catch (error) {
+          throw classifyConnectError(error, where);
+        }
+      },
+    };
+  }
+  const tlsOptions: Deno.ConnectTlsOptions & Partial<Deno.TlsCertifiedKeyPem> = {
+    hostname,
+    port,
+    ...(tls?.caCerts ? { caCerts: [...tls.caCerts] } : {}),
+    ...(tls?.cert !== undefined && tls.key !== undefined ? { cert: tls.cert, key: tls.key } : {}),
+  };
+  if (address !== undefined && address !== name) Object.assign(tlsOptions, { [SERVER_NAME]: name });
+  return {
+    key,
+    async connect() {
+      let conn: Deno.TlsConn;
+      try {
+        conn = await Deno.connectTls(tlsOptions);
+      } catch (error) {
+        throw isTcpFailure(error)
+          ? classifyConnectError(error, where)
+          : new Http1Error("tls", error instanceof Error ? error.message : String(error), {
+            cause: error,
+          });
+      }
+      try {
+        await conn.handshake();
+      } catch (error) {
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+        throw isTcpFailure(error)
+          ? classifyConnectError(error, where)
+          : new Http1Error("tls", error instanceof Error ? error.message : String(error), {
+            cause: error,
+          });
+      }
+      return conn;
+    },
+  };
+}
