@@ -51,16 +51,6 @@ export function classifyConnectError(error: unknown, where: string): Http1Error 
   return new Http1Error("connect", message, { cause: error });
 }
 
-/** Whether a connectTls failure happened before TLS began (so it is a connect or dns failure). */
-function isTcpFailure(error: unknown): boolean {
-  return error instanceof Deno.errors.ConnectionRefused ||
-    error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.AddrNotAvailable ||
-    error instanceof Deno.errors.NotConnected ||
-    error instanceof Deno.errors.TimedOut ||
-    DNS.test(error instanceof Error ? error.message : String(error));
-}
-
 /** The URL's hostname as a socket wants it: IPv6 without brackets. */
 function socketHost(hostname: string): string {
   return hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
@@ -113,23 +103,18 @@ export function routeFor(url: URL, options: RouteOptions = {}): Http1Route {
       try {
         conn = await Deno.connectTls(tlsOptions);
       } catch (error) {
-        throw isTcpFailure(error)
-          ? classifyConnectError(error, where)
-          : new Http1Error("tls", error instanceof Error ? error.message : String(error), {
-            cause: error,
-          });
+        throw classifyConnectError(error, where);
       }
+      // Whatever stops the handshake is a TLS failure, a peer that hangs up
+      // on it too: the usual cause is a protocol, cipher or name it refuses.
       try {
         await conn.handshake();
       } catch (error) {
         try {
           conn.close();
         } catch { /* already closed */ }
-        throw isTcpFailure(error)
-          ? classifyConnectError(error, where)
-          : new Http1Error("tls", error instanceof Error ? error.message : String(error), {
-            cause: error,
-          });
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Http1Error("tls", message, { cause: error });
       }
       return conn;
     },
