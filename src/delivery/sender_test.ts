@@ -13,14 +13,14 @@ function post(url: string, extra: { headers?: Record<string, string>; body?: str
 }
 
 function assertResponse(result: AttemptResult, status: number): void {
-  assert.equal(result.outcome.kind, "response", result.errorMessage ?? undefined);
+  assert.equal(result.outcome.kind, "response", `error: ${result.errorMessage}`);
   assert.equal(result.status, status);
   assert.equal(result.errorMessage, null);
   assert.ok(result.durationMs >= 0);
 }
 
 function assertError(result: AttemptResult, error: string): void {
-  assert.deepEqual(result.outcome, { kind: "error", error }, result.errorMessage ?? undefined);
+  assert.deepEqual(result.outcome, { kind: "error", error }, `message: ${result.errorMessage}`);
   assert.ok(result.errorMessage, "an error has a message");
   assert.ok(result.durationMs >= 0);
 }

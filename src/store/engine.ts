@@ -6,11 +6,13 @@
  * It runs inside the store worker (see worker.ts) because libSQL in file mode
  * blocks the calling thread; tests may also drive it directly.
  */
-import { type Client, createClient, type Transaction } from "@libsql/client/node";
+import { type Client, createClient } from "@libsql/client/node";
 import { WebhookIndex } from "../ingest/webhook_index.ts";
 import { type SerializedError, serializeError, StoreUnavailableError } from "./errors.ts";
 import { type AttemptToRecord, recordAttempts } from "./delivery_queue.ts";
 import { ingestEvents, type IngestRequest } from "./events.ts";
+import type { Executor } from "./executor.ts";
+import { FileWriter, localFilePath } from "./file_writer.ts";
 import { migrate } from "./migrations.ts";
 import {
   type OperationContext,
@@ -36,6 +38,13 @@ export type WriteOutcome =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: SerializedError };
 
+/** A write transaction, on the client or on the {@linkcode FileWriter}. */
+interface WriteTransaction extends Executor {
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  close(): void;
+}
+
 /** How far back an index refresh looks, so clock skew between daemons cannot hide a change. */
 const REFRESH_OVERLAP_MS = 5_000;
 
@@ -47,6 +56,12 @@ export class StoreEngine {
    * one connection it was set up on, and replacing it disturbs nobody.
    */
   #writer: Client;
+  /**
+   * For a local file, the connection write transactions run on instead of
+   * the client's (see file_writer.ts); the client keeps migrations and
+   * index refreshes. Undefined for remote or in-memory databases.
+   */
+  #fileWriter: FileWriter | undefined;
   /** Reads run while a write transaction is open (WAL lets them), on connections of their own. */
   readonly #reader: Client;
   /**
@@ -60,9 +75,15 @@ export class StoreEngine {
   #indexSeenUntil = 0;
   #transactions = 0;
 
-  private constructor(options: OpenOptions, writer: Client, reader: Client) {
+  private constructor(
+    options: OpenOptions,
+    writer: Client,
+    reader: Client,
+    fileWriter: FileWriter | undefined,
+  ) {
     this.#options = options;
     this.#writer = writer;
+    this.#fileWriter = fileWriter;
     this.#reader = reader;
     this.#context = { index: new WebhookIndex() };
   }
@@ -71,15 +92,18 @@ export class StoreEngine {
   static async open(options: OpenOptions): Promise<StoreEngine> {
     const writer = await openClient(options);
     let reader: Client | undefined;
+    let fileWriter: FileWriter | undefined;
     try {
       await migrate(writer, options.now);
       reader = await openClient(options);
-      const engine = new StoreEngine(options, writer, reader);
+      fileWriter = openFileWriter(options);
+      const engine = new StoreEngine(options, writer, reader, fileWriter);
       await engine.refreshIndex();
       return engine;
     } catch (error) {
       writer.close();
       reader?.close();
+      fileWriter?.close();
       throw error;
     }
   }
@@ -136,14 +160,15 @@ export class StoreEngine {
 
   close(): void {
     this.#writer.close();
+    this.#fileWriter?.close();
     this.#reader.close();
   }
 
   async #transaction(requests: readonly WriteRequest[]): Promise<unknown[]> {
     if (this.#writerReadOnly) await this.#reopenWriter();
-    let tx: Transaction;
+    let tx: WriteTransaction;
     try {
-      tx = await this.#writer.transaction("write");
+      tx = this.#fileWriter?.begin() ?? await this.#writer.transaction("write");
     } catch (error) {
       this.#writerReadOnly ||= isReadOnly(error);
       throw new StoreUnavailableError(`Cannot begin a transaction: ${messageOf(error)}`, {
@@ -175,7 +200,7 @@ export class StoreEngine {
         }
         const operation = (writeOperations as Record<
           string,
-          (db: Transaction, ctx: OperationContext, a: unknown) => Promise<unknown>
+          (db: Executor, ctx: OperationContext, a: unknown) => Promise<unknown>
         >)[request.name];
         if (!operation) throw new TypeError(`Unknown store write "${request.name}"`);
         values.push(await operation(tx, this.#context, request.args));
@@ -200,20 +225,35 @@ export class StoreEngine {
     return values;
   }
 
-  /** Replaces the writer's client; while the file is still unwritable the new one is read-only too. */
+  /** Replaces the writer's connections; while the file is still unwritable the new ones are read-only too. */
   async #reopenWriter(): Promise<void> {
     let fresh: Client;
+    let freshFile: FileWriter | undefined;
     try {
       fresh = await openClient(this.#options);
+      try {
+        freshFile = this.#fileWriter === undefined ? undefined : openFileWriter(this.#options);
+      } catch (error) {
+        fresh.close();
+        throw error;
+      }
     } catch (error) {
       throw new StoreUnavailableError(`Cannot reopen the database: ${messageOf(error)}`, {
         cause: error,
       });
     }
     this.#writer.close();
+    this.#fileWriter?.close();
     this.#writer = fresh;
+    this.#fileWriter = freshFile;
     this.#writerReadOnly = false;
   }
+}
+
+/** The file writer for a local database file, or undefined for any other URL. */
+function openFileWriter(options: OpenOptions): FileWriter | undefined {
+  const path = localFilePath(options.url, options.authToken || undefined);
+  return path === undefined ? undefined : new FileWriter(path);
 }
 
 /** A client with the settings hookd relies on (they apply to the connection it opens first). */
