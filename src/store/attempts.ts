@@ -1,6 +1,6 @@
 /** Attempt rows: one per try of a delivery, kept for inspection. */
 import type { Row } from "@libsql/client";
-import { type Executor, int, intOrNull, text, textOrNull } from "./executor.ts";
+import { type Executor, int, intOrNull, statementChunks, text, textOrNull } from "./executor.ts";
 
 export type AttemptTrigger = "scheduled" | "manual";
 
@@ -49,9 +49,7 @@ export async function insertAttempts(
   db: Executor,
   attempts: readonly AttemptRecord[],
 ): Promise<void> {
-  const rowsPerStatement = Math.floor(32_000 / 12);
-  for (let i = 0; i < attempts.length; i += rowsPerStatement) {
-    const chunk = attempts.slice(i, i + rowsPerStatement);
+  for (const chunk of statementChunks(attempts, Math.floor(32_000 / 12))) {
     await db.execute({
       sql: `INSERT INTO attempts (${COLUMNS}) VALUES ${
         chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")

@@ -8,7 +8,7 @@
 import type { Row } from "@libsql/client";
 import { type AttemptRecord, insertAttempts } from "./attempts.ts";
 import type { DeliveryState } from "./deliveries.ts";
-import { type Executor, int, text, textOrNull } from "./executor.ts";
+import { type Executor, int, statementChunks, text, textOrNull } from "./executor.ts";
 
 /** A delivery that should be in the scheduler: id, webhook and when it is due. */
 export interface DueDelivery {
@@ -97,8 +97,7 @@ export async function claimDeliveries(
   leaseUntil: number,
 ): Promise<ClaimedDelivery[]> {
   const claimed: ClaimedDelivery[] = [];
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
+  for (const chunk of statementChunks(ids, 500)) {
     const marks = chunk.map(() => "?").join(", ");
     const updated = await db.execute({
       sql: `UPDATE deliveries SET state = 'sending', lease_owner = ?, lease_until = ?,
@@ -190,8 +189,7 @@ export async function recordAttempts(
 ): Promise<boolean[]> {
   await insertAttempts(db, items.map((item) => item.attempt));
   const moved = new Set<string>();
-  for (let i = 0; i < items.length; i += MAX_VALUES / UPDATE_VALUES) {
-    const chunk = items.slice(i, i + MAX_VALUES / UPDATE_VALUES);
+  for (const chunk of statementChunks(items, MAX_VALUES / UPDATE_VALUES)) {
     const result = await db.execute({
       sql: recordAttemptsSql(chunk.length),
       args: chunk.flatMap(({ attempt, owner, verdict, now }) => [
@@ -223,8 +221,7 @@ export async function releaseDeliveries(
   state: "pending" | "held" | "cancelled",
   now: number,
 ): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
+  for (const chunk of statementChunks(ids, 500)) {
     await db.execute({
       sql: `UPDATE deliveries SET state = ?, next_attempt_at = ?, lease_owner = NULL,
           lease_until = NULL, updated_at = ?

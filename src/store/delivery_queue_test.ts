@@ -33,7 +33,14 @@ class PlanRecorder implements Executor {
 
   /** The steps that read the deliveries table, across every statement run since the last call. */
   take(): string[] {
-    const steps = this.plans.flatMap((p) => p.steps).filter((s) => /\bdeliveries\b|\bd\b/.test(s));
+    return this.takeByStatement().flat();
+  }
+
+  /** The same, per statement that reads the deliveries table. */
+  takeByStatement(): string[][] {
+    const steps = this.plans
+      .map((p) => p.steps.filter((s) => /\bdeliveries\b|\bd\b/.test(s)))
+      .filter((s) => s.length > 0);
     this.plans.length = 0;
     return steps;
   }
@@ -104,9 +111,13 @@ Deno.test("the delivery queue's statements use an index that fits, whatever the 
         const items = Array.from({ length: rows }, (_, i) => attempt(deliveryId(i + 1)));
         const moved = await recordAttempts(spy, items);
         assert.equal(moved.filter(Boolean).length, rows);
-        const steps = spy.take();
-        assert.equal(steps.length, 1, `${rows} rows: one step reads deliveries: ${steps}`);
-        assert.match(steps[0]!, BY_ID, `${rows} rows: by id, not by walking those in flight`);
+        // Run in power-of-two chunks (statementChunks): 14 rows as 8 + 4 + 2.
+        const statements = spy.takeByStatement();
+        assert.ok(statements.length > 0);
+        for (const steps of statements) {
+          assert.equal(steps.length, 1, `${rows} rows: one step reads deliveries: ${steps}`);
+          assert.match(steps[0]!, BY_ID, `${rows} rows: by id, not by walking those in flight`);
+        }
         // Back in flight for the next round.
         await db.execute(
           `UPDATE deliveries SET state = 'sending', lease_owner = 'me', lease_until = ${
@@ -119,14 +130,14 @@ Deno.test("the delivery queue's statements use an index that fits, whatever the 
     await t.step("claiming and releasing find each delivery by primary key", async () => {
       const ids = [deliveryId(1), deliveryId(2), deliveryId(PER_STATE + 1)];
       await releaseDeliveries(spy, ids, "me", "pending", NOW);
-      const release = spy.take();
-      assert.equal(release.length, 1, release.join("\n"));
-      assert.match(release[0]!, BY_ID);
+      const release = spy.takeByStatement();
+      assert.equal(release.length, 2, "two statements: 2 + 1 ids");
+      for (const steps of release) assert.deepEqual(steps.map((s) => BY_ID.test(s)), [true]);
       const claimed = await claimDeliveries(spy, ids, "me", NOW, NOW + 60_000);
       assert.deepEqual(claimed.map((c) => c.id).sort(), ids.slice(0, 2));
-      const claim = spy.take();
-      assert.equal(claim.length, 2, "the claim and the read of what it claimed");
-      for (const step of claim) assert.match(step, BY_ID);
+      const claim = spy.takeByStatement();
+      assert.equal(claim.length, 3, "the claim (2 + 1 ids) and the read of what it claimed");
+      for (const steps of claim) assert.deepEqual(steps.map((s) => BY_ID.test(s)), [true]);
     });
 
     await t.step("the loader reads only the partial indexes of pending and sending", async () => {

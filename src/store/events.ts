@@ -6,7 +6,7 @@ import type { Row } from "@libsql/client";
 import type { WebhookIndex } from "../ingest/webhook_index.ts";
 import { uuidv7 } from "../ids.ts";
 import { deliveriesOfEvent, type DeliveryRecord, type Lease } from "./deliveries.ts";
-import { type Executor, int, text, textOrNull } from "./executor.ts";
+import { type Executor, int, statementChunks, text, textOrNull } from "./executor.ts";
 
 export interface EventRecord {
   readonly id: string;
@@ -98,8 +98,7 @@ export async function ingestEvents(
   const all = planned.flat();
 
   const inserted = new Set<string>();
-  for (let i = 0; i < all.length; i += MAX_VALUES / EVENT_VALUES) {
-    const chunk = all.slice(i, i + MAX_VALUES / EVENT_VALUES);
+  for (const chunk of statementChunks(all, MAX_VALUES / EVENT_VALUES)) {
     const result = await db.execute({
       sql: `INSERT INTO events (${EVENT_COLUMNS}, idempotency_key) VALUES ${
         chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")
@@ -149,8 +148,7 @@ export async function ingestEvents(
     created.set(item, deliveries);
   }
 
-  for (let i = 0; i < newDeliveries.length; i += MAX_VALUES / DELIVERY_VALUES) {
-    const chunk = newDeliveries.slice(i, i + MAX_VALUES / DELIVERY_VALUES);
+  for (const chunk of statementChunks(newDeliveries, MAX_VALUES / DELIVERY_VALUES)) {
     await db.execute({
       sql: `INSERT INTO deliveries (id, event_id, webhook_id, event_type, state, attempts,
         next_attempt_at, lease_owner, lease_until, schedule_started_at, created_at, updated_at)

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { statementChunks } from "./executor.ts";
 import { FileWriter, localFilePath, SqliteFileError } from "./file_writer.ts";
 
 async function withWriter(fn: (writer: FileWriter) => Promise<void>): Promise<void> {
@@ -111,4 +112,19 @@ Deno.test("transactions commit and roll back; SQLite errors carry their code", a
     const ids = (await writer.execute("SELECT id FROM t ORDER BY id")).rows.map((r) => r["id"]);
     assert.deepEqual(ids, ["kept"]);
   });
+});
+
+Deno.test("statementChunks: power-of-two chunks, in order, none over the maximum", () => {
+  const rows = Array.from({ length: 84 }, (_, i) => i);
+  const chunks = statementChunks(rows, 100);
+  assert.deepEqual(chunks.map((c) => c.length), [64, 16, 4]);
+  assert.deepEqual(chunks.flat(), rows);
+  assert.deepEqual(statementChunks(rows, 20).map((c) => c.length), [16, 16, 16, 16, 16, 4]);
+  assert.deepEqual(statementChunks([], 8), []);
+  // Every batch size from 1 to 500 uses at most 9 distinct statement shapes.
+  const shapes = new Set<number>();
+  for (let n = 1; n <= 500; n++) {
+    for (const c of statementChunks(Array.from({ length: n }), 500)) shapes.add(c.length);
+  }
+  assert.deepEqual([...shapes].sort((a, b) => a - b), [1, 2, 4, 8, 16, 32, 64, 128, 256]);
 });
