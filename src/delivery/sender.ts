@@ -173,6 +173,17 @@ export function failedAttempt(
   };
 }
 
+/** A webhook URL, parsed. */
+interface Target {
+  readonly url: URL;
+  /** The request target: path and query. */
+  readonly path: string;
+  readonly origin: string;
+}
+
+/** Most parsed URLs and routes kept. */
+const MAX_MEMO = 4096;
+
 function nonNegativeInteger(what: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(
@@ -197,7 +208,8 @@ export class HttpSender {
   readonly #maxHeaders: number;
   readonly #maxHeaderBytes: number;
   readonly #client: Http1Client;
-  /** Routes by URL origin and route options, so an attempt does not rebuild its route. */
+  /** Parsed URLs and routes by origin and route options, so an attempt rebuilds neither. */
+  readonly #targets = new Map<string, Target>();
   readonly #routes = new Map<string, Http1Route>();
   #inFlight = 0;
   #closed = false;
@@ -248,11 +260,8 @@ export class HttpSender {
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
       throw new RangeError(`Cannot send: 'timeoutMs' must be a positive number, got ${timeoutMs}`);
     }
-    const url = new URL(request.url);
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new TypeError(`Cannot send: URL scheme must be http or https, got "${url.protocol}"`);
-    }
-    const route = this.#route(url, request.route);
+    const target = this.#target(request.url);
+    const route = this.#route(target, request.route);
     const headers = this.#requestHeaders(request.headers);
 
     this.#inFlight++;
@@ -261,8 +270,8 @@ export class HttpSender {
       let response: Http1Response;
       try {
         response = await this.#client.post(route, {
-          target: url.pathname + url.search,
-          host: url.host,
+          target: target.path,
+          host: target.url.host,
           headers,
           body: request.body,
         }, { timeoutMs: Math.min(timeoutMs, MAX_TIMER_DELAY_MS), bodyLimit: this.#bodyLimit });
@@ -329,13 +338,28 @@ export class HttpSender {
     };
   }
 
-  #route(url: URL, options: RouteOptions | undefined): Http1Route {
-    const key = routeKey(url, options);
+  /** The parsed URL, checked once per distinct URL rather than per attempt. */
+  #target(given: string): Target {
+    let target = this.#targets.get(given);
+    if (target === undefined) {
+      const url = new URL(given);
+      if (url.protocol !== "http:" && url.protocol !== "https:") {
+        throw new TypeError(`Cannot send: URL scheme must be http or https, got "${url.protocol}"`);
+      }
+      // Bounded: webhooks number in the thousands, not millions; start over past that.
+      if (this.#targets.size >= MAX_MEMO) this.#targets.clear();
+      target = { url, path: url.pathname + url.search, origin: url.origin };
+      this.#targets.set(given, target);
+    }
+    return target;
+  }
+
+  #route(target: Target, options: RouteOptions | undefined): Http1Route {
+    const key = routeKey(target.origin, options);
     let route = this.#routes.get(key);
     if (route === undefined) {
-      // Bounded: webhooks number in the thousands, not millions; start over past that.
-      if (this.#routes.size >= 4096) this.#routes.clear();
-      route = routeFor(url, options);
+      if (this.#routes.size >= MAX_MEMO) this.#routes.clear();
+      route = routeFor(target.url, options);
       this.#routes.set(key, route);
     }
     return route;

@@ -95,6 +95,8 @@ const MAX_HEADER_LINES = 100;
 /** A chunk-size line longer than this is refused. */
 const MAX_CHUNK_LINE = 1024;
 const READ_SIZE = 16 * 1024;
+/** How often deadlines are checked while exchanges are in flight, ms. */
+const DEADLINE_SWEEP_MS = 10;
 const EMPTY = new Uint8Array(0);
 
 const encoder = new TextEncoder();
@@ -151,6 +153,23 @@ class Connection {
     try {
       this.conn.close();
     } catch { /* already closed */ }
+  }
+}
+
+/** One exchange in flight, as the deadline sweep sees it. */
+class Exchange {
+  timedOut = false;
+  connection: Connection | undefined;
+  connecting: AbortController | undefined;
+
+  constructor(readonly deadline: number) {}
+
+  /** Stops the exchange where it is: its next read, write or connect fails. */
+  expire(): void {
+    if (this.timedOut) return;
+    this.timedOut = true;
+    this.connecting?.abort();
+    this.connection?.close();
   }
 }
 
@@ -315,6 +334,9 @@ export class Http1Client {
   /** Idle connections per route key, most recently used last. */
   readonly #idle = new Map<string, Connection[]>();
   readonly #busy = new Set<Connection>();
+  /** Exchanges in flight, for the deadline sweep. */
+  readonly #exchanges = new Set<Exchange>();
+  #deadlineSweep: ReturnType<typeof setInterval> | undefined;
   readonly #sweep: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -354,37 +376,35 @@ export class Http1Client {
   ): Promise<Http1Response> {
     if (this.#closed) fail("closed", "the HTTP client is closed");
     const bytes = encodeRequest(request);
-    let connection: Connection | undefined;
-    let timedOut = false;
-    let connecting: AbortController | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      connecting?.abort();
-      connection?.close();
-    }, options.timeoutMs);
+    const exchange = new Exchange(performance.now() + options.timeoutMs);
+    this.#watch(exchange);
     // Any failure is reported as what really stopped the exchange.
     const stopped = (error: unknown): Http1Error => {
       if (this.#closed) return new Http1Error("closed", "the HTTP client is closed");
-      if (timedOut) return new Http1Error("timeout", "timed out", { cause: error });
+      if (exchange.timedOut) return new Http1Error("timeout", "timed out", { cause: error });
       return ioFailure(error);
     };
+    let connection: Connection | undefined;
     try {
       connection = this.#takeIdle(route.key);
       if (connection === undefined) {
-        connecting = new AbortController();
+        exchange.connecting = new AbortController();
         let conn: Deno.Conn;
         try {
-          conn = await connectWithin(route, connecting.signal);
+          conn = await connectWithin(route, exchange.connecting.signal);
         } catch (error) {
-          throw error instanceof Http1Error && !timedOut && !this.#closed ? error : stopped(error);
+          throw error instanceof Http1Error && !exchange.timedOut && !this.#closed
+            ? error
+            : stopped(error);
         }
-        connecting = undefined;
+        exchange.connecting = undefined;
         connection = new Connection(conn, route.key);
-        if (timedOut || this.#closed) {
+        if (exchange.timedOut || this.#closed) {
           connection.close();
           throw stopped(undefined);
         }
       }
+      exchange.connection = connection;
       this.#busy.add(connection);
       let head: Head;
       try {
@@ -409,15 +429,39 @@ export class Http1Client {
           bodyError: stopped(error),
         };
       }
-      if (complete && head.keepAlive && connection.start === connection.end && !timedOut) {
+      if (
+        complete && head.keepAlive && connection.start === connection.end && !exchange.timedOut
+      ) {
         this.#release(connection);
       } else {
         connection.close();
       }
       return { status: head.status, headers: head.headers, body: excerpt.bytes };
     } finally {
-      clearTimeout(timer);
+      this.#unwatch(exchange);
       if (connection !== undefined) this.#busy.delete(connection);
+    }
+  }
+
+  /**
+   * Deadlines are checked by one sweep every {@linkcode DEADLINE_SWEEP_MS}
+   * while exchanges are in flight, rather than by a timer per exchange: a
+   * timer was two allocations and two ops per delivery, for a deadline that
+   * almost never passes. An exchange ends at most that much after it.
+   */
+  #watch(exchange: Exchange): void {
+    this.#exchanges.add(exchange);
+    this.#deadlineSweep ??= setInterval(() => {
+      const now = performance.now();
+      for (const watched of this.#exchanges) if (watched.deadline <= now) watched.expire();
+    }, DEADLINE_SWEEP_MS);
+  }
+
+  #unwatch(exchange: Exchange): void {
+    this.#exchanges.delete(exchange);
+    if (this.#exchanges.size === 0 && this.#deadlineSweep !== undefined) {
+      clearInterval(this.#deadlineSweep);
+      this.#deadlineSweep = undefined;
     }
   }
 

@@ -57,8 +57,8 @@ function socketHost(hostname: string): string {
 }
 
 /** What identifies a route: routes with the same key share idle connections. */
-export function routeKey(url: URL, options: RouteOptions = {}): string {
-  return `${url.protocol}//${url.host}|${options.address ?? ""}|${options.tls?.id ?? ""}`;
+export function routeKey(origin: string, options: RouteOptions = {}): string {
+  return `${origin}|${options.address ?? ""}|${options.tls?.id ?? ""}`;
 }
 
 /** The route for `url` (`http:` or `https:`). */
@@ -70,7 +70,7 @@ export function routeFor(url: URL, options: RouteOptions = {}): Http1Route {
   const name = socketHost(url.hostname);
   const port = url.port === "" ? (https ? 443 : 80) : Number(url.port);
   const { address, tls } = options;
-  const key = routeKey(url, options);
+  const key = routeKey(url.origin, options);
   const hostname = address ?? name;
   // A pinned address came from DNS: worth showing which one failed. The URL's
   // own host is left out, as the rest of the URL is (it may carry secrets).

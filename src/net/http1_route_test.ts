@@ -145,15 +145,15 @@ Deno.test("a refused connection is connect, naming the pinned address but not th
 Deno.test("routes share connections only with the same origin, address and TLS settings", () => {
   const url = new URL("https://hooks.example:8443/a?b=c");
   const same = new URL("https://hooks.example:8443/other");
-  assert.equal(routeKey(url), routeKey(same), "the path does not matter");
+  assert.equal(routeKey(url.origin), routeKey(same.origin), "the path does not matter");
   const keys = [
-    routeKey(url),
-    routeKey(new URL("http://hooks.example:8443/a")),
-    routeKey(new URL("https://hooks.example/a")),
-    routeKey(url, { address: "192.0.2.1" }),
-    routeKey(url, { address: "192.0.2.2" }),
-    routeKey(url, { address: "192.0.2.1", tls: { id: "webhook-1@1" } }),
-    routeKey(url, { address: "192.0.2.1", tls: { id: "webhook-1@2" } }),
+    routeKey(url.origin),
+    routeKey(new URL("http://hooks.example:8443/a").origin),
+    routeKey(new URL("https://hooks.example/a").origin),
+    routeKey(url.origin, { address: "192.0.2.1" }),
+    routeKey(url.origin, { address: "192.0.2.2" }),
+    routeKey(url.origin, { address: "192.0.2.1", tls: { id: "webhook-1@1" } }),
+    routeKey(url.origin, { address: "192.0.2.1", tls: { id: "webhook-1@2" } }),
   ];
   assert.equal(new Set(keys).size, keys.length, keys.join("\n"));
   assert.throws(() => routeFor(new URL("ftp://hooks.example/")), /scheme must be http or https/);
