@@ -282,8 +282,16 @@ function parseHead(bytes: Uint8Array): Head {
   }
   if (transferEncoding !== undefined) {
     // RFC 9112 §6.3: chunked last means chunked; any other coding runs to the close.
+    // With a Content-Length as well, the message is suspect (a smuggling
+    // pattern): Transfer-Encoding wins and the connection is not reused.
     return /(?:^|,)\s*chunked\s*$/i.test(transferEncoding)
-      ? { status, headers, framing: "chunked", length: 0, keepAlive }
+      ? {
+        status,
+        headers,
+        framing: "chunked",
+        length: 0,
+        keepAlive: keepAlive && contentLength === undefined,
+      }
       : { status, headers, framing: "close", length: 0, keepAlive: false };
   }
   if (contentLength !== undefined) {

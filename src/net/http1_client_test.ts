@@ -97,6 +97,21 @@ Deno.test("reads chunked bodies with extensions and trailers, and keeps the conn
   }
 });
 
+Deno.test("Transfer-Encoding wins over Content-Length, and that connection is not reused", async () => {
+  const server = rawServer([
+    "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+  ]);
+  try {
+    using client = new Http1Client();
+    const response = await client.post(server.route, REQUEST, OPTIONS);
+    assert.equal(decode(response.body), "ok");
+    assert.equal(response.bodyError, undefined);
+    assert.equal(client.idle, 0);
+  } finally {
+    server.close();
+  }
+});
+
 Deno.test("skips interim 1xx responses", async () => {
   const server = rawServer([
     "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",

@@ -176,3 +176,26 @@ Deno.test("connect errors are classified by what Deno 2.9 raises", () => {
     "Connection refused (address 192.0.2.1:80)",
   );
 });
+
+/** Whether this machine can listen on IPv6 loopback. */
+function hasIpv6Loopback(): boolean {
+  try {
+    Deno.listen({ hostname: "::1", port: 0 }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "an IPv6 literal URL connects without brackets and sends them in Host",
+  ignore: !hasIpv6Loopback(),
+  fn: async () => {
+    await using r = await startReceiver({ hostname: "::1" });
+    using client = new Http1Client();
+    const url = new URL(`http://[::1]:${r.port}/six`);
+    assert.equal((await client.post(routeFor(url), post(url), OPTIONS)).status, 200);
+    const [got] = await r.waitForRequests(1);
+    assert.equal(got!.headers["host"], `[::1]:${r.port}`);
+  },
+});

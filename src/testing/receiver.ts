@@ -108,7 +108,7 @@ export interface ReceiverOptions {
   /**
    * A loopback address to listen on, default `127.0.0.1`. Another one (e.g.
    * `127.0.0.2`) tells pinned connections apart from ones a name's own
-   * resolution (`localhost` → 127.0.0.1) would make. Only 127.x is accepted.
+   * resolution (`localhost` → 127.0.0.1) would make. Only 127.x and ::1 are accepted.
    */
   readonly hostname?: string;
   /** The port to listen on; default 0, an ephemeral one. */
@@ -345,14 +345,15 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
 /** Starts a receiver on 127.0.0.1 (or the loopback `hostname` given) with an ephemeral port. */
 export function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
   const hostname = options.hostname ?? "127.0.0.1";
-  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)) {
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname) && hostname !== "::1") {
     throw new RangeError(`A test receiver listens on loopback only; got hostname "${hostname}"`);
   }
   const listener: Deno.Listener = options.tls
     ? Deno.listenTls({ hostname, port: options.port ?? 0, ...options.tls })
     : Deno.listen({ hostname, port: options.port ?? 0 });
   const port = (listener.addr as Deno.NetAddr).port;
-  const url = `${options.tls ? "https" : "http"}://${hostname}:${port}`;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const url = `${options.tls ? "https" : "http"}://${host}:${port}`;
 
   const requests: ReceivedRequest[] = [];
   const queue: (Reply | Responder)[] = [];
