@@ -9,8 +9,11 @@ import assert from "node:assert/strict";
 import { systemClock } from "../clock.ts";
 import { withEngine } from "../testing/engine_harness.ts";
 import { selfSignedCert } from "../testing/self_signed_cert.ts";
+import { ScriptedResolver } from "./ssrf/_scripted_resolver.ts";
+import { TargetGuard } from "./ssrf/guard.ts";
 
 const server = await selfSignedCert(["127.0.0.1"]);
+const named = await selfSignedCert(["localhost"]);
 const client = await selfSignedCert(["hookd-client"]);
 
 const ONCE = `
@@ -20,23 +23,31 @@ schedule = ["0s"]
 on_exhausted = "failed"
 `;
 
-/** `openssl s_server` requiring a client certificate issued by `clientCa`; one request. */
-async function strictReceiver(dir: string, clientCa: string) {
-  await Deno.writeTextFile(`${dir}/server.pem`, server!.cert);
-  await Deno.writeTextFile(`${dir}/server.key`, server!.key);
+/**
+ * `openssl s_server` requiring a client certificate issued by `clientCa`;
+ * one request. Listens on `hostname` (a loopback address) with `pair`.
+ */
+async function strictReceiver(
+  dir: string,
+  clientCa: string,
+  { hostname = "127.0.0.1", pair = server! } = {},
+) {
+  const name = crypto.randomUUID();
+  await Deno.writeTextFile(`${dir}/${name}.pem`, pair.cert);
+  await Deno.writeTextFile(`${dir}/${name}.key`, pair.key);
   await Deno.writeTextFile(`${dir}/client-ca.pem`, clientCa);
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const probe = Deno.listen({ hostname, port: 0 });
   const port = probe.addr.port;
   probe.close();
   const proc = new Deno.Command("openssl", {
     args: [
       "s_server",
       "-accept",
-      `127.0.0.1:${port}`,
+      `${hostname}:${port}`,
       "-cert",
-      `${dir}/server.pem`,
+      `${dir}/${name}.pem`,
       "-key",
-      `${dir}/server.key`,
+      `${dir}/${name}.key`,
       "-CAfile",
       `${dir}/client-ca.pem`,
       "-Verify",
@@ -64,7 +75,7 @@ async function strictReceiver(dir: string, clientCa: string) {
   })();
   // s_server prints nothing when it is ready: wait until it accepts.
   for (let i = 0; i < 100; i++) {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => undefined);
+    const conn = await Deno.connect({ hostname, port }).catch(() => undefined);
     if (conn) {
       conn.close();
       break;
@@ -72,7 +83,8 @@ async function strictReceiver(dir: string, clientCa: string) {
     await new Promise((r) => setTimeout(r, 20));
   }
   return {
-    url: `https://127.0.0.1:${port}`,
+    port,
+    url: `https://${hostname}:${port}`,
     received: () => received,
     async [Symbol.asyncDispose]() {
       try {
@@ -125,6 +137,45 @@ Deno.test({
         assert.equal(refused.state, "failed");
         assert.equal(refused.attempts[0]!.error_kind, "tls", JSON.stringify(refused.attempts));
         assert.equal(withoutCert.received(), "", "nothing reached it");
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "mTLS to a named host pinned to the checked address: the name is verified, the cert sent",
+  ignore: named === undefined || client === undefined, // needs openssl
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // Listening on 127.0.0.2 only: a connection that resolved `localhost`
+      // itself (127.0.0.1 or ::1) would find nothing there.
+      await using receiver = await strictReceiver(dir, client!.cert, {
+        hostname: "127.0.0.2",
+        pair: named!,
+      });
+      const resolver = new ScriptedResolver({ localhost: ["127.0.0.2"] });
+      const guard = new TargetGuard({ allowPrivate: true, resolver });
+      await withEngine({ clock: systemClock, configToml: ONCE, guard }, async (h) => {
+        const created = await h.api("POST", "/api/v1/webhooks", {
+          url: `https://localhost:${receiver.port}/hook`,
+          event_types: ["m"],
+          policy: "once",
+          tls: { ca_certs: [named!.cert], client_cert: client!.cert, client_key: client!.key },
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        const event = await h.api("POST", "/api/v1/events", { type: "m", data: {} });
+        const id = event.body.deliveries[0].id;
+        let delivery: { state: string; attempts: Record<string, unknown>[] } | undefined;
+        await h.until(async () => {
+          delivery = (await h.api("GET", `/api/v1/deliveries/${id}`)).body;
+          return delivery!.state === "succeeded" || delivery!.state === "failed";
+        });
+        assert.equal(delivery!.state, "succeeded", JSON.stringify(delivery!.attempts));
+        assert.match(receiver.received(), /^POST \/hook HTTP\/1\.1\r\nhost: localhost:\d+\r\n/);
+        assert.deepEqual(resolver.asked, ["localhost"]);
       });
     } finally {
       await Deno.remove(dir, { recursive: true });
