@@ -64,13 +64,6 @@ export class ConnReader {
     return bytes;
   }
 
-  /** What was read past the last head and not consumed yet. */
-  rest(): Uint8Array {
-    const rest = this.#buf.slice(this.#start, this.#end);
-    this.#start = this.#end = 0;
-    return rest;
-  }
-
   /** Copies `count` bytes to `to`; false when the stream ends first. */
   async copy(count: number, to: Deno.Conn, onProgress: () => void = () => {}): Promise<boolean> {
     let left = count;
