@@ -73,14 +73,19 @@ Deno.test({
       const refused = await post("during", 200_000);
       assert.equal(refused.status, 503, JSON.stringify(refused.body));
       assert.equal(refused.body.error?.code, "store_unavailable");
+      // Not ready while writes fail, and it says why.
+      const unready = await api<{ reason?: string }>(daemon, "GET", "/readyz");
+      assert.equal(unready.status, 503);
+      assert.match(unready.body.reason ?? "", /does not take writes: .*SQLITE_FULL/);
       // Not acknowledged, and not stored either.
       await Deno.remove(`${root}/filler`);
       const missing = await api(daemon, "GET", "/api/v1/events/during", { key: ADMIN_KEY });
       assert.equal(missing.status, 404);
 
-      // Space is back: the same process takes writes again.
-      assert.equal((await post("after", 200_000)).status, 202);
+      // Space is back: ready again on its own (readiness commits a probe),
+      // and the same process takes writes again.
       assert.equal((await api(daemon, "GET", "/readyz")).status, 200);
+      assert.equal((await post("after", 200_000)).status, 202);
       const before = await api(daemon, "GET", "/api/v1/events/before", { key: ADMIN_KEY });
       assert.equal(before.status, 200);
       assert.equal(await daemon.stop("SIGTERM"), 0);
@@ -266,6 +271,9 @@ Deno.test({
       await Promise.all(readers);
       assert.deepEqual([...new Set(readStatuses)], [200], "a read failed during the fault");
       assert.equal((await api(running, "GET", "/healthz")).status, 200);
+      const unready = await api<{ reason?: string }>(running, "GET", "/readyz");
+      assert.equal(unready.status, 503, "not ready while the store refuses writes");
+      assert.match(unready.body.reason ?? "", /does not take writes/);
 
       const chattrOff = await run("chattr", ["-i", ...storeFiles]);
       assert.ok(chattrOff.ok, chattrOff.output);

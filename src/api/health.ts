@@ -3,7 +3,7 @@ import type { ApiDeps } from "./deps.ts";
 import { type Metric, renderPrometheus } from "../ops/metrics.ts";
 import { route } from "./route.ts";
 
-export function healthRoutes({ store, metrics }: ApiDeps) {
+export function healthRoutes({ store, clock, metrics }: ApiDeps) {
   return [
     route({
       method: "GET",
@@ -17,7 +17,7 @@ export function healthRoutes({ store, metrics }: ApiDeps) {
     route({
       method: "GET",
       path: "/readyz",
-      summary: "The store answers and has this build's schema",
+      summary: "The store answers, has this build's schema and takes writes",
       tag: "health",
       scope: null,
       responses: { 200: "Ready", 503: "Not ready, with the reason" },
@@ -29,6 +29,17 @@ export function healthRoutes({ store, metrics }: ApiDeps) {
               status: "unavailable",
               reason: `schema version ${version}, need ${expected}`,
             }, 503);
+          }
+          // After a failed write, only a commit tells whether writes work again.
+          if (store.writeTrouble !== undefined) {
+            try {
+              await store.write("probeWrite", { now: clock.now() });
+            } catch (error) {
+              return c.json({
+                status: "unavailable",
+                reason: `the store does not take writes: ${(error as Error).message}`,
+              }, 503);
+            }
           }
           return c.json({ status: "ready", schema_version: version });
         } catch (error) {

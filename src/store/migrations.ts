@@ -140,6 +140,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX deliveries_held_by_webhook ON deliveries (webhook_id) WHERE state = 'held'`,
     ],
   },
+  {
+    version: 3,
+    name: "readiness probe row",
+    // `/readyz` rewrites this one row to find out whether the store takes
+    // writes again after a write failed (disk full, read-only file): only a
+    // commit proves that, and this one touches nothing else.
+    sql: [
+      `CREATE TABLE readiness_probe (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        checked_at INTEGER NOT NULL
+      )`,
+      `INSERT INTO readiness_probe (id, checked_at) VALUES (1, 0)`,
+    ],
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

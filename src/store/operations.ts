@@ -61,6 +61,14 @@ export interface OperationContext {
 }
 
 export const writeOperations = {
+  /** Readiness: a commit that touches one row, to prove the store takes writes. */
+  probeWrite: async (db: Executor, _: OperationContext, a: { now: number }) => {
+    await db.execute({
+      sql: "UPDATE readiness_probe SET checked_at = ? WHERE id = 1",
+      args: [a.now],
+    });
+    return null;
+  },
   insertWebhook: (db: Executor, _: OperationContext, a: { webhook: WebhookRecord }) =>
     insertWebhook(db, a.webhook),
   updateWebhook: (

@@ -45,6 +45,8 @@ export class Store {
   #transactions = 0;
   #writes = 0;
   #closed = false;
+  /** Why the last write batch failed, while no write has succeeded since. */
+  #writeTrouble: string | undefined;
 
   private constructor(options: StoreOptions) {
     this.#options = options;
@@ -110,6 +112,15 @@ export class Store {
     await this.#call({ kind: "refresh" });
   }
 
+  /**
+   * Why the store could not take the last batch of writes (disk full, a
+   * read-only file, the worker gone), or undefined once a write succeeded
+   * since. Readiness looks at it; only another commit can clear it.
+   */
+  get writeTrouble(): string | undefined {
+    return this.#writeTrouble;
+  }
+
   /** Committed transactions and the writes they carried, for tests and metrics. */
   stats(): { transactions: number; writes: number } {
     return { transactions: this.#transactions, writes: this.#writes };
@@ -163,12 +174,22 @@ export class Store {
         requests: batch.map(({ name, args }) => ({ name, args })),
       }) as WriteOutcome[];
       this.#writes += batch.length;
+      let committed = false;
+      let trouble: string | undefined;
       outcomes.forEach((outcome, i) => {
         const write = batch[i]!;
-        if (outcome.ok) write.resolve(outcome.value);
-        else write.reject(deserializeError(outcome.error));
+        if (outcome.ok) {
+          committed = true;
+          write.resolve(outcome.value);
+        } else {
+          if (outcome.error.unavailable) trouble = outcome.error.message;
+          write.reject(deserializeError(outcome.error));
+        }
       });
+      if (committed) this.#writeTrouble = undefined;
+      else if (trouble !== undefined) this.#writeTrouble = trouble;
     } catch (error) {
+      this.#writeTrouble = messageOf(error);
       for (const write of batch) write.reject(error as Error);
     }
   }
