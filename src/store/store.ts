@@ -17,7 +17,7 @@ import type {
   WriteName,
   WriteResult,
 } from "./operations.ts";
-import { encodeMessage, type Reply, type Request } from "./protocol.ts";
+import type { Reply, Request } from "./protocol.ts";
 
 /** Batches sent to the worker and not yet answered: one committing, one waiting. */
 const MAX_BATCHES_IN_FLIGHT = 2;
@@ -51,12 +51,11 @@ export class Store {
   private constructor(options: StoreOptions) {
     this.#options = options;
     this.#worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-    this.#worker.onmessage = (event: MessageEvent<string>) => {
-      const reply = JSON.parse(event.data) as Reply;
-      const settle = this.#replies.get(reply.id);
-      this.#replies.delete(reply.id);
-      if (reply.ok) this.#transactions = reply.transactions;
-      settle?.(reply);
+    this.#worker.onmessage = (event: MessageEvent<Reply>) => {
+      const settle = this.#replies.get(event.data.id);
+      this.#replies.delete(event.data.id);
+      if (event.data.ok) this.#transactions = event.data.transactions;
+      settle?.(event.data);
     };
     this.#worker.onerror = (event) => {
       event.preventDefault();
@@ -201,7 +200,7 @@ export class Store {
         if (reply.ok) resolve(reply.value);
         else reject(deserializeError(reply.error));
       });
-      this.#worker.postMessage(encodeMessage({ ...request, id } as Request));
+      this.#worker.postMessage({ ...request, id } as Request);
     });
   }
 }

@@ -6,12 +6,12 @@
  */
 import { StoreEngine } from "./engine.ts";
 import { serializeError } from "./errors.ts";
-import { encodeMessage, type Reply, type Request } from "./protocol.ts";
+import type { Reply, Request } from "./protocol.ts";
 
 let engine: StoreEngine | undefined;
 
 function reply(message: Reply): void {
-  self.postMessage(encodeMessage(message));
+  self.postMessage(message);
 }
 
 async function handle(request: Request): Promise<unknown> {
@@ -51,8 +51,8 @@ async function run(request: Request): Promise<void> {
   }
 }
 
-self.onmessage = (message: MessageEvent<string>) => {
-  const request = JSON.parse(message.data) as Request;
+self.onmessage = (message: MessageEvent<Request>) => {
+  const request = message.data;
   if (request.kind === "read") void run(request);
   else serial = serial.then(() => run(request));
 };
