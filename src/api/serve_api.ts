@@ -10,6 +10,7 @@
 import type { ServerConfig } from "../config/types.ts";
 import type { Logger } from "../ops/log.ts";
 import { FRONT_CONNECTION_HEADER, FrontDoor } from "./front_door.ts";
+import { makeSocketDir } from "./socket_dir.ts";
 
 export interface ServedApi {
   readonly address: { hostname: string; port: number };
@@ -55,7 +56,7 @@ export async function serveApi(
   let server: Deno.HttpServer<Deno.UnixAddr> | undefined;
   let door: FrontDoor | undefined;
   try {
-    socketDir = await Deno.makeTempDir({ prefix: "hookd-api-" });
+    socketDir = await makeSocketDir();
     const backendPath = `${socketDir}/api.sock`;
     server = Deno.serve({ path: backendPath, onListen: () => {}, onError }, (request, info) => {
       // Tell the front door this connection is being answered, so it is not idle.
