@@ -174,8 +174,8 @@ class Exchange {
 }
 
 /** Thrown inside an exchange to stop it; the kind says why. */
-function fail(kind: Http1ErrorKind, message: string, cause?: unknown): never {
-  throw new Http1Error(kind, message, cause === undefined ? undefined : { cause });
+function fail(kind: Http1ErrorKind, message: string): never {
+  throw new Http1Error(kind, message);
 }
 
 function isDenoError(error: unknown, names: readonly (keyof typeof Deno.errors)[]): boolean {
