@@ -96,6 +96,28 @@ async function strictReceiver(
   };
 }
 
+type Harness = Parameters<Parameters<typeof withEngine>[1]>[0];
+
+/** Creates a webhook for `url` with `tls`, posts one event, and returns its delivery once final. */
+async function deliverOnce(h: Harness, tls: Record<string, unknown>, url: string) {
+  const created = await h.api("POST", "/api/v1/webhooks", {
+    url,
+    event_types: ["m"],
+    policy: "once",
+    tls,
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const event = await h.api("POST", "/api/v1/events", { type: "m", data: {} });
+  const id = event.body.deliveries[0].id;
+  let delivery: { state: string; attempts: Record<string, unknown>[] } | undefined;
+  await h.until(async () => {
+    delivery = (await h.api("GET", `/api/v1/deliveries/${id}`)).body;
+    return delivery!.state === "succeeded" || delivery!.state === "failed";
+  });
+  await h.api("DELETE", `/api/v1/webhooks/${created.body.id}`);
+  return delivery!;
+}
+
 Deno.test({
   name: "a webhook's client certificate passes a receiver that demands one (mTLS)",
   ignore: server === undefined || client === undefined, // needs openssl
@@ -105,35 +127,21 @@ Deno.test({
       await using withCert = await strictReceiver(dir, client!.cert);
       await using withoutCert = await strictReceiver(dir, client!.cert);
       await withEngine({ clock: systemClock, configToml: ONCE }, async (h) => {
-        const outcome = async (tls: Record<string, unknown>, url: string) => {
-          const created = await h.api("POST", "/api/v1/webhooks", {
-            url: `${url}/hook`,
-            event_types: ["m"],
-            policy: "once",
-            tls,
-          });
-          assert.equal(created.status, 201, JSON.stringify(created.body));
-          const event = await h.api("POST", "/api/v1/events", { type: "m", data: {} });
-          const id = event.body.deliveries[0].id;
-          let delivery: { state: string; attempts: Record<string, unknown>[] } | undefined;
-          await h.until(async () => {
-            delivery = (await h.api("GET", `/api/v1/deliveries/${id}`)).body;
-            return delivery!.state === "succeeded" || delivery!.state === "failed";
-          });
-          await h.api("DELETE", `/api/v1/webhooks/${created.body.id}`);
-          return delivery!;
-        };
-        const accepted = await outcome({
+        const accepted = await deliverOnce(h, {
           ca_certs: [server!.cert],
           client_cert: client!.cert,
           client_key: client!.key,
-        }, withCert.url);
+        }, `${withCert.url}/hook`);
         assert.equal(accepted.state, "succeeded", JSON.stringify(accepted.attempts));
         assert.equal(accepted.attempts[0]!.response_status, 204);
         assert.match(withCert.received(), /^POST \/hook HTTP\/1\.1\r\n/);
 
         // The same receiver, a webhook that trusts it but has no certificate of its own.
-        const refused = await outcome({ ca_certs: [server!.cert] }, withoutCert.url);
+        const refused = await deliverOnce(
+          h,
+          { ca_certs: [server!.cert] },
+          `${withoutCert.url}/hook`,
+        );
         assert.equal(refused.state, "failed");
         assert.equal(refused.attempts[0]!.error_kind, "tls", JSON.stringify(refused.attempts));
         assert.equal(withoutCert.received(), "", "nothing reached it");
@@ -159,21 +167,12 @@ Deno.test({
       const resolver = new ScriptedResolver({ localhost: ["127.0.0.2"] });
       const guard = new TargetGuard({ allowPrivate: true, resolver });
       await withEngine({ clock: systemClock, configToml: ONCE, guard }, async (h) => {
-        const created = await h.api("POST", "/api/v1/webhooks", {
-          url: `https://localhost:${receiver.port}/hook`,
-          event_types: ["m"],
-          policy: "once",
-          tls: { ca_certs: [named!.cert], client_cert: client!.cert, client_key: client!.key },
-        });
-        assert.equal(created.status, 201, JSON.stringify(created.body));
-        const event = await h.api("POST", "/api/v1/events", { type: "m", data: {} });
-        const id = event.body.deliveries[0].id;
-        let delivery: { state: string; attempts: Record<string, unknown>[] } | undefined;
-        await h.until(async () => {
-          delivery = (await h.api("GET", `/api/v1/deliveries/${id}`)).body;
-          return delivery!.state === "succeeded" || delivery!.state === "failed";
-        });
-        assert.equal(delivery!.state, "succeeded", JSON.stringify(delivery!.attempts));
+        const delivery = await deliverOnce(h, {
+          ca_certs: [named!.cert],
+          client_cert: client!.cert,
+          client_key: client!.key,
+        }, `https://localhost:${receiver.port}/hook`);
+        assert.equal(delivery.state, "succeeded", JSON.stringify(delivery.attempts));
         assert.match(receiver.received(), /^POST \/hook HTTP\/1\.1\r\nhost: localhost:\d+\r\n/);
         assert.deepEqual(resolver.asked, ["localhost"]);
       });

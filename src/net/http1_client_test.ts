@@ -17,7 +17,7 @@ const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 function rawServer(
   answers: readonly string[],
   after: "keep" | "close" = "keep",
-): { route: Http1Route; connections: () => number; close(): void } {
+): { route: Http1Route; connections: () => number } & Disposable {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns: Deno.Conn[] = [];
   let next = 0;
@@ -43,7 +43,7 @@ function rawServer(
   return {
     route: routeFor(new URL(`http://127.0.0.1:${listener.addr.port}/`)),
     connections: () => conns.length,
-    close() {
+    [Symbol.dispose]() {
       listener.close();
       for (const conn of conns) {
         try {
@@ -79,68 +79,52 @@ Deno.test("writes one sized POST with Host, the given headers and the body", asy
 });
 
 Deno.test("reads chunked bodies with extensions and trailers, and keeps the connection", async () => {
-  const server = rawServer([
+  using server = rawServer([
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n",
     "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
   ]);
-  try {
-    using client = new Http1Client();
-    const first = await client.post(server.route, REQUEST, OPTIONS);
-    assert.equal(first.status, 200);
-    assert.equal(decode(first.body), "abcde");
-    const second = await client.post(server.route, REQUEST, OPTIONS);
-    assert.equal(second.status, 201);
-    assert.equal(decode(second.body), "ok");
-    assert.equal(server.connections(), 1);
-  } finally {
-    server.close();
-  }
+  using client = new Http1Client();
+  const first = await client.post(server.route, REQUEST, OPTIONS);
+  assert.equal(first.status, 200);
+  assert.equal(decode(first.body), "abcde");
+  const second = await client.post(server.route, REQUEST, OPTIONS);
+  assert.equal(second.status, 201);
+  assert.equal(decode(second.body), "ok");
+  assert.equal(server.connections(), 1);
 });
 
 Deno.test("Transfer-Encoding wins over Content-Length, and that connection is not reused", async () => {
-  const server = rawServer([
+  using server = rawServer([
     "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
   ]);
-  try {
-    using client = new Http1Client();
-    const response = await client.post(server.route, REQUEST, OPTIONS);
-    assert.equal(decode(response.body), "ok");
-    assert.equal(response.bodyError, undefined);
-    assert.equal(client.idle, 0);
-  } finally {
-    server.close();
-  }
+  using client = new Http1Client();
+  const response = await client.post(server.route, REQUEST, OPTIONS);
+  assert.equal(decode(response.body), "ok");
+  assert.equal(response.bodyError, undefined);
+  assert.equal(client.idle, 0);
 });
 
 Deno.test("skips interim 1xx responses", async () => {
-  const server = rawServer([
+  using server = rawServer([
     "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
   ]);
-  try {
-    using client = new Http1Client();
-    const response = await client.post(server.route, REQUEST, OPTIONS);
-    assert.equal(response.status, 202);
-    assert.deepEqual(response.headers, [["content-length", "0"]]);
-  } finally {
-    server.close();
-  }
+  using client = new Http1Client();
+  const response = await client.post(server.route, REQUEST, OPTIONS);
+  assert.equal(response.status, 202);
+  assert.deepEqual(response.headers, [["content-length", "0"]]);
 });
 
 Deno.test("a body without length runs to the close, and that connection is not reused", async () => {
-  const server = rawServer([
+  using server = rawServer([
     "HTTP/1.1 200 OK\r\n\r\nuntil close",
     "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\na",
   ], "close");
-  try {
-    using client = new Http1Client();
-    assert.equal(decode((await client.post(server.route, REQUEST, OPTIONS)).body), "until close");
-    assert.equal(client.idle, 0);
-    assert.equal(decode((await client.post(server.route, REQUEST, OPTIONS)).body), "a");
-    assert.equal(client.idle, 0, "HTTP/1.0 is not kept alive");
-    assert.equal(server.connections(), 2);
-  } finally {
-    server.close();
-  }
+  using client = new Http1Client();
+  assert.equal(decode((await client.post(server.route, REQUEST, OPTIONS)).body), "until close");
+  assert.equal(client.idle, 0);
+  assert.equal(decode((await client.post(server.route, REQUEST, OPTIONS)).body), "a");
+  assert.equal(client.idle, 0, "HTTP/1.0 is not kept alive");
+  assert.equal(server.connections(), 2);
 });
 
 Deno.test("Connection: close and a body longer than the excerpt both end the connection", async () => {
@@ -165,18 +149,14 @@ Deno.test("Connection: close and a body longer than the excerpt both end the con
 
 Deno.test("an idle connection the peer closes is dropped, and the next exchange opens another", async () => {
   const ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
-  const server = rawServer([ok, ok], "close");
-  try {
-    using client = new Http1Client();
-    // The response says keep-alive; then the server closes the connection.
-    assert.equal((await client.post(server.route, REQUEST, OPTIONS)).status, 200);
-    for (let i = 0; i < 100 && client.idle > 0; i++) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(client.idle, 0, "the idle read saw the close");
-    assert.equal((await client.post(server.route, REQUEST, OPTIONS)).status, 200);
-    assert.equal(server.connections(), 2);
-  } finally {
-    server.close();
-  }
+  using server = rawServer([ok, ok], "close");
+  using client = new Http1Client();
+  // The response says keep-alive; then the server closes the connection.
+  assert.equal((await client.post(server.route, REQUEST, OPTIONS)).status, 200);
+  for (let i = 0; i < 100 && client.idle > 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(client.idle, 0, "the idle read saw the close");
+  assert.equal((await client.post(server.route, REQUEST, OPTIONS)).status, 200);
+  assert.equal(server.connections(), 2);
 });
 
 Deno.test("malformed responses are protocol errors", async (t) => {
@@ -196,72 +176,55 @@ Deno.test("malformed responses are protocol errors", async (t) => {
   ];
   for (const [name, answer, message] of cases) {
     await t.step(name, async () => {
-      const server = rawServer([answer]);
-      try {
-        using client = new Http1Client();
-        await assert.rejects(client.post(server.route, REQUEST, OPTIONS), (e) => {
-          assert.ok(e instanceof Http1Error);
-          assert.equal(e.kind, "protocol");
-          assert.match(e.message, message);
-          return true;
-        });
-      } finally {
-        server.close();
-      }
+      using server = rawServer([answer]);
+      using client = new Http1Client();
+      await assert.rejects(client.post(server.route, REQUEST, OPTIONS), (e) => {
+        assert.ok(e instanceof Http1Error);
+        assert.equal(e.kind, "protocol");
+        assert.match(e.message, message);
+        return true;
+      });
     });
   }
   await t.step("a bad chunk size breaks the body, keeping the head", async () => {
-    const server = rawServer([
+    using server = rawServer([
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n",
     ]);
-    try {
-      using client = new Http1Client();
-      const response = await client.post(server.route, REQUEST, OPTIONS);
-      assert.equal(response.status, 200);
-      assert.equal(decode(response.body), "ok");
-      assert.equal(response.bodyError?.kind, "protocol");
-    } finally {
-      server.close();
-    }
+    using client = new Http1Client();
+    const response = await client.post(server.route, REQUEST, OPTIONS);
+    assert.equal(response.status, 200);
+    assert.equal(decode(response.body), "ok");
+    assert.equal(response.bodyError?.kind, "protocol");
   });
 });
 
 Deno.test("timeouts: no head, and a stalled body keeping what arrived", async () => {
-  const server = rawServer(["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"]);
-  const silent = rawServer([]);
-  try {
-    using client = new Http1Client();
-    await assert.rejects(
-      client.post(silent.route, REQUEST, { ...OPTIONS, timeoutMs: 100 }),
-      (e) => e instanceof Http1Error && e.kind === "timeout",
-    );
-    const stalled = await client.post(server.route, REQUEST, { ...OPTIONS, timeoutMs: 100 });
-    assert.equal(stalled.status, 200);
-    assert.equal(decode(stalled.body), "abc");
-    assert.equal(stalled.bodyError?.kind, "timeout");
-    assert.equal(client.busy, 0);
-    assert.equal(client.idle, 0);
-  } finally {
-    server.close();
-    silent.close();
-  }
+  using server = rawServer(["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"]);
+  using silent = rawServer([]);
+  using client = new Http1Client();
+  await assert.rejects(
+    client.post(silent.route, REQUEST, { ...OPTIONS, timeoutMs: 100 }),
+    (e) => e instanceof Http1Error && e.kind === "timeout",
+  );
+  const stalled = await client.post(server.route, REQUEST, { ...OPTIONS, timeoutMs: 100 });
+  assert.equal(stalled.status, 200);
+  assert.equal(decode(stalled.body), "abc");
+  assert.equal(stalled.bodyError?.kind, "timeout");
+  assert.equal(client.busy, 0);
+  assert.equal(client.idle, 0);
 });
 
 Deno.test("close() ends exchanges in flight as closed and refuses new ones", async () => {
-  const silent = rawServer([]);
-  try {
-    const client = new Http1Client();
-    const pending = client.post(silent.route, REQUEST, OPTIONS);
-    for (let i = 0; i < 100 && client.busy === 0; i++) await new Promise((r) => setTimeout(r, 5));
-    client.close();
-    await assert.rejects(pending, (e) => e instanceof Http1Error && e.kind === "closed");
-    await assert.rejects(
-      client.post(silent.route, REQUEST, OPTIONS),
-      (e) => e instanceof Http1Error && e.kind === "closed",
-    );
-  } finally {
-    silent.close();
-  }
+  using silent = rawServer([]);
+  const client = new Http1Client();
+  const pending = client.post(silent.route, REQUEST, OPTIONS);
+  for (let i = 0; i < 100 && client.busy === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  client.close();
+  await assert.rejects(pending, (e) => e instanceof Http1Error && e.kind === "closed");
+  await assert.rejects(
+    client.post(silent.route, REQUEST, OPTIONS),
+    (e) => e instanceof Http1Error && e.kind === "closed",
+  );
 });
 
 Deno.test("idle connections: at most maxIdlePerRoute kept, and closed after idleTimeoutMs", async () => {

@@ -20,6 +20,16 @@ function post(url: URL, body = '{"n":1}') {
   return { target: url.pathname + url.search, host: url.host, headers: [], body };
 }
 
+/** Asserts that `exchange` fails as `kind` with a message matching `message`. */
+async function failsWith(exchange: Promise<unknown>, kind: string, message: RegExp) {
+  await assert.rejects(exchange, (e) => {
+    assert.ok(e instanceof Http1Error, String(e));
+    assert.equal(e.kind, kind, e.message);
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
 /** A port nothing listens on at `hostname`: bound, then released. */
 function freePort(hostname: string): number {
   const listener = Deno.listen({ hostname, port: 0 });
@@ -42,10 +52,7 @@ Deno.test("an http route with an address connects there and nowhere else", async
   assert.equal(r.connectionCount, 1, "the pinned connection is pooled");
 
   // Without the address the name is resolved, to where nothing listens.
-  await assert.rejects(
-    client.post(routeFor(url), post(url), OPTIONS),
-    (e) => e instanceof Http1Error && e.kind === "connect",
-  );
+  await failsWith(client.post(routeFor(url), post(url), OPTIONS), "connect", /refused/i);
 });
 
 Deno.test({
@@ -104,21 +111,9 @@ Deno.test({
       address: PINNED,
       tls: { id: "w", caCerts: [otherTls!.cert] },
     });
-    await assert.rejects(client.post(wrongName, post(url), OPTIONS), (e) => {
-      assert.ok(e instanceof Http1Error);
-      assert.equal(e.kind, "tls");
-      assert.match(e.message, /not valid for name|NotValidForName/);
-      return true;
-    });
-    await assert.rejects(
-      client.post(routeFor(url, { address: PINNED }), post(url), OPTIONS),
-      (e) => {
-        assert.ok(e instanceof Http1Error);
-        assert.equal(e.kind, "tls");
-        assert.match(e.message, /UnknownIssuer/);
-        return true;
-      },
-    );
+    await failsWith(client.post(wrongName, post(url), OPTIONS), "tls", /NotValidForName|not valid/);
+    const untrusted = routeFor(url, { address: PINNED });
+    await failsWith(client.post(untrusted, post(url), OPTIONS), "tls", /UnknownIssuer/);
     assert.equal(r.requests.length, 0);
   },
 });
@@ -128,16 +123,12 @@ Deno.test("a refused connection is connect, naming the pinned address but not th
   for (const protocol of ["http", "https"]) {
     const port = freePort(PINNED);
     const url = new URL(`${protocol}://localhost:${port}/p?token=s3cret`);
-    await assert.rejects(
-      client.post(routeFor(url, { address: PINNED }), post(url), OPTIONS),
-      (e) => {
-        assert.ok(e instanceof Http1Error, String(e));
-        assert.equal(e.kind, "connect", `${protocol}: ${e.message}`);
-        assert.match(e.message, /Connection refused/);
-        assert.match(e.message, new RegExp(`127\\.0\\.0\\.2:${port}`));
-        assert.doesNotMatch(e.message, /s3cret|localhost/);
-        return true;
-      },
+    const refused = client.post(routeFor(url, { address: PINNED }), post(url), OPTIONS);
+    // Names the address tried, but nothing of the URL (it may carry secrets).
+    await failsWith(
+      refused,
+      "connect",
+      new RegExp(`^Connection refused \\(os error \\d+\\) \\(address 127\\.0\\.0\\.2:${port}\\)$`),
     );
   }
 });
