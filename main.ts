@@ -10,7 +10,7 @@ import { loadConfig } from "./src/config/load_config.ts";
 import type { Config } from "./src/config/types.ts";
 import { startDaemon } from "./src/daemon.ts";
 import { createLogger } from "./src/ops/log.ts";
-import { Store } from "./src/store/store.ts";
+import { Store } from "./src/store/client.ts";
 import { VERSION } from "./src/version.ts";
 
 const HELP = `hookd ${VERSION}: a self-hosted webhook delivery daemon

@@ -8,7 +8,7 @@
 import { loadConfig } from "../src/config/load_config.ts";
 import { uuidv7 } from "../src/ids.ts";
 import type { NewEvent } from "../src/store/events.ts";
-import { Store } from "../src/store/store.ts";
+import { Store } from "../src/store/client.ts";
 import type { WebhookRecord } from "../src/store/webhooks.ts";
 
 export interface StoreProbeResult {

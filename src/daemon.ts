@@ -10,7 +10,8 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./ops/log.ts";
 import { DeliveryEngine } from "./delivery/engine.ts";
-import { Store } from "./store/store.ts";
+import { Intake } from "./ingest/intake.ts";
+import { Store } from "./store/client.ts";
 import { VERSION } from "./version.ts";
 
 export interface Daemon {
@@ -42,6 +43,7 @@ export async function startDaemon(
     clock,
     auth,
     log,
+    intake: new Intake({ store, clock, sink: engine }),
     delivery: engine,
     metrics: () => engine.metrics(),
   });

@@ -7,7 +7,7 @@
 import type { Clock } from "../clock.ts";
 import { randomToken, uuidv7 } from "../ids.ts";
 import type { ApiKeyRecord } from "../store/api_keys.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../store/client.ts";
 import { ApiError } from "./errors.ts";
 import { type Scope, SCOPES } from "./scopes.ts";
 

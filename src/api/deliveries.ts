@@ -3,7 +3,7 @@
  * delivery with its attempts, and the manual retry.
  */
 import { z } from "zod";
-import { EVENT_TYPE_PATTERN } from "../ingest/event_pattern.ts";
+import { EVENT_TYPE_PATTERN } from "../fanout/event_pattern.ts";
 import { DELIVERY_STATES } from "../store/deliveries.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound } from "./errors.ts";

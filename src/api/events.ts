@@ -1,8 +1,8 @@
 /** `/api/v1/events`: durable ingest (single and batch) and reading an event back. */
 import { z } from "zod";
-import { EVENT_TYPE_PATTERN } from "../ingest/event_pattern.ts";
-import { eventFingerprint } from "../ingest/fingerprint.ts";
-import type { IngestResult, NewEvent } from "../store/events.ts";
+import { EVENT_TYPE_PATTERN } from "../fanout/event_pattern.ts";
+import type { ValidatedEvent } from "../ingest/intake.ts";
+import type { IngestResult } from "../store/events.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound } from "./errors.ts";
 import { renderDelivery, renderEvent } from "./render.ts";
@@ -35,19 +35,14 @@ const batchSchema = z.strictObject({
   ),
 });
 
-function toNewEvent(input: EventInput, idempotencyKey?: string): NewEvent {
-  const tenant = input.tenant_id ?? null;
-  // Only an event that names its id or key can be repeated, so only then is a
-  // fingerprint ever compared; generated ids skip the hashing.
-  const repeatable = input.id !== undefined || idempotencyKey !== undefined;
+function validated(input: EventInput, idempotencyKey?: string): ValidatedEvent {
   return {
     id: input.id,
-    tenantId: tenant,
     type: input.type,
-    payload: JSON.stringify(input.data),
-    fingerprint: repeatable ? eventFingerprint(input.type, tenant, input.data) : "",
-    idempotencyKey,
+    data: input.data,
+    tenantId: input.tenant_id ?? null,
     occurredAt: input.occurred_at,
+    idempotencyKey,
   };
 }
 
@@ -73,23 +68,7 @@ function idempotencyKeyOf(request: Request): string | undefined {
   return key;
 }
 
-export function eventRoutes({ store, clock, delivery }: ApiDeps) {
-  /**
-   * Stores events with their deliveries. When the delivery engine offers a
-   * lease, the new deliveries are claimed in the same commit and handed to it
-   * directly: the first attempt starts without another trip to the store.
-   */
-  async function ingest(events: NewEvent[]) {
-    const lease = delivery?.ingestLease();
-    const results = await store.write("ingest", { events, now: clock.now(), lease });
-    if (lease) {
-      for (const result of results) {
-        if (result.status === "created") delivery!.claimed(result.event, result.deliveries, lease);
-      }
-    }
-    return results;
-  }
-
+export function eventRoutes({ store, intake }: ApiDeps) {
   return [
     route({
       method: "POST",
@@ -104,8 +83,7 @@ export function eventRoutes({ store, clock, delivery }: ApiDeps) {
         409: "The id or Idempotency-Key was used for different content",
       },
       handler: async ({ c, body }) => {
-        const event = toNewEvent(body, idempotencyKeyOf(c.req.raw));
-        const [result] = await ingest([event]);
+        const [result] = await intake.accept([validated(body, idempotencyKeyOf(c.req.raw))]);
         if (!result) throw new Error("ingest returned no result");
         if (result.status === "conflict") {
           throw new ApiError(409, "conflict", result.reason, { event_id: result.eventId });
@@ -122,8 +100,7 @@ export function eventRoutes({ store, clock, delivery }: ApiDeps) {
       body: batchSchema,
       responses: { 202: "Per-event results in `data`, in request order", 400: "Invalid event" },
       handler: async ({ c, body }) => {
-        const events = body.events.map((e) => toNewEvent(e));
-        const results = await ingest(events);
+        const results = await intake.accept(body.events.map((e) => validated(e)));
         return c.json(
           {
             data: results.map((result) =>

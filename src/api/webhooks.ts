@@ -5,7 +5,7 @@ import { generateSecret } from "../delivery/signing.ts";
 import { TargetGuard } from "../delivery/ssrf/guard.ts";
 import { targetUrlProblem } from "../delivery/target_url.ts";
 import { uuidv7 } from "../ids.ts";
-import { eventPatternProblem } from "../ingest/event_pattern.ts";
+import { eventPatternProblem } from "../fanout/event_pattern.ts";
 import type { WebhookPatch, WebhookRecord, WebhookState, WebhookTls } from "../store/webhooks.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound, validationError } from "./errors.ts";

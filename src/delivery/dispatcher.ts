@@ -14,9 +14,8 @@ import { uuidv7 } from "../ids.ts";
 import type { RouteTls } from "../net/http1_route.ts";
 import type { Logger } from "../ops/log.ts";
 import type { AttemptRecord } from "../store/attempts.ts";
-import type { CredentialRecord } from "../store/credentials.ts";
 import type { AttemptVerdict, ClaimedDelivery, DueDelivery } from "../store/delivery_queue.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../store/client.ts";
 import type { WebhookRecord } from "../store/webhooks.ts";
 import { VERSION } from "../version.ts";
 import { JobQueue } from "./job_queue.ts";
@@ -47,11 +46,6 @@ export interface AttemptSender {
 export interface DispatcherOptions {
   readonly store: Store;
   readonly sender: AttemptSender;
-  readonly webhooks: {
-    get(id: string): WebhookRecord | undefined;
-    credential(id: string): CredentialRecord | undefined;
-    refresh(): Promise<void>;
-  };
   readonly clock: Clock;
   readonly rng: Rng;
   readonly log: Logger;
@@ -102,7 +96,8 @@ export class Dispatcher {
   /** Due deliveries being claimed before they queue. */
   #claiming = 0;
   #pumpTimer: TimerHandle | undefined;
-  #claimBatch: { job: DispatchJob; resolve: (claim: ClaimedDelivery | undefined) => void }[] = [];
+  /** Deliveries to claim in the next claim write, with who waits for each. */
+  #claimBatch: { deliveryId: string; resolve: (claim: ClaimedDelivery | undefined) => void }[] = [];
   #closed = false;
   #counts = { attempts: 0, succeeded: 0, retried: 0, failed: 0, dead: 0 };
 
@@ -138,7 +133,7 @@ export class Dispatcher {
       if (job.claim) this.#push(job);
       else unclaimed.push(job);
     }
-    if (unclaimed.length > 0) void this.#claimForQueue(unclaimed);
+    for (const job of unclaimed) void this.#claimForQueue(job);
     this.#pump();
   }
 
@@ -149,41 +144,20 @@ export class Dispatcher {
     this.#queued++;
   }
 
-  async #claimForQueue(jobs: DispatchJob[]): Promise<void> {
-    this.#claiming += jobs.length;
-    const now = this.#o.clock.now();
-    const leaseUntil = now + this.#o.leaseMs;
-    let claimed: ClaimedDelivery[] = [];
-    try {
-      claimed = await this.#o.store.write("claimDeliveries", {
-        ids: jobs.map((j) => j.deliveryId),
-        owner: this.#o.owner,
-        now,
-        leaseUntil,
-      });
-    } catch (error) {
-      // Unclaimed work stays in the store; the loader offers it again later.
-      this.#o.log.warn("could not claim deliveries", { count: jobs.length, error });
-    } finally {
-      this.#claiming -= jobs.length;
+  async #claimForQueue(job: DispatchJob): Promise<void> {
+    this.#claiming++;
+    const leaseUntil = this.#o.clock.now() + this.#o.leaseMs;
+    const delivery = await this.#claim(job.deliveryId);
+    this.#claiming--;
+    if (!delivery) {
+      // Not claimed: another daemon has it, it is no longer due, or its webhook stopped it.
+      this.#known.delete(job.deliveryId);
+    } else if (this.#closed) {
+      await this.#release(delivery.id, "pending").catch(() => {});
+    } else {
+      this.#push({ ...job, claim: { delivery, leaseUntil } });
+      this.#pump();
     }
-    const byId = new Map(claimed.map((c) => [c.id, c]));
-    for (const job of jobs) {
-      const delivery = byId.get(job.deliveryId);
-      // Not claimed: another daemon has it, or it is no longer due.
-      if (!delivery) this.#known.delete(job.deliveryId);
-      else if (this.#closed) continue;
-      else this.#push({ ...job, claim: { delivery, leaseUntil } });
-    }
-    if (this.#closed && claimed.length > 0) {
-      await this.#o.store.write("releaseDeliveries", {
-        ids: claimed.map((c) => c.id),
-        owner: this.#o.owner,
-        state: "pending",
-        now: this.#o.clock.now(),
-      }).catch(() => {});
-    }
-    this.#pump();
   }
 
   /**
@@ -224,7 +198,7 @@ export class Dispatcher {
     while (this.#inFlight < this.#o.concurrency && this.#queues.size > 0) {
       let picked: string | undefined;
       for (const [webhookId] of this.#queues) {
-        const webhook = this.#o.webhooks.get(webhookId);
+        const webhook = this.#o.store.webhooks.get(webhookId);
         const cap = webhook?.maxInFlight ?? this.#o.maxInFlightPerWebhook;
         if ((this.#inFlightPer.get(webhookId) ?? 0) >= cap) continue;
         const wait = this.#bucketFor(webhook, now)?.take(now) ?? 0;
@@ -294,54 +268,41 @@ export class Dispatcher {
   }
 
   async #attempt(job: DispatchJob, freeSlot: () => void): Promise<void> {
-    let webhook = this.#o.webhooks.get(job.webhookId);
-    if (!webhook) {
-      // Perhaps created by another daemon since the last refresh.
-      await this.#o.webhooks.refresh();
-      webhook = this.#o.webhooks.get(job.webhookId);
-    }
-    const policy = this.#policyFor(webhook);
-    const claimed = await this.#claim(job, policy);
-    if (!claimed) return; // another daemon has it, or it is no longer due
+    const views = this.#o.store;
+    const policy = this.#policyFor(views.webhooks.get(job.webhookId));
+    const claimed = await this.#renewIfShort(job, policy);
+    if (!claimed) return; // another daemon has it, it is no longer due, or its webhook stopped it
+    // The view as of the last write transaction, which may be newer than the claim.
+    const webhook = views.webhooks.get(job.webhookId);
     if (!webhook || webhook.state !== "enabled") {
       // Nowhere to send it: a deleted or disabled webhook's delivery is cancelled,
       // a paused one's is held until the webhook resumes.
-      await this.#o.store.write("releaseDeliveries", {
-        ids: [claimed.id],
-        owner: this.#o.owner,
-        state: webhook?.state === "paused" ? "held" : "cancelled",
-        now: this.#o.clock.now(),
-      });
+      await this.#release(claimed.id, webhook?.state === "paused" ? "held" : "cancelled");
       return;
     }
-    let material = signingMaterial(
-      webhook,
-      webhook.credentialId === null ? undefined : this.#o.webhooks.credential(webhook.credentialId),
-      this.#o.clock.now(),
-    );
-    if (!material) {
-      await this.#o.webhooks.refresh();
-      material = signingMaterial(
-        webhook,
-        this.#o.webhooks.credential(webhook.credentialId!),
-        this.#o.clock.now(),
-      );
-    }
+    const credential = webhook.credentialId === null
+      ? undefined
+      : views.webhooks.credential(webhook.credentialId);
+    const material = signingMaterial(webhook, credential, this.#o.clock.now());
     if (!material) {
       // Never send unsigned what should be signed; try again on the next look.
       this.#o.log.warn("credential of webhook not found; delivery put back", {
         webhook_id: webhook.id,
         credential_id: webhook.credentialId,
       });
-      await this.#o.store.write("releaseDeliveries", {
-        ids: [claimed.id],
-        owner: this.#o.owner,
-        state: "pending",
-        now: this.#o.clock.now(),
-      });
+      await this.#release(claimed.id, "pending");
       return;
     }
     await this.#send(webhook, policy, claimed, material, freeSlot);
+  }
+
+  #release(id: string, state: "pending" | "held" | "cancelled"): Promise<void> {
+    return this.#o.store.write("releaseDeliveries", {
+      ids: [id],
+      owner: this.#o.owner,
+      state,
+      now: this.#o.clock.now(),
+    });
   }
 
   #policyFor(webhook: WebhookRecord | undefined): Policy {
@@ -349,14 +310,23 @@ export class Dispatcher {
     return (webhook && policies[webhook.policy]) || policies.default!;
   }
 
-  /** The job's claim if it is fresh enough, else a new one taken with others in one write. */
-  #claim(job: DispatchJob, policy: Policy): Promise<ClaimedDelivery | undefined> {
+  /** The job's claim if it outlasts this attempt, else a renewed one. */
+  #renewIfShort(job: DispatchJob, policy: Policy): Promise<ClaimedDelivery | undefined> {
     const now = this.#o.clock.now();
     if (job.claim && job.claim.leaseUntil - now >= policy.timeoutMs + LEASE_MARGIN_MS) {
       return Promise.resolve(job.claim.delivery);
     }
+    return this.#claim(job.deliveryId);
+  }
+
+  /**
+   * Claims a delivery (or renews this daemon's claim on it). The one claim
+   * batcher: every claim asked for in the same turn of the event loop goes
+   * in one store write. Resolves undefined when it could not be claimed.
+   */
+  #claim(deliveryId: string): Promise<ClaimedDelivery | undefined> {
     return new Promise((resolve) => {
-      this.#claimBatch.push({ job, resolve });
+      this.#claimBatch.push({ deliveryId, resolve });
       if (this.#claimBatch.length === 1) queueMicrotask(() => this.#flushClaims());
     });
   }
@@ -367,13 +337,13 @@ export class Dispatcher {
     const now = this.#o.clock.now();
     try {
       const claimed = await this.#o.store.write("claimDeliveries", {
-        ids: batch.map((b) => b.job.deliveryId),
+        ids: batch.map((b) => b.deliveryId),
         owner: this.#o.owner,
         now,
         leaseUntil: now + this.#o.leaseMs,
       });
       const byId = new Map(claimed.map((c) => [c.id, c]));
-      for (const { job, resolve } of batch) resolve(byId.get(job.deliveryId));
+      for (const { deliveryId, resolve } of batch) resolve(byId.get(deliveryId));
     } catch (error) {
       // Unclaimed work stays in the store; the loader offers it again later.
       this.#o.log.warn("could not claim deliveries", { count: batch.length, error });

@@ -1,27 +1,26 @@
 /**
- * The delivery engine: scheduler (timer wheel + loader), sender pool
- * (dispatcher) and webhook cache, wired together. It is also the API's
- * `DeliveryTrigger`: fresh deliveries from ingest go straight to the
+ * The delivery engine: scheduler (timer wheel + loader) and sender pool
+ * (dispatcher), wired together; webhooks come from the store's webhook view.
+ * It is the intake's sink: deliveries claimed at ingest go straight to the
  * dispatcher under the lease ingest claimed them with, with no store round
- * trip; manual retries and replays wake the scheduler.
+ * trip. It is also the API's `DeliveryTrigger`: manual retries and replays
+ * wake the scheduler.
  */
-import type { DeliveryTrigger } from "../api/deps.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Metric } from "../ops/metrics.ts";
 import { DeliveryLoader } from "../scheduler/loader.ts";
 import { TimerWheel } from "../scheduler/timer_wheel.ts";
-import type { DeliveryRecord, Lease } from "../store/deliveries.ts";
-import type { DueDelivery } from "../store/delivery_queue.ts";
-import type { EventRecord } from "../store/events.ts";
-import type { Store } from "../store/store.ts";
+import type { Lease } from "../store/deliveries.ts";
+import type { ClaimedDelivery, DueDelivery } from "../store/delivery_queue.ts";
+import type { Store } from "../store/client.ts";
 import { type AttemptSender, Dispatcher, type DispatcherStats } from "./dispatcher.ts";
 import type { Rng } from "./policy.ts";
 import { HttpSender } from "./sender.ts";
 import { type GuardResult, TargetGuard } from "./ssrf/guard.ts";
 import { systemResolver } from "./ssrf/resolver.ts";
-import { WebhookCache } from "./webhook_cache.ts";
+import type { DeliveryTrigger } from "./trigger.ts";
 
 export interface EngineOptions {
   readonly config: Config;
@@ -49,7 +48,6 @@ export class DeliveryEngine implements DeliveryTrigger {
   readonly owner: string;
   readonly #config: Config;
   readonly #clock: Clock;
-  readonly #cache: WebhookCache;
   readonly #wheel: TimerWheel<DueDelivery>;
   readonly #dispatcher: Dispatcher;
   readonly #loader: DeliveryLoader;
@@ -62,7 +60,6 @@ export class DeliveryEngine implements DeliveryTrigger {
     this.#clock = clock;
     this.owner = options.owner ??
       `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
-    this.#cache = new WebhookCache({ store, clock, log, refreshIntervalMs: 2_000 });
     this.#ownSender = options.sender ? undefined : new HttpSender({
       clock,
       responseBodyLimit: config.delivery.responseBodyLimit,
@@ -70,7 +67,6 @@ export class DeliveryEngine implements DeliveryTrigger {
     this.#dispatcher = new Dispatcher({
       store,
       sender: options.sender ?? this.#ownSender!,
-      webhooks: this.#cache,
       clock,
       rng: options.rng ?? Math.random,
       log,
@@ -108,10 +104,9 @@ export class DeliveryEngine implements DeliveryTrigger {
     });
   }
 
-  /** Loads webhooks and what is due, and starts sending. */
+  /** Loads what is due and starts sending. */
   static async start(options: EngineOptions): Promise<DeliveryEngine> {
     const engine = new DeliveryEngine(options);
-    await engine.#cache.start();
     engine.#wheel.start();
     await engine.#loader.start();
     return engine;
@@ -166,32 +161,12 @@ export class DeliveryEngine implements DeliveryTrigger {
     return { owner: this.owner, until: this.#clock.now() + this.#config.delivery.leaseMs };
   }
 
-  claimed(event: EventRecord, deliveries: readonly DeliveryRecord[], lease: Lease): void {
-    this.#dispatcher.enqueue(
-      deliveries.filter((d) => d.state === "sending").map((d) => ({
-        deliveryId: d.id,
-        webhookId: d.webhookId,
-        claim: {
-          leaseUntil: lease.until,
-          delivery: {
-            id: d.id,
-            webhookId: d.webhookId,
-            attempts: 0,
-            scheduleAttempts: 0,
-            scheduleStartedAt: d.createdAt,
-            trigger: "scheduled",
-            createdAt: d.createdAt,
-            event: {
-              id: event.id,
-              type: event.type,
-              tenantId: event.tenantId,
-              payload: event.payload,
-              occurredAt: event.occurredAt,
-            },
-          },
-        },
-      })),
-    );
+  claimed(deliveries: readonly ClaimedDelivery[], leaseUntil: number): void {
+    this.#dispatcher.enqueue(deliveries.map((delivery) => ({
+      deliveryId: delivery.id,
+      webhookId: delivery.webhookId,
+      claim: { delivery, leaseUntil },
+    })));
   }
 
   due(deliveries: readonly DueDelivery[]): void {
@@ -203,8 +178,9 @@ export class DeliveryEngine implements DeliveryTrigger {
     return this.#loader.refill();
   }
 
+  /** The store's view already has the change; a resumed webhook's held deliveries are due. */
   webhookChanged(_id: string): void {
-    void this.#cache.refresh().then(() => this.#loader.refill());
+    void this.#loader.refill();
   }
 
   /**
@@ -216,7 +192,6 @@ export class DeliveryEngine implements DeliveryTrigger {
     this.#stopped = true;
     this.#loader.stop();
     this.#wheel.stop();
-    this.#cache.stop();
     await this.#dispatcher.close(graceMs);
     this.#ownSender?.close();
   }

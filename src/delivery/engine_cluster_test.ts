@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import { Authenticator } from "../api/auth.ts";
 import { createApp } from "../api/app.ts";
+import { Intake } from "../ingest/intake.ts";
 import { systemClock } from "../clock.ts";
 import { loadConfig } from "../config/load_config.ts";
 import { silentLogger } from "../ops/log.ts";
-import { Store } from "../store/store.ts";
+import { Store } from "../store/client.ts";
 import { ADMIN_KEY } from "../testing/api_harness.ts";
 import { startReceiver } from "../testing/receiver.ts";
 import { DeliveryEngine } from "./engine.ts";
@@ -38,7 +39,14 @@ async function cluster(
   ];
   // An API with no engine behind it: ingest leaves deliveries pending for the daemons to race for.
   const auth = new Authenticator(stores[0]!, systemClock, ADMIN_KEY);
-  const app = createApp({ config, store: stores[0]!, clock: systemClock, auth, log: silentLogger });
+  const app = createApp({
+    config,
+    store: stores[0]!,
+    clock: systemClock,
+    auth,
+    log: silentLogger,
+    intake: new Intake({ store: stores[0]!, clock: systemClock }),
+  });
   const post = (path: string, body: unknown) =>
     Promise.resolve(app.request(`http://hookd.test${path}`, {
       method: "POST",

@@ -8,7 +8,7 @@
 import type { Clock, TimerHandle } from "../clock.ts";
 import type { Logger } from "../ops/log.ts";
 import type { DueDelivery } from "../store/delivery_queue.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../store/client.ts";
 
 export interface LoaderOptions {
   readonly store: Store;

@@ -143,17 +143,8 @@ export async function deleteCredential(
   return result.rowsAffected > 0 ? "deleted" : "not_found";
 }
 
-/** Credentials changed at or after `since` (deleted ones flagged), for the engine's cache. */
-export async function credentialsChangedSince(
-  db: Executor,
-  since: number,
-): Promise<{ credential: CredentialRecord; deleted: boolean }[]> {
-  const result = await db.execute({
-    sql: `SELECT ${COLUMNS} FROM credentials WHERE updated_at >= ? ORDER BY updated_at`,
-    args: [since],
-  });
-  return result.rows.map((row) => ({
-    credential: credentialFromRow(row),
-    deleted: row.deleted_at !== null,
-  }));
+/** Every credential not deleted, for the in-memory webhook view (webhook_view.ts). */
+export async function liveCredentials(db: Executor): Promise<CredentialRecord[]> {
+  const result = await db.execute(`SELECT ${COLUMNS} FROM credentials WHERE deleted_at IS NULL`);
+  return result.rows.map(credentialFromRow);
 }

@@ -9,6 +9,7 @@ import type { Row } from "@libsql/client";
 import { type AttemptRecord, insertAttempts } from "./attempts.ts";
 import type { DeliveryState } from "./deliveries.ts";
 import { type Executor, int, statementChunks, text, textOrNull } from "./executor.ts";
+import type { WebhookView } from "./webhook_view.ts";
 
 /** A delivery that should be in the scheduler: id, webhook and when it is due. */
 export interface DueDelivery {
@@ -87,10 +88,15 @@ function claimedFromRow(row: Row): ClaimedDelivery {
 /**
  * Claims deliveries for `owner` until `leaseUntil`: pending ones that are due,
  * ones whose lease expired, and ones `owner` already holds (a renewal).
- * Returns only what was claimed; anything another daemon holds is skipped.
+ * Returns only what was claimed and can be sent; anything another daemon
+ * holds is skipped. `view` is the webhook view as of this transaction: a
+ * delivery whose webhook was paused meanwhile (by any daemon) is held
+ * instead, and one whose webhook is disabled or gone is cancelled, so no
+ * attempt goes out after the change committed.
  */
 export async function claimDeliveries(
   db: Executor,
+  view: WebhookView,
   ids: readonly string[],
   owner: string,
   now: number,
@@ -119,7 +125,17 @@ export async function claimDeliveries(
     });
     claimed.push(...rows.rows.map(claimedFromRow));
   }
-  return claimed;
+  const held: string[] = [];
+  const cancelled: string[] = [];
+  const sendable = claimed.filter((delivery) => {
+    const state = view.get(delivery.webhookId)?.state;
+    if (state === "paused") held.push(delivery.id);
+    else if (state !== "enabled") cancelled.push(delivery.id);
+    return state === "enabled";
+  });
+  await releaseDeliveries(db, held, owner, "held", now);
+  await releaseDeliveries(db, cancelled, owner, "cancelled", now);
+  return sendable;
 }
 
 /** Where an attempt leaves its delivery. */
@@ -129,23 +145,6 @@ export interface AttemptVerdict {
   readonly nextAttemptAt: number | null;
   /** Attempts made in the current schedule (a replay starts a new one). */
   readonly scheduleAttempts: number;
-}
-
-/**
- * Stores the attempt and moves its delivery on, but only while `owner` still
- * holds the lease: a delivery cancelled (webhook deleted or disabled) or taken
- * over meanwhile keeps its state, and the late result is kept only as history.
- * Returns whether the delivery moved.
- */
-export async function recordAttempt(
-  db: Executor,
-  attempt: AttemptRecord,
-  owner: string,
-  verdict: AttemptVerdict,
-  now: number,
-): Promise<boolean> {
-  const [moved] = await recordAttempts(db, [{ attempt, owner, verdict, now }]);
-  return moved!;
 }
 
 export interface AttemptToRecord {
@@ -178,7 +177,10 @@ function recordAttemptsSql(rows: number): string {
 }
 
 /**
- * `recordAttempt` for every attempt of a group commit at once: one multi-row
+ * Stores attempts and moves their deliveries on, but only while `owner`
+ * still holds the lease: a delivery cancelled (webhook deleted or disabled)
+ * or taken over meanwhile keeps its state, and the late result is kept only
+ * as history. Every attempt of a group commit goes at once: one multi-row
  * insert for the attempts and one UPDATE ... FROM (VALUES ...) for their
  * deliveries, instead of two statements per attempt. Returns, per attempt,
  * whether its delivery moved.

@@ -10,6 +10,7 @@ import {
 import { listDeliveries, replayDeadLetters } from "./delivery_history.ts";
 import type { Executor } from "./executor.ts";
 import { migrate } from "./migrations.ts";
+import { loadWebhookSnapshot, WebhookView } from "./webhook_view.ts";
 import { deleteWebhook, updateWebhook } from "./webhooks.ts";
 import { attemptFixture } from "../testing/attempt_fixture.ts";
 
@@ -133,7 +134,8 @@ Deno.test("the delivery queue's statements use an index that fits, whatever the 
       const release = spy.takeByStatement();
       assert.equal(release.length, 2, "two statements: 2 + 1 ids");
       for (const steps of release) assert.deepEqual(steps.map((s) => BY_ID.test(s)), [true]);
-      const claimed = await claimDeliveries(spy, ids, "me", NOW, NOW + 60_000);
+      const view = new WebhookView(await loadWebhookSnapshot(db));
+      const claimed = await claimDeliveries(spy, view, ids, "me", NOW, NOW + 60_000);
       assert.deepEqual(claimed.map((c) => c.id).sort(), ids.slice(0, 2));
       const claim = spy.takeByStatement();
       assert.equal(claim.length, 3, "the claim (2 + 1 ids) and the read of what it claimed");

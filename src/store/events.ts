@@ -3,10 +3,11 @@
  * written together, so an acknowledged event always has its deliveries.
  */
 import type { Row } from "@libsql/client";
-import type { WebhookIndex } from "../ingest/webhook_index.ts";
 import { uuidv7 } from "../ids.ts";
 import { deliveriesOfEvent, type DeliveryRecord, type Lease } from "./deliveries.ts";
+import type { ClaimedDelivery } from "./delivery_queue.ts";
 import { type Executor, int, statementChunks, text, textOrNull } from "./executor.ts";
+import type { WebhookView } from "./webhook_view.ts";
 
 export interface EventRecord {
   readonly id: string;
@@ -36,6 +37,8 @@ export type IngestResult =
     readonly status: "created";
     readonly event: EventRecord;
     readonly deliveries: DeliveryRecord[];
+    /** The deliveries claimed under the request's lease, ready to send (the others are held). */
+    readonly claimed: ClaimedDelivery[];
   }
   | {
     readonly status: "duplicate";
@@ -79,7 +82,7 @@ const DELIVERY_VALUES = 11;
  */
 export async function ingestEvents(
   db: Executor,
-  index: WebhookIndex,
+  view: WebhookView,
   requests: readonly IngestRequest[],
 ): Promise<IngestResult[][]> {
   const planned = requests.map((request) =>
@@ -117,14 +120,26 @@ export async function ingestEvents(
     for (const row of result.rows) inserted.add(text(row, "id"));
   }
 
-  const created = new Map<(typeof all)[number], DeliveryRecord[]>();
+  const created = new Map<
+    (typeof all)[number],
+    { deliveries: DeliveryRecord[]; claimed: ClaimedDelivery[] }
+  >();
   const newDeliveries: { delivery: DeliveryRecord; lease: Lease | undefined }[] = [];
   for (const item of all) {
     // An id repeated within the group was inserted once: only its first use is new.
     if (!inserted.delete(item.event.id)) continue;
     const { event, request } = item;
     const deliveries: DeliveryRecord[] = [];
-    for (const webhook of index.subscribers(event.type, event.tenantId)) {
+    const claimed: ClaimedDelivery[] = [];
+    // One object for the event, shared by its claims: it crosses to the main thread once.
+    const claimedEvent = {
+      id: event.id,
+      type: event.type,
+      tenantId: event.tenantId,
+      payload: event.payload,
+      occurredAt: event.occurredAt,
+    };
+    for (const webhook of view.subscribers(event.type, event.tenantId)) {
       const paused = webhook.state === "paused";
       // A paused webhook holds its deliveries until it is resumed. With a lease
       // the caller claims the rest at once and sends them without a reload.
@@ -144,8 +159,20 @@ export async function ingestEvents(
       };
       deliveries.push(delivery);
       newDeliveries.push({ delivery, lease: state === "sending" ? request.lease : undefined });
+      if (state === "sending") {
+        claimed.push({
+          id: delivery.id,
+          webhookId: webhook.id,
+          attempts: 0,
+          scheduleAttempts: 0,
+          scheduleStartedAt: delivery.createdAt,
+          trigger: "scheduled",
+          createdAt: delivery.createdAt,
+          event: claimedEvent,
+        });
+      }
     }
-    created.set(item, deliveries);
+    created.set(item, { deliveries, claimed });
   }
 
   for (const chunk of statementChunks(newDeliveries, MAX_VALUES / DELIVERY_VALUES)) {
@@ -173,10 +200,10 @@ export async function ingestEvents(
   for (const items of planned) {
     const out: IngestResult[] = [];
     for (const item of items) {
-      const deliveries = created.get(item);
+      const fresh = created.get(item);
       out.push(
-        deliveries
-          ? { status: "created", event: item.event, deliveries }
+        fresh
+          ? { status: "created", event: item.event, ...fresh }
           : await findFirst(db, item.input),
       );
     }

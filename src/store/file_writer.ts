@@ -139,7 +139,7 @@ export class FileWriter implements Executor {
   readonly #db: Connection;
   readonly #prepared = new Map<string, Prepared>();
 
-  /** Opens `path` with the settings hookd relies on (see `engine.ts`'s `openClient`). */
+  /** Opens `path` with the settings hookd relies on (see `writer.ts`'s `openClient`). */
   constructor(path: string) {
     this.#db = guarded(() => new Database(path));
     try {

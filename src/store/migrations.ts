@@ -154,6 +154,28 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO readiness_probe (id, checked_at) VALUES (1, 0)`,
     ],
   },
+  {
+    version: 4,
+    name: "webhook view version",
+    // Every daemon sharing the database keeps the webhooks (and credentials)
+    // in memory for fan-out and dispatch. This one row is bumped by triggers
+    // on every write to either table, whoever makes it (any daemon, any
+    // build that knows the tables), so a daemon reads one row inside its
+    // transaction to know exactly whether its copy is current.
+    sql: [
+      `CREATE TABLE webhook_view_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL
+      )`,
+      `INSERT INTO webhook_view_version (id, version) VALUES (1, 1)`,
+      ...["webhooks", "credentials"].flatMap((table) =>
+        ["INSERT", "UPDATE", "DELETE"].map((op) =>
+          `CREATE TRIGGER ${table}_${op.toLowerCase()}_bumps_view AFTER ${op} ON ${table}
+            BEGIN UPDATE webhook_view_version SET version = version + 1 WHERE id = 1; END`
+        )
+      ),
+    ],
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

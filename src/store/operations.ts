@@ -1,10 +1,13 @@
 /**
- * Every operation the store worker runs, by name. Writes run inside the
- * worker's group-commit transaction; reads run on their own. The main thread
- * imports only the types, so the native libSQL binding loads in the worker
- * alone.
+ * Every operation the store worker runs, declared once, by name. A write
+ * runs inside the worker's group-commit transaction and is declared with
+ * `single` (one request at a time) or `batched` (consecutive requests of it
+ * in one transaction run together, in one multi-row form; the one-request
+ * form is that with a single row). The writer groups by this declaration
+ * alone: no operation is special to it. Reads run on their own connection.
+ * The main thread imports only the types, so the native libSQL binding loads
+ * in the worker alone.
  */
-import type { WebhookIndex } from "../ingest/webhook_index.ts";
 import {
   type ApiKeyRecord,
   getApiKey,
@@ -13,10 +16,8 @@ import {
   revokeApiKey,
   touchApiKeys,
 } from "./api_keys.ts";
-import type { AttemptRecord } from "./attempts.ts";
 import {
   type CredentialRecord,
-  credentialsChangedSince,
   deleteCredential,
   getCredential,
   insertCredential,
@@ -33,15 +34,16 @@ import {
   retryDelivery,
 } from "./delivery_history.ts";
 import {
-  type AttemptVerdict,
+  type AttemptToRecord,
   claimDeliveries,
   dueDeliveries,
-  recordAttempt,
+  recordAttempts,
   releaseDeliveries,
 } from "./delivery_queue.ts";
 import { getEvent, ingestEvents, type IngestRequest } from "./events.ts";
 import type { Executor, Page } from "./executor.ts";
 import { SCHEMA_VERSION } from "./migrations.ts";
+import type { WebhookView } from "./webhook_view.ts";
 import {
   deleteWebhook,
   getWebhook,
@@ -52,95 +54,107 @@ import {
   type WebhookFilter,
   type WebhookPatch,
   type WebhookRecord,
-  webhooksChangedSince,
 } from "./webhooks.ts";
 
-/** What an operation may use besides the database. */
+/** What a write may use besides its transaction. */
 export interface OperationContext {
-  readonly index: WebhookIndex;
+  /**
+   * The webhook view as of this point of the transaction: the version row is
+   * read, and the view reloaded first when any daemon's write moved it.
+   */
+  view(): Promise<WebhookView>;
+}
+
+/** A declared write: its one-request form, and its many-request form when it batches. */
+export interface WriteOperation<A, R> {
+  readonly single: (db: Executor, ctx: OperationContext, args: A) => Promise<R>;
+  readonly batched?: (db: Executor, ctx: OperationContext, args: readonly A[]) => Promise<R[]>;
+}
+
+/** A write that runs one request at a time. */
+function single<A, R>(
+  run: (db: Executor, ctx: OperationContext, args: A) => Promise<R>,
+): WriteOperation<A, R> {
+  return { single: run };
+}
+
+/** A write whose consecutive requests run together; one request is a batch of one. */
+function batched<A, R>(
+  runMany: (db: Executor, ctx: OperationContext, args: readonly A[]) => Promise<R[]>,
+): WriteOperation<A, R> {
+  return {
+    single: async (db, ctx, args) => (await runMany(db, ctx, [args]))[0]!,
+    batched: runMany,
+  };
 }
 
 export const writeOperations = {
   /** Readiness: a commit that touches one row, to prove the store takes writes. */
-  probeWrite: async (db: Executor, _: OperationContext, a: { now: number }) => {
+  probeWrite: single(async (db, _, a: { now: number }) => {
     await db.execute({
       sql: "UPDATE readiness_probe SET checked_at = ? WHERE id = 1",
       args: [a.now],
     });
     return null;
-  },
-  insertWebhook: (db: Executor, _: OperationContext, a: { webhook: WebhookRecord }) =>
-    insertWebhook(db, a.webhook),
-  updateWebhook: (
-    db: Executor,
-    _: OperationContext,
-    a: { id: string; patch: WebhookPatch; now: number },
-  ) => updateWebhook(db, a.id, a.patch, a.now),
-  rotateWebhookSecret: (
-    db: Executor,
-    _: OperationContext,
+  }),
+  insertWebhook: single((db, _, a: { webhook: WebhookRecord }) => insertWebhook(db, a.webhook)),
+  updateWebhook: single((db, _, a: { id: string; patch: WebhookPatch; now: number }) =>
+    updateWebhook(db, a.id, a.patch, a.now)
+  ),
+  rotateWebhookSecret: single((
+    db,
+    _,
     a: { id: string; secret: string; previousUntil: number; now: number },
-  ) => rotateWebhookSecret(db, a.id, a.secret, a.previousUntil, a.now),
-  deleteWebhook: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
-    deleteWebhook(db, a.id, a.now),
+  ) => rotateWebhookSecret(db, a.id, a.secret, a.previousUntil, a.now)),
+  deleteWebhook: single((db, _, a: { id: string; now: number }) => deleteWebhook(db, a.id, a.now)),
   /**
-   * Several events in one operation: the batch endpoint commits them all or
-   * none. The engine runs consecutive ingests of a group commit together
-   * (see `ingestEvents`); this is the one-request form.
+   * Events with their fan-out deliveries; one request is one API call (the
+   * batch endpoint's events commit together or not at all). Consecutive
+   * ingests of a group commit share multi-row inserts: the hot path.
    */
-  ingest: async (db: Executor, ctx: OperationContext, a: IngestRequest) =>
-    (await ingestEvents(db, ctx.index, [a]))[0]!,
-  claimDeliveries: (
-    db: Executor,
-    _: OperationContext,
+  ingest: batched(async (db, ctx, requests: readonly IngestRequest[]) =>
+    ingestEvents(db, await ctx.view(), requests)
+  ),
+  claimDeliveries: single(async (
+    db,
+    ctx,
     a: { ids: string[]; owner: string; now: number; leaseUntil: number },
-  ) => claimDeliveries(db, a.ids, a.owner, a.now, a.leaseUntil),
-  recordAttempt: (
-    db: Executor,
-    _: OperationContext,
-    a: { attempt: AttemptRecord; owner: string; verdict: AttemptVerdict; now: number },
-  ) => recordAttempt(db, a.attempt, a.owner, a.verdict, a.now),
-  releaseDeliveries: (
-    db: Executor,
-    _: OperationContext,
+  ) => claimDeliveries(db, await ctx.view(), a.ids, a.owner, a.now, a.leaseUntil)),
+  /** Consecutive results share one insert and one update. */
+  recordAttempt: batched((db, _, items: readonly AttemptToRecord[]) => recordAttempts(db, items)),
+  releaseDeliveries: single((
+    db,
+    _,
     a: { ids: string[]; owner: string; state: "pending" | "held" | "cancelled"; now: number },
-  ) => releaseDeliveries(db, a.ids, a.owner, a.state, a.now),
-  retryDelivery: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
-    retryDelivery(db, a.id, a.now),
-  replayDeadLetters: (
-    db: Executor,
-    _: OperationContext,
+  ) => releaseDeliveries(db, a.ids, a.owner, a.state, a.now)),
+  retryDelivery: single((db, _, a: { id: string; now: number }) => retryDelivery(db, a.id, a.now)),
+  replayDeadLetters: single((
+    db,
+    _,
     a: { filter: Omit<DeliveryFilter, "state">; afterId?: string; limit: number; now: number },
-  ) => replayDeadLetters(db, a.filter, a.afterId, a.limit, a.now),
-  insertCredential: (db: Executor, _: OperationContext, a: { credential: CredentialRecord }) =>
-    insertCredential(db, a.credential),
-  updateCredential: (
-    db: Executor,
-    _: OperationContext,
+  ) => replayDeadLetters(db, a.filter, a.afterId, a.limit, a.now)),
+  insertCredential: single((db, _, a: { credential: CredentialRecord }) =>
+    insertCredential(db, a.credential)
+  ),
+  updateCredential: single((
+    db,
+    _,
     a: { id: string; patch: { name?: string; headers?: Record<string, string> }; now: number },
-  ) => updateCredential(db, a.id, a.patch, a.now),
-  rotateCredentialSecret: (
-    db: Executor,
-    _: OperationContext,
+  ) => updateCredential(db, a.id, a.patch, a.now)),
+  rotateCredentialSecret: single((
+    db,
+    _,
     a: { id: string; secret: string; previousUntil: number; now: number },
-  ) => rotateCredentialSecret(db, a.id, a.secret, a.previousUntil, a.now),
-  deleteCredential: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
-    deleteCredential(db, a.id, a.now),
-  insertApiKey: (db: Executor, _: OperationContext, a: { key: ApiKeyRecord }) =>
-    insertApiKey(db, a.key),
-  revokeApiKey: (db: Executor, _: OperationContext, a: { id: string; now: number }) =>
-    revokeApiKey(db, a.id, a.now),
-  touchApiKeys: (db: Executor, _: OperationContext, a: { ids: string[]; now: number }) =>
-    touchApiKeys(db, a.ids, a.now),
+  ) => rotateCredentialSecret(db, a.id, a.secret, a.previousUntil, a.now)),
+  deleteCredential: single((db, _, a: { id: string; now: number }) =>
+    deleteCredential(db, a.id, a.now)
+  ),
+  insertApiKey: single((db, _, a: { key: ApiKeyRecord }) => insertApiKey(db, a.key)),
+  revokeApiKey: single((db, _, a: { id: string; now: number }) => revokeApiKey(db, a.id, a.now)),
+  touchApiKeys: single((db, _, a: { ids: string[]; now: number }) =>
+    touchApiKeys(db, a.ids, a.now)
+  ),
 };
-
-/** Writes after which the worker refreshes its webhook index before answering. */
-export const WEBHOOK_WRITES: ReadonlySet<string> = new Set<keyof typeof writeOperations>([
-  "insertWebhook",
-  "updateWebhook",
-  "rotateWebhookSecret",
-  "deleteWebhook",
-]);
 
 export const readOperations = {
   getWebhook: (db: Executor, a: { id: string }) => getWebhook(db, a.id),
@@ -155,13 +169,8 @@ export const readOperations = {
   getDelivery: (db: Executor, a: { id: string }) => getDelivery(db, a.id),
   listDeliveries: (db: Executor, a: { filter: DeliveryFilter; page: Page }) =>
     listDeliveries(db, a.filter, a.page),
-  /** Webhooks changed at or after `since`, for the delivery engine's cache. */
-  webhooksChangedSince: (db: Executor, a: { since: number }) => webhooksChangedSince(db, a.since),
   getCredential: (db: Executor, a: { id: string }) => getCredential(db, a.id),
   listCredentials: (db: Executor, a: { page: Page }) => listCredentials(db, a.page),
-  /** Credentials changed at or after `since`, for the delivery engine's cache. */
-  credentialsChangedSince: (db: Executor, a: { since: number }) =>
-    credentialsChangedSince(db, a.since),
   getApiKey: (db: Executor, a: { id: string }) => getApiKey(db, a.id),
   listApiKeys: (db: Executor, a: { page: Page }) => listApiKeys(db, a.page),
   /** Readiness: the store answers and carries this build's schema. */
@@ -176,7 +185,7 @@ export type WriteOperations = typeof writeOperations;
 export type ReadOperations = typeof readOperations;
 export type WriteName = keyof WriteOperations;
 export type ReadName = keyof ReadOperations;
-export type WriteArgs<K extends WriteName> = Parameters<WriteOperations[K]>[2];
-export type WriteResult<K extends WriteName> = Awaited<ReturnType<WriteOperations[K]>>;
+export type WriteArgs<K extends WriteName> = Parameters<WriteOperations[K]["single"]>[2];
+export type WriteResult<K extends WriteName> = Awaited<ReturnType<WriteOperations[K]["single"]>>;
 export type ReadArgs<K extends ReadName> = Parameters<ReadOperations[K]>[1];
 export type ReadResult<K extends ReadName> = Awaited<ReturnType<ReadOperations[K]>>;

@@ -1,12 +1,12 @@
-/** Messages between the main thread's `Store` and the store worker. */
-import type { OpenOptions, WriteOutcome, WriteRequest } from "./engine.ts";
+/** Messages between the main thread's store client (client.ts) and the store worker (worker.ts). */
 import type { SerializedError } from "./errors.ts";
+import type { WebhookSnapshot } from "./webhook_view.ts";
+import type { OpenOptions, WriteRequest } from "./writer.ts";
 
 export type Request =
   | { readonly kind: "open"; readonly id: number; readonly options: OpenOptions }
   | { readonly kind: "write"; readonly id: number; readonly requests: WriteRequest[] }
   | { readonly kind: "read"; readonly id: number; readonly name: string; readonly args: unknown }
-  | { readonly kind: "refresh"; readonly id: number }
   | { readonly kind: "close"; readonly id: number };
 
 export type Reply =
@@ -15,7 +15,7 @@ export type Reply =
     readonly ok: true;
     readonly value: unknown;
     readonly transactions: number;
+    /** The webhook view, when the request changed it; applied before the request settles. */
+    readonly view?: WebhookSnapshot;
   }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
-
-export type WriteReplyValue = WriteOutcome[];

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createClient } from "@libsql/client/node";
 import type { NewEvent } from "./events.ts";
 import { migrate, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
-import { Store } from "./store.ts";
+import { Store } from "./client.ts";
 import { attemptFixture } from "../testing/attempt_fixture.ts";
 import { webhookFixture } from "../testing/webhook_fixture.ts";
 import type { WebhookRecord } from "./webhooks.ts";
@@ -50,6 +50,7 @@ Deno.test("migrations apply once; re-running is a no-op", async () => {
         "events",
         "readiness_probe",
         "schema_migrations",
+        "webhook_view_version",
         "webhooks",
       ],
     );

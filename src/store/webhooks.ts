@@ -267,19 +267,10 @@ async function cancelOpenDeliveries(db: Executor, webhookId: string, now: number
   }
 }
 
-/** Webhooks changed at or after `since` (deleted ones included, flagged), for the fan-out index. */
-export async function webhooksChangedSince(
-  db: Executor,
-  since: number,
-): Promise<{ webhook: WebhookRecord; deleted: boolean }[]> {
-  const result = await db.execute({
-    sql: `SELECT ${COLUMNS} FROM webhooks WHERE updated_at >= ? ORDER BY updated_at`,
-    args: [since],
-  });
-  return result.rows.map((row) => ({
-    webhook: webhookFromRow(row),
-    deleted: row.deleted_at !== null,
-  }));
+/** Every webhook not deleted, for the in-memory webhook view (webhook_view.ts). */
+export async function liveWebhooks(db: Executor): Promise<WebhookRecord[]> {
+  const result = await db.execute(`SELECT ${COLUMNS} FROM webhooks WHERE deleted_at IS NULL`);
+  return result.rows.map(webhookFromRow);
 }
 
 function definedOnly<T extends object>(patch: T): Partial<T> {

@@ -1,14 +1,14 @@
 /// <reference lib="deno.worker" />
 /**
- * The store worker: a thin message adapter around `StoreEngine`, so libSQL's
+ * The store worker: a thin message adapter around `StoreWriter`, so libSQL's
  * synchronous file I/O never blocks the thread that serves HTTP and runs
  * timers.
  */
-import { StoreEngine } from "./engine.ts";
+import { StoreWriter } from "./writer.ts";
 import { serializeError } from "./errors.ts";
 import type { Reply, Request } from "./protocol.ts";
 
-let engine: StoreEngine | undefined;
+let store: StoreWriter | undefined;
 
 function reply(message: Reply): void {
   self.postMessage(message);
@@ -16,20 +16,18 @@ function reply(message: Reply): void {
 
 async function handle(request: Request): Promise<unknown> {
   if (request.kind === "open") {
-    engine = await StoreEngine.open(request.options);
+    store = await StoreWriter.open(request.options);
     return null;
   }
-  if (!engine) throw new Error("The store is not open");
+  if (!store) throw new Error("The store is not open");
   switch (request.kind) {
     case "write":
-      return await engine.write(request.requests);
+      return await store.write(request.requests);
     case "read":
-      return await engine.read(request.name, request.args);
-    case "refresh":
-      return await engine.refreshIndex();
+      return await store.read(request.name, request.args);
     case "close":
-      engine.close();
-      engine = undefined;
+      store.close();
+      store = undefined;
       return null;
   }
 }
@@ -45,7 +43,9 @@ let serial: Promise<void> = Promise.resolve();
 async function run(request: Request): Promise<void> {
   try {
     const value = await handle(request);
-    reply({ id: request.id, ok: true, value, transactions: engine?.transactions ?? 0 });
+    // Reads never load the view, so only a write or open can carry one.
+    const view = request.kind === "read" ? undefined : store?.takeChangedView();
+    reply({ id: request.id, ok: true, value, transactions: store?.transactions ?? 0, view });
   } catch (error) {
     reply({ id: request.id, ok: false, error: serializeError(error) });
   }

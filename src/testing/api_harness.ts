@@ -6,12 +6,14 @@
 import type { Hono } from "hono";
 import { Authenticator } from "../api/auth.ts";
 import { createApp } from "../api/app.ts";
-import type { ApiDeps, DeliveryTrigger } from "../api/deps.ts";
+import type { ApiDeps } from "../api/deps.ts";
+import type { DeliveryTrigger } from "../delivery/trigger.ts";
+import { Intake } from "../ingest/intake.ts";
 import { FakeClock } from "../clock.ts";
 import { loadConfig } from "../config/load_config.ts";
 import { silentLogger } from "../ops/log.ts";
 import type { DueDelivery } from "../store/delivery_queue.ts";
-import { Store } from "../store/store.ts";
+import { Store } from "../store/client.ts";
 
 /** Parsed JSON answers; tests index into them freely and assert on what they find. */
 // deno-lint-ignore no-explicit-any
@@ -46,12 +48,6 @@ export class RecordingTrigger implements DeliveryTrigger {
   refills = 0;
   readonly webhooksChanged: string[] = [];
 
-  ingestLease(): undefined {
-    return undefined;
-  }
-  claimed(): void {
-    throw new Error("RecordingTrigger hands out no ingest lease, so nothing can be claimed");
-  }
   due(deliveries: readonly DueDelivery[]): void {
     this.dueCalls.push([...deliveries]);
   }
@@ -88,6 +84,7 @@ export async function withApi(
     clock,
     auth: new Authenticator(store, clock, config.auth.adminKey),
     log: silentLogger,
+    intake: new Intake({ store, clock }),
     delivery: options.delivery,
   };
   const app = createApp(deps);

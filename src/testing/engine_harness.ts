@@ -6,6 +6,7 @@
  */
 import type { Hono } from "hono";
 import { createApp } from "../api/app.ts";
+import { Intake } from "../ingest/intake.ts";
 import { Authenticator } from "../api/auth.ts";
 import type { Clock } from "../clock.ts";
 import { loadConfig } from "../config/load_config.ts";
@@ -15,7 +16,7 @@ import { DeliveryEngine } from "../delivery/engine.ts";
 import type { Rng } from "../delivery/policy.ts";
 import { type GuardResult, TargetGuard } from "../delivery/ssrf/guard.ts";
 import { silentLogger } from "../ops/log.ts";
-import { Store } from "../store/store.ts";
+import { Store } from "../store/client.ts";
 import { ADMIN_KEY, type Json } from "./api_harness.ts";
 
 export interface EngineHarness {
@@ -80,7 +81,15 @@ export async function withEngine(
     }),
   });
   const auth = new Authenticator(store, clock, config.auth.adminKey);
-  const app = createApp({ config, store, clock, auth, log: silentLogger, delivery: engine });
+  const app = createApp({
+    config,
+    store,
+    clock,
+    auth,
+    log: silentLogger,
+    intake: new Intake({ store, clock, sink: engine }),
+    delivery: engine,
+  });
   const api: EngineHarness["api"] = async (method, path, body) => {
     const response = await app.request(`http://hookd.test${path}`, {
       method,

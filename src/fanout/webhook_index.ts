@@ -13,24 +13,25 @@ export interface IndexedWebhook {
   readonly eventTypes: readonly string[];
 }
 
-interface Entry {
-  readonly webhook: IndexedWebhook;
+interface Entry<W extends IndexedWebhook> {
+  readonly webhook: W;
   readonly patterns: EventPatternSet;
 }
 
-export class WebhookIndex {
-  readonly #entries = new Map<string, Entry>();
-  readonly #byExactType = new Map<string, Set<Entry>>();
-  readonly #wildcard = new Set<Entry>();
+/** `W` is whatever the caller keeps per webhook; subscribers come back as given. */
+export class WebhookIndex<W extends IndexedWebhook = IndexedWebhook> {
+  readonly #entries = new Map<string, Entry<W>>();
+  readonly #byExactType = new Map<string, Set<Entry<W>>>();
+  readonly #wildcard = new Set<Entry<W>>();
 
   get size(): number {
     return this.#entries.size;
   }
 
   /** Adds or replaces a webhook. */
-  put(webhook: IndexedWebhook): void {
+  put(webhook: W): void {
     this.remove(webhook.id);
-    const entry: Entry = { webhook, patterns: new EventPatternSet(webhook.eventTypes) };
+    const entry: Entry<W> = { webhook, patterns: new EventPatternSet(webhook.eventTypes) };
     this.#entries.set(webhook.id, entry);
     for (const pattern of webhook.eventTypes) {
       if (pattern === "*" || pattern.endsWith(".*")) {
@@ -61,9 +62,9 @@ export class WebhookIndex {
    * (they receive every tenant's events) or of the same tenant. Disabled
    * webhooks receive nothing. Sorted by id so fan-out order is stable.
    */
-  subscribers(type: string, tenantId: string | null): IndexedWebhook[] {
-    const found: IndexedWebhook[] = [];
-    const consider = (entry: Entry) => {
+  subscribers(type: string, tenantId: string | null): W[] {
+    const found: W[] = [];
+    const consider = (entry: Entry<W>) => {
       const w = entry.webhook;
       if (w.state === "disabled") return;
       if (w.tenantId !== null && w.tenantId !== tenantId) return;

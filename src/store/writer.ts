@@ -1,26 +1,28 @@
 /**
- * The store's single writer. It owns the libSQL connection and the webhook
- * index used for fan-out, and runs each batch of writes as one transaction:
+ * The store's single writer. It owns the libSQL connections and the webhook
+ * view used for fan-out, and runs each batch of writes as one transaction:
  * one commit, one fsync, however many operations it carries.
  *
  * It runs inside the store worker (see worker.ts) because libSQL in file mode
  * blocks the calling thread; tests may also drive it directly.
  */
 import { type Client, createClient } from "@libsql/client/node";
-import { WebhookIndex } from "../ingest/webhook_index.ts";
 import { type SerializedError, serializeError, StoreUnavailableError } from "./errors.ts";
-import { type AttemptToRecord, recordAttempts } from "./delivery_queue.ts";
-import { ingestEvents, type IngestRequest } from "./events.ts";
 import type { Executor } from "./executor.ts";
 import { FileWriter, localFilePath } from "./file_writer.ts";
 import { migrate } from "./migrations.ts";
 import {
   type OperationContext,
   readOperations,
-  WEBHOOK_WRITES,
+  type WriteOperation,
   writeOperations,
 } from "./operations.ts";
-import { webhooksChangedSince } from "./webhooks.ts";
+import {
+  loadWebhookSnapshot,
+  type WebhookSnapshot,
+  WebhookView,
+  webhookViewVersion,
+} from "./webhook_view.ts";
 
 export interface OpenOptions {
   readonly url: string;
@@ -45,21 +47,20 @@ interface WriteTransaction extends Executor {
   close(): void;
 }
 
-/** How far back an index refresh looks, so clock skew between daemons cannot hide a change. */
-const REFRESH_OVERLAP_MS = 5_000;
+const operations = writeOperations as Record<string, WriteOperation<unknown, unknown>>;
 
-export class StoreEngine {
+export class StoreWriter {
   readonly #options: OpenOptions;
   /**
-   * The single writer's own client: transactions, migrations and index
-   * refreshes, strictly one at a time, so its pool never holds more than the
+   * The single writer's own client: transactions, migrations and the first
+   * load of the webhook view, strictly one at a time, so its pool never holds more than the
    * one connection it was set up on, and replacing it disturbs nobody.
    */
   #writer: Client;
   /**
    * For a local file, the connection write transactions run on instead of
-   * the client's (see file_writer.ts); the client keeps migrations and
-   * index refreshes. Undefined for remote or in-memory databases.
+   * the client's (see file_writer.ts); the client keeps migrations.
+   * Undefined for remote or in-memory databases.
    */
   #fileWriter: FileWriter | undefined;
   /** Reads run while a write transaction is open (WAL lets them), on connections of their own. */
@@ -71,8 +72,16 @@ export class StoreEngine {
    * write starts on a fresh client instead of failing for as long as it lives.
    */
   #writerReadOnly = false;
-  readonly #context: OperationContext;
-  #indexSeenUntil = 0;
+  #view = WebhookView.EMPTY;
+  /**
+   * False when `#view` may hold changes that were never committed (it was
+   * reloaded inside a transaction that then rolled back): the version row
+   * went back, and a later commit by anyone could bring it to the same
+   * number with other content; the next check reloads whatever it reads.
+   */
+  #viewTrusted = false;
+  /** The view not yet handed to the main thread, if it changed. */
+  #viewToSend: WebhookView | undefined;
   #transactions = 0;
 
   private constructor(
@@ -85,11 +94,10 @@ export class StoreEngine {
     this.#writer = writer;
     this.#fileWriter = fileWriter;
     this.#reader = reader;
-    this.#context = { index: new WebhookIndex() };
   }
 
-  /** Opens the database, applies pending migrations and loads the webhook index. */
-  static async open(options: OpenOptions): Promise<StoreEngine> {
+  /** Opens the database, applies pending migrations and loads the webhook view. */
+  static async open(options: OpenOptions): Promise<StoreWriter> {
     const writer = await openClient(options);
     let reader: Client | undefined;
     let fileWriter: FileWriter | undefined;
@@ -97,9 +105,9 @@ export class StoreEngine {
       await migrate(writer, options.now);
       reader = await openClient(options);
       fileWriter = openFileWriter(options);
-      const engine = new StoreEngine(options, writer, reader, fileWriter);
-      await engine.refreshIndex();
-      return engine;
+      const store = new StoreWriter(options, writer, reader, fileWriter);
+      await store.#viewAsOf(writer);
+      return store;
     } catch (error) {
       writer.close();
       reader?.close();
@@ -148,14 +156,25 @@ export class StoreEngine {
     return await operation(this.#reader, args);
   }
 
-  /** Loads webhooks changed since the last look into the fan-out index. */
-  async refreshIndex(): Promise<void> {
-    const since = Math.max(0, this.#indexSeenUntil - REFRESH_OVERLAP_MS);
-    for (const { webhook, deleted } of await webhooksChangedSince(this.#writer, since)) {
-      if (deleted) this.#context.index.remove(webhook.id);
-      else this.#context.index.put(webhook);
-      this.#indexSeenUntil = Math.max(this.#indexSeenUntil, webhook.updatedAt);
+  /**
+   * The webhook view, once, if it changed since the last call: the worker
+   * sends it to the main thread with the reply of the request that loaded it.
+   */
+  takeChangedView(): WebhookSnapshot | undefined {
+    const view = this.#viewToSend;
+    this.#viewToSend = undefined;
+    return view?.snapshot;
+  }
+
+  /** The view as `db` sees the version row now; reloaded only when the row moved. */
+  async #viewAsOf(db: Executor): Promise<WebhookView> {
+    const version = await webhookViewVersion(db);
+    if (!this.#viewTrusted || version !== this.#view.version) {
+      this.#view = new WebhookView(await loadWebhookSnapshot(db));
+      this.#viewTrusted = true;
+      this.#viewToSend = this.#view;
     }
+    return this.#view;
   }
 
   close(): void {
@@ -175,38 +194,28 @@ export class StoreEngine {
         cause: error,
       });
     }
+    const context: OperationContext = { view: () => this.#viewAsOf(tx) };
     const values: unknown[] = [];
-    let touchesWebhooks = false;
     try {
       for (let i = 0; i < requests.length;) {
-        const request = requests[i]!;
-        if (request.name === "recordAttempt") {
-          // Consecutive results share one insert and one update as well.
-          let end = i + 1;
-          while (requests[end]?.name === "recordAttempt") end++;
-          const group = requests.slice(i, end).map((r) => r.args as AttemptToRecord);
-          values.push(...await recordAttempts(tx, group));
-          i = end;
-          continue;
+        const { name } = requests[i]!;
+        const operation = operations[name];
+        if (!operation) throw new TypeError(`Unknown store write "${name}"`);
+        let end = i + 1;
+        if (operation.batched) {
+          while (requests[end]?.name === name) end++;
         }
-        if (request.name === "ingest") {
-          // Consecutive ingests share multi-row inserts (the hot path of group commit).
-          let end = i + 1;
-          while (requests[end]?.name === "ingest") end++;
-          const group = requests.slice(i, end).map((r) => r.args as IngestRequest);
-          values.push(...await ingestEvents(tx, this.#context.index, group));
-          i = end;
-          continue;
+        if (end - i > 1) {
+          const group = requests.slice(i, end).map((r) => r.args);
+          values.push(...await operation.batched!(tx, context, group));
+        } else {
+          values.push(await operation.single(tx, context, requests[i]!.args));
         }
-        const operation = (writeOperations as Record<
-          string,
-          (db: Executor, ctx: OperationContext, a: unknown) => Promise<unknown>
-        >)[request.name];
-        if (!operation) throw new TypeError(`Unknown store write "${request.name}"`);
-        values.push(await operation(tx, this.#context, request.args));
-        touchesWebhooks ||= WEBHOOK_WRITES.has(request.name);
-        i++;
+        i = end;
       }
+      // Webhook writes of this transaction reach the view (and the main
+      // thread) with its reply, before anyone can use what they changed.
+      await this.#viewAsOf(tx);
       try {
         await tx.commit();
       } catch (error) {
@@ -214,6 +223,9 @@ export class StoreEngine {
       }
     } catch (error) {
       this.#writerReadOnly ||= isReadOnly(error);
+      // A view loaded inside this transaction may hold what is now rolled back.
+      this.#viewTrusted = false;
+      this.#viewToSend = undefined;
       // Never leave a failed transaction open on the single writer connection.
       await tx.rollback().catch(() => {});
       throw error;
@@ -221,7 +233,6 @@ export class StoreEngine {
       tx.close();
     }
     this.#transactions++;
-    if (touchesWebhooks) await this.refreshIndex();
     return values;
   }
 

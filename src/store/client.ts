@@ -1,5 +1,6 @@
 /**
- * The main thread's handle on the store. Reads go straight to the worker;
+ * The main thread's handle on the store (the worker side is writer.ts).
+ * Reads go straight to the worker;
  * writes are gathered into batches (group commit): the first write waits at
  * most `commitWindowMs` for company, a full batch goes at once, and while one
  * batch commits the next one fills up. Up to two batches are in flight, so
@@ -7,7 +8,8 @@
  * round trip for it; the worker runs them strictly one after the other.
  */
 import type { StoreConfig } from "../config/types.ts";
-import type { WriteOutcome } from "./engine.ts";
+import { WebhookView } from "./webhook_view.ts";
+import type { WriteOutcome } from "./writer.ts";
 import { deserializeError, StoreUnavailableError } from "./errors.ts";
 import type {
   ReadArgs,
@@ -47,6 +49,7 @@ export class Store {
   #closed = false;
   /** Why the last write batch failed, while no write has succeeded since. */
   #writeTrouble: string | undefined;
+  #webhooks = WebhookView.EMPTY;
 
   private constructor(options: StoreOptions) {
     this.#options = options;
@@ -54,7 +57,10 @@ export class Store {
     this.#worker.onmessage = (event: MessageEvent<Reply>) => {
       const settle = this.#replies.get(event.data.id);
       this.#replies.delete(event.data.id);
-      if (event.data.ok) this.#transactions = event.data.transactions;
+      if (event.data.ok) {
+        this.#transactions = event.data.transactions;
+        if (event.data.view) this.#webhooks = new WebhookView(event.data.view);
+      }
       settle?.(event.data);
     };
     this.#worker.onerror = (event) => {
@@ -106,9 +112,14 @@ export class Store {
     return this.#call({ kind: "read", name, args }) as Promise<ReadResult<K>>;
   }
 
-  /** Reloads webhooks changed by other daemons sharing the database into the fan-out index. */
-  async refresh(): Promise<void> {
-    await this.#call({ kind: "refresh" });
+  /**
+   * The webhooks and credentials as of the last write transaction, the same
+   * view fan-out used (see webhook_view.ts). A write that changed them, here
+   * or in another daemon sharing the database, replaces it before that
+   * write's own promise settles.
+   */
+  get webhooks(): WebhookView {
+    return this.#webhooks;
   }
 
   /**

@@ -1,0 +1,95 @@
+/**
+ * Accepting events: the one path from a validated API request to durable
+ * events, their fan-out deliveries, and the deliveries claimed to send now.
+ *
+ *   validated events ──▶ fingerprint (idempotency) ──▶ store "ingest" (one group
+ *   commit: dedupe by id / Idempotency-Key, fan-out over the webhook view as of
+ *   the transaction, claim under the lease) ──▶ claimed deliveries ──▶ sink
+ *
+ * The claimed deliveries are the store's own records of what it wrote; the
+ * sink (the delivery engine's pool) sends them without another trip to the
+ * store. Without a sink, or when it offers no lease, deliveries stay pending
+ * and the scheduler's loader finds them.
+ */
+import type { Clock } from "../clock.ts";
+import type { Lease } from "../store/deliveries.ts";
+import type { ClaimedDelivery } from "../store/delivery_queue.ts";
+import type { Store } from "../store/client.ts";
+import type { IngestResult, NewEvent } from "../store/events.ts";
+import { eventFingerprint } from "./fingerprint.ts";
+
+/** One event as the API validated it. */
+export interface ValidatedEvent {
+  /** Producer-supplied id; undefined to generate one. */
+  readonly id?: string;
+  readonly type: string;
+  /** Any JSON value; stored and delivered as its JSON text. */
+  readonly data: unknown;
+  readonly tenantId: string | null;
+  /** ms since epoch; undefined: the time it was received. */
+  readonly occurredAt?: number;
+  /** The request's `Idempotency-Key`, if any. */
+  readonly idempotencyKey?: string;
+}
+
+/** Where deliveries claimed at ingest go: the delivery engine. */
+export interface ClaimedDeliverySink {
+  /** A lease to claim new deliveries under, or undefined to leave them pending (backlog, stopping). */
+  ingestLease(): Lease | undefined;
+  /** Deliveries ingest claimed under a lease that holds until `leaseUntil`: send them now. */
+  claimed(deliveries: readonly ClaimedDelivery[], leaseUntil: number): void;
+}
+
+export interface IntakeOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  /** Absent: nothing is claimed at ingest (API-only tests, tools). */
+  readonly sink?: ClaimedDeliverySink;
+}
+
+export class Intake {
+  readonly #o: IntakeOptions;
+
+  constructor(options: IntakeOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Stores the events with their deliveries in one commit (shared with
+   * concurrent requests) and hands what it claimed to the sink. Results come
+   * back per event, in order: created, a duplicate of an earlier event, or a
+   * conflict with one.
+   */
+  async accept(events: readonly ValidatedEvent[]): Promise<IngestResult[]> {
+    const { store, clock, sink } = this.#o;
+    const lease = sink?.ingestLease();
+    const results = await store.write("ingest", {
+      events: events.map(toNewEvent),
+      now: clock.now(),
+      lease,
+    });
+    if (lease) {
+      for (const result of results) {
+        if (result.status === "created" && result.claimed.length > 0) {
+          sink!.claimed(result.claimed, lease.until);
+        }
+      }
+    }
+    return results;
+  }
+}
+
+function toNewEvent(input: ValidatedEvent): NewEvent {
+  // Only an event that names its id or key can be repeated, so only then is a
+  // fingerprint ever compared; generated ids skip the hashing.
+  const repeatable = input.id !== undefined || input.idempotencyKey !== undefined;
+  return {
+    id: input.id,
+    tenantId: input.tenantId,
+    type: input.type,
+    payload: JSON.stringify(input.data),
+    fingerprint: repeatable ? eventFingerprint(input.type, input.tenantId, input.data) : "",
+    idempotencyKey: input.idempotencyKey,
+    occurredAt: input.occurredAt,
+  };
+}
