@@ -9,7 +9,7 @@
  */
 import type { StoreConfig } from "../config/types.ts";
 import { WebhookView } from "./webhook_view.ts";
-import type { WriteOutcome } from "./writer.ts";
+import type { OpenOptions, WriteOutcome } from "./writer.ts";
 import { deserializeError, StoreUnavailableError } from "./errors.ts";
 import type {
   ReadArgs,
@@ -24,7 +24,9 @@ import type { Reply, Request } from "./protocol.ts";
 /** Batches sent to the worker and not yet answered: one committing, one waiting. */
 const MAX_BATCHES_IN_FLIGHT = 2;
 
-type StoreOptions = Pick<StoreConfig, "url" | "authToken" | "commitWindowMs" | "commitMaxBatch">;
+type StoreOptions =
+  & Pick<StoreConfig, "url" | "authToken" | "commitWindowMs" | "commitMaxBatch">
+  & Pick<OpenOptions, "executor">;
 
 interface PendingWrite {
   readonly name: WriteName;
@@ -87,7 +89,12 @@ export class Store {
     try {
       await store.#call({
         kind: "open",
-        options: { url: options.url, authToken: options.authToken, now },
+        options: {
+          url: options.url,
+          authToken: options.authToken,
+          now,
+          executor: options.executor,
+        },
       });
     } catch (error) {
       store.#worker.terminate();

@@ -24,11 +24,22 @@ import {
   webhookViewVersion,
 } from "./webhook_view.ts";
 
+/**
+ * What runs write transactions: `prepared`, the file writer's connection
+ * with its kept statements (local files only; file_writer.ts), or `client`,
+ * `@libsql/client`'s own transactions, which every remote URL takes. The
+ * default picks `prepared` wherever it can; the store's contract suite runs
+ * against both (store_contract_test.ts).
+ */
+export type WriteExecutor = "prepared" | "client";
+
 export interface OpenOptions {
   readonly url: string;
   readonly authToken?: string;
   /** Time for the migrations' bookkeeping, ms since epoch. */
   readonly now: number;
+  /** Default: `prepared` for a local file, else `client`. */
+  readonly executor?: WriteExecutor;
 }
 
 export interface WriteRequest {
@@ -263,6 +274,7 @@ export class StoreWriter {
 
 /** The file writer for a local database file, or undefined for any other URL. */
 function openFileWriter(options: OpenOptions): FileWriter | undefined {
+  if (options.executor === "client") return undefined;
   const path = localFilePath(options.url, options.authToken || undefined);
   return path === undefined ? undefined : new FileWriter(path);
 }

@@ -1,0 +1,357 @@
+/**
+ * The store's contract, run against every write executor: the prepared-
+ * statement file writer and `@libsql/client` (the path every remote
+ * `libsql://` / `http(s)://` URL takes), both on a local file here.
+ */
+import assert from "node:assert/strict";
+import { createClient } from "@libsql/client/node";
+import type { NewEvent } from "./events.ts";
+import { SCHEMA_VERSION } from "./migrations.ts";
+import { Store } from "./client.ts";
+import type { WriteExecutor } from "./writer.ts";
+import { attemptFixture } from "../testing/attempt_fixture.ts";
+import { webhookFixture } from "../testing/webhook_fixture.ts";
+import type { WebhookRecord } from "./webhooks.ts";
+
+const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
+const EXECUTORS: readonly WriteExecutor[] = ["prepared", "client"];
+
+async function tempUrl(): Promise<{ url: string; dir: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "hookd-store-" });
+  return { url: `file:${dir}/nested/hookd.db`, dir };
+}
+
+function webhook(id: string, eventTypes: string[], extra: Partial<WebhookRecord> = {}) {
+  return webhookFixture(id, eventTypes, NOW, extra);
+}
+
+function event(type: string, extra: Partial<NewEvent> = {}): NewEvent {
+  return { tenantId: null, type, payload: "{}", fingerprint: `fp:${type}`, ...extra };
+}
+
+/** Registers `fn` once per executor; `openStore` opens a store on that executor. */
+function contract(
+  name: string,
+  fn: (openStore: (url: string, commitWindowMs?: number) => Promise<Store>) => Promise<void>,
+): void {
+  for (const executor of EXECUTORS) {
+    Deno.test(`${name} [${executor}]`, () =>
+      fn((url, commitWindowMs = 2) =>
+        Store.open({ url, authToken: "", commitWindowMs, commitMaxBatch: 512, executor }, NOW)
+      ));
+  }
+}
+
+contract("the store creates its directory and opens in WAL mode", async (openStore) => {
+  const { url, dir } = await tempUrl();
+  const store = await openStore(url);
+  try {
+    const client = createClient({ url });
+    const mode = await client.execute("PRAGMA journal_mode");
+    assert.equal(mode.rows[0]?.journal_mode, "wal");
+    client.close();
+    const ready = await store.read("schemaVersion", {});
+    assert.deepEqual(ready, { version: SCHEMA_VERSION, expected: SCHEMA_VERSION });
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+contract("group commit: 500 concurrent ingests share far fewer transactions", async (openStore) => {
+  const { url, dir } = await tempUrl();
+  const store = await openStore(url);
+  try {
+    await store.write("insertWebhook", { webhook: webhook("w1", ["order.*"]) });
+    const before = store.stats().transactions;
+    const results = await Promise.all(
+      Array.from(
+        { length: 500 },
+        (_, i) =>
+          store.write("ingest", { events: [event("order.created", { id: `e${i}` })], now: NOW }),
+      ),
+    );
+    assert.equal(results.length, 500);
+    for (const [result] of results) assert.equal(result?.status, "created");
+    const transactions = store.stats().transactions - before;
+    assert.ok(transactions >= 1 && transactions <= 50, `${transactions} transactions for 500`);
+    const client = createClient({ url });
+    const count = await client.execute("SELECT COUNT(*) AS n FROM deliveries");
+    assert.equal(count.rows[0]?.n, 500);
+    client.close();
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+contract("a failing write fails alone; the rest of its batch commits", async (openStore) => {
+  const { url, dir } = await tempUrl();
+  const store = await openStore(url, 5);
+  try {
+    const outcomes = await Promise.allSettled([
+      store.write("insertWebhook", { webhook: webhook("a", ["*"]) }),
+      store.write("insertWebhook", { webhook: webhook("a", ["*"]) }), // duplicate primary key
+      store.write("insertWebhook", { webhook: webhook("b", ["*"]) }),
+    ]);
+    assert.deepEqual(outcomes.map((o) => o.status), ["fulfilled", "rejected", "fulfilled"]);
+    const listed = await store.read("listWebhooks", { filter: {}, page: { limit: 10 } });
+    assert.deepEqual(listed.items.map((w) => w.id), ["a", "b"]);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+contract("ingest is idempotent by id and by key; other content conflicts", async (openStore) => {
+  const { url, dir } = await tempUrl();
+  const store = await openStore(url);
+  try {
+    await store.write("insertWebhook", { webhook: webhook("w", ["a.b"]) });
+    const ingest = (e: NewEvent) => store.write("ingest", { events: [e], now: NOW });
+    const [first] = await ingest(event("a.b", { id: "e1" }));
+    assert.equal(first?.status, "created");
+    const [again] = await ingest(event("a.b", { id: "e1" }));
+    assert.equal(again?.status, "duplicate");
+    assert.deepEqual(
+      again?.status === "duplicate" && again.deliveries.map((d) => d.id),
+      first?.status === "created" && first.deliveries.map((d) => d.id),
+    );
+    const [conflict] = await ingest(event("a.b", { id: "e1", fingerprint: "other" }));
+    assert.equal(conflict?.status, "conflict");
+
+    const [keyed] = await ingest(event("a.b", { idempotencyKey: "k1" }));
+    const [keyedAgain] = await ingest(event("a.b", { idempotencyKey: "k1" }));
+    assert.equal(keyed?.status, "created");
+    assert.equal(keyedAgain?.status, "duplicate");
+    assert.equal(
+      keyedAgain?.status === "duplicate" && keyedAgain.event.id,
+      keyed?.status === "created" && keyed.event.id,
+    );
+    const [keyConflict] = await ingest(event("a.b", { idempotencyKey: "k1", fingerprint: "x" }));
+    assert.equal(keyConflict?.status, "conflict");
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+contract(
+  "pause holds, resume releases, disable and delete cancel open deliveries",
+  async (openStore) => {
+    const { url, dir } = await tempUrl();
+    const store = await openStore(url);
+    const states = async (id: string) =>
+      (await store.read("getEvent", { id }))!.deliveries.map((d) => `${d.webhookId}:${d.state}`);
+    try {
+      await store.write("insertWebhook", { webhook: webhook("p", ["*"], { state: "paused" }) });
+      await store.write("insertWebhook", { webhook: webhook("q", ["*"]) });
+      await store.write("ingest", { events: [event("x", { id: "e1" })], now: NOW });
+      assert.deepEqual(await states("e1"), ["p:held", "q:pending"]);
+
+      await store.write("updateWebhook", { id: "p", patch: { state: "enabled" }, now: NOW + 1 });
+      assert.deepEqual(await states("e1"), ["p:pending", "q:pending"]);
+
+      await store.write("updateWebhook", {
+        id: "p",
+        patch: { state: "disabled", disabledReason: "maintenance" },
+        now: NOW + 2,
+      });
+      assert.equal(await store.write("deleteWebhook", { id: "q", now: NOW + 3 }), true);
+      assert.deepEqual(await states("e1"), ["p:cancelled", "q:cancelled"]);
+      assert.equal(await store.read("getWebhook", { id: "q" }), null);
+      assert.equal(await store.write("deleteWebhook", { id: "q", now: NOW + 4 }), false);
+
+      // A disabled webhook receives nothing new; a deleted one is gone from fan-out.
+      await store.write("ingest", { events: [event("x", { id: "e2" })], now: NOW + 5 });
+      assert.deepEqual(await states("e2"), []);
+    } finally {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+contract("data survives closing and reopening the store", async (openStore) => {
+  const { url, dir } = await tempUrl();
+  try {
+    const first = await openStore(url);
+    await first.write("insertWebhook", { webhook: webhook("w", ["*"]) });
+    await first.write("ingest", { events: [event("t", { id: "e1" })], now: NOW });
+    await first.close();
+    const second = await openStore(url);
+    const found = await second.read("getEvent", { id: "e1" });
+    assert.equal(found?.event.type, "t");
+    assert.equal(found?.deliveries.length, 1);
+    // The reopened store's fan-out index knows the webhook without it being written again.
+    const [result] = await second.write("ingest", { events: [event("t", { id: "e2" })], now: NOW });
+    assert.equal(result?.status === "created" && result.deliveries.length, 1);
+    await second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+contract(
+  "attempts recorded together move only the deliveries their sender still holds",
+  async (openStore) => {
+    const { url, dir } = await tempUrl();
+    const store = await openStore(url);
+    try {
+      await store.write("insertWebhook", { webhook: webhook("w", ["*"]) });
+      const lease = { owner: "me", until: NOW + 60_000 };
+      const [a, b] = await store.write("ingest", {
+        events: [event("t", { id: "e1" }), event("t", { id: "e2" })],
+        now: NOW,
+        lease,
+      });
+      const ids = [a, b].map((r) => (r?.status === "created" ? r.deliveries[0]!.id : ""));
+      const attempt = (deliveryId: string) => attemptFixture(`att-${deliveryId}`, deliveryId, NOW);
+      const verdict = { state: "succeeded" as const, nextAttemptAt: null, scheduleAttempts: 1 };
+      // Queued together, these share one transaction and one multi-row write.
+      const moved = await Promise.all([
+        store.write("recordAttempt", { attempt: attempt(ids[0]!), owner: "me", verdict, now: NOW }),
+        store.write("recordAttempt", {
+          attempt: attempt(ids[1]!),
+          owner: "other",
+          verdict,
+          now: NOW,
+        }),
+      ]);
+      assert.deepEqual(moved, [true, false]);
+      const states = (await store.read("getEvent", { id: "e1" }))!.deliveries.map((d) => d.state);
+      assert.deepEqual(states, ["succeeded"]);
+      const second = await store.read("getDelivery", { id: ids[1]! });
+      assert.equal(second!.delivery.state, "sending");
+      assert.equal(second!.attempts.length, 1, "the late result is kept as history");
+    } finally {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+contract(
+  "fan-out sees webhooks another store on the database wrote, at its next write",
+  async (openStore) => {
+    const { url, dir } = await tempUrl();
+    const a = await openStore(url);
+    const b = await openStore(url);
+    const deliveredTo = async (store: Store, id: string) => {
+      const [result] = await store.write("ingest", {
+        events: [event("order.paid", { id })],
+        now: NOW,
+      });
+      return result?.status === "created" ? result.deliveries.map((d) => d.webhookId) : [];
+    };
+    try {
+      assert.deepEqual(await deliveredTo(b, "e0"), []);
+      await a.write("insertWebhook", { webhook: webhook("w1", ["order.*"]) });
+      assert.deepEqual(await deliveredTo(b, "e1"), ["w1"], "B fans out to A's new webhook");
+      await a.write("updateWebhook", { id: "w1", patch: { eventTypes: ["user.*"] }, now: NOW + 1 });
+      assert.deepEqual(await deliveredTo(b, "e2"), [], "B sees A's change of subscription");
+      await a.write("updateWebhook", { id: "w1", patch: { eventTypes: ["*"] }, now: NOW + 2 });
+      await a.write("deleteWebhook", { id: "w1", now: NOW + 3 });
+      assert.deepEqual(await deliveredTo(b, "e3"), [], "B sees A's delete");
+    } finally {
+      await a.close();
+      await b.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+contract(
+  "the main thread's view follows every webhook and credential write, from any store",
+  async (openStore) => {
+    const { url, dir } = await tempUrl();
+    const a = await openStore(url);
+    const b = await openStore(url);
+    try {
+      const credential = {
+        id: "c1",
+        name: "shared",
+        secret: "whsec_one",
+        previousSecret: null,
+        previousSecretUntil: null,
+        headers: {},
+        createdAt: NOW,
+        updatedAt: NOW,
+      };
+      await a.write("insertCredential", { credential });
+      await a.write("insertWebhook", { webhook: webhook("w1", ["*"], { credentialId: "c1" }) });
+      assert.equal(
+        a.webhooks.get("w1")?.credentialId,
+        "c1",
+        "A's own write is in A's view at once",
+      );
+      assert.equal(a.webhooks.credential("c1")?.secret, "whsec_one");
+      assert.equal(b.webhooks.get("w1"), undefined, "B has not written since");
+
+      await b.write("probeWrite", { now: NOW });
+      assert.equal(b.webhooks.get("w1")?.url, webhook("w1", ["*"]).url);
+      const version = b.webhooks.version;
+      await b.write("probeWrite", { now: NOW + 1 });
+      assert.equal(b.webhooks.version, version, "no change, no reload");
+
+      await a.write("rotateCredentialSecret", {
+        id: "c1",
+        secret: "whsec_two",
+        previousUntil: NOW + 60_000,
+        now: NOW + 2,
+      });
+      await a.write("updateWebhook", { id: "w1", patch: { state: "paused" }, now: NOW + 3 });
+      await b.write("probeWrite", { now: NOW + 4 });
+      assert.equal(b.webhooks.credential("c1")?.secret, "whsec_two");
+      assert.equal(b.webhooks.get("w1")?.state, "paused");
+      assert.ok(b.webhooks.version > version);
+    } finally {
+      await a.close();
+      await b.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+contract(
+  "a claim holds or cancels what another store paused, disabled or deleted",
+  async (openStore) => {
+    const { url, dir } = await tempUrl();
+    const a = await openStore(url);
+    const b = await openStore(url);
+    try {
+      for (const id of ["paused", "disabled", "deleted", "enabled"]) {
+        await a.write("insertWebhook", { webhook: webhook(id, [`${id}.x`]) });
+      }
+      const ids: string[] = [];
+      for (const id of ["paused", "disabled", "deleted", "enabled"]) {
+        const [result] = await b.write("ingest", { events: [event(`${id}.x`)], now: NOW });
+        assert.equal(result?.status, "created");
+        if (result?.status === "created") ids.push(result.deliveries[0]!.id);
+      }
+      await a.write("updateWebhook", { id: "paused", patch: { state: "paused" }, now: NOW + 1 });
+      await a.write("deleteWebhook", { id: "deleted", now: NOW + 1 });
+      // Straight in SQL, as an older build or another tool might: the triggers still see it.
+      const sql = createClient({ url });
+      await sql.execute("UPDATE webhooks SET state = 'disabled' WHERE id = 'disabled'");
+      sql.close();
+
+      const claimed = await b.write("claimDeliveries", {
+        ids,
+        owner: "b",
+        now: NOW + 2,
+        leaseUntil: NOW + 60_000,
+      });
+      assert.deepEqual(claimed.map((c) => c.webhookId), ["enabled"]);
+      const states = [];
+      for (const id of ids) states.push((await b.read("getDelivery", { id }))!.delivery.state);
+      // Pausing held the pending one itself; the claim cancelled the one whose webhook was
+      // disabled behind the API's back; deleting had cancelled the other.
+      assert.deepEqual(states, ["held", "cancelled", "cancelled", "sending"]);
+    } finally {
+      await a.close();
+      await b.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
