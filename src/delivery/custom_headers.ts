@@ -4,26 +4,19 @@
  * headers hookd itself controls; values may not smuggle line breaks.
  */
 
+import { isSenderControlled } from "../net/controlled_headers.ts";
+
 export const MAX_CUSTOM_HEADERS = 50;
 export const MAX_HEADER_VALUE_LENGTH = 4096;
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 
-/** Framing, hop-by-hop and signing headers: set by hookd, never by configuration. */
-export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
-  "host",
-  "content-length",
-  "content-type",
-  "transfer-encoding",
-  "connection",
-  "keep-alive",
-  "upgrade",
-  "te",
-  "trailer",
-  "expect",
-  "proxy-authorization",
-  "proxy-connection",
-  "user-agent",
+/**
+ * The Standard Webhooks headers of hookd's default profile. A custom header
+ * of that name would be overwritten by the signature on signed requests and
+ * would pass for one on unsigned ones, so it is refused.
+ */
+const STANDARD_SIGNATURE_HEADERS: ReadonlySet<string> = new Set([
   "webhook-id",
   "webhook-timestamp",
   "webhook-signature",
@@ -42,7 +35,7 @@ export function customHeaderProblems(headers: Record<string, string>): string[] 
     const value = headers[name]!;
     if (!TOKEN.test(name)) {
       problems.push(`header name ${JSON.stringify(name)} is not a valid HTTP token`);
-    } else if (RESERVED_HEADERS.has(lower) || lower.startsWith("proxy-")) {
+    } else if (isSenderControlled(name) || STANDARD_SIGNATURE_HEADERS.has(lower)) {
       problems.push(`header ${JSON.stringify(name)} is reserved; hookd sets it itself`);
     } else if (seen.has(lower)) {
       problems.push(`header ${JSON.stringify(name)} is given twice (names are case-insensitive)`);

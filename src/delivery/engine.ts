@@ -15,9 +15,10 @@ import { TimerWheel } from "../scheduler/timer_wheel.ts";
 import type { Lease } from "../store/deliveries.ts";
 import type { ClaimedDelivery, DueDelivery } from "../store/delivery_queue.ts";
 import type { Store } from "../store/client.ts";
-import { type AttemptSender, Dispatcher, type DispatcherStats } from "./dispatcher.ts";
+import { Dispatcher, type DispatcherStats } from "./dispatcher.ts";
+import { GuardedSender } from "./guarded_sender.ts";
 import type { Rng } from "./policy.ts";
-import { HttpSender } from "./sender.ts";
+import { type AttemptTransport, HttpSender } from "./sender.ts";
 import { type GuardResult, TargetGuard } from "./ssrf/guard.ts";
 import { systemResolver } from "./ssrf/resolver.ts";
 import type { DeliveryTrigger } from "./trigger.ts";
@@ -28,8 +29,11 @@ export interface EngineOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly rng?: Rng;
-  /** Replaces the HTTP sender (tests); the engine closes only a sender it made. */
-  readonly sender?: AttemptSender;
+  /**
+   * Replaces the HTTP transport (tests); the SSRF guard and the HTTPS rule
+   * still run in front of it. The engine closes only a transport it made.
+   */
+  readonly transport?: AttemptTransport;
   /** Replaces the SSRF guard built from `[security]` (tests with scripted DNS). */
   readonly guard?: { check(url: URL): Promise<GuardResult> };
   /** Lease owner id; unique per process by default. */
@@ -60,13 +64,22 @@ export class DeliveryEngine implements DeliveryTrigger {
     this.#clock = clock;
     this.owner = options.owner ??
       `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
-    this.#ownSender = options.sender ? undefined : new HttpSender({
+    this.#ownSender = options.transport ? undefined : new HttpSender({
       clock,
       responseBodyLimit: config.delivery.responseBodyLimit,
     });
     this.#dispatcher = new Dispatcher({
       store,
-      sender: options.sender ?? this.#ownSender!,
+      sender: new GuardedSender({
+        transport: options.transport ?? this.#ownSender!,
+        guard: options.guard ?? new TargetGuard({
+          allowPrivate: config.security.allowPrivateTargets,
+          allowCidrs: config.security.allowCidrs,
+          resolver: systemResolver,
+        }),
+        requireHttps: config.security.requireHttps,
+        clock,
+      }),
       clock,
       rng: options.rng ?? Math.random,
       log,
@@ -75,12 +88,6 @@ export class DeliveryEngine implements DeliveryTrigger {
       concurrency: config.delivery.concurrency,
       maxInFlightPerWebhook: config.delivery.maxInFlightPerWebhook,
       policies: config.policies,
-      requireHttps: config.security.requireHttps,
-      guard: options.guard ?? new TargetGuard({
-        allowPrivate: config.security.allowPrivateTargets,
-        allowCidrs: config.security.allowCidrs,
-        resolver: systemResolver,
-      }),
       profiles: config.profiles,
       onRetry: (due) => this.#scheduleIfNear(due),
       onIdle: () => void this.#loader.refill(),

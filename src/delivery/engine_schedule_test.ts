@@ -7,7 +7,7 @@ import { FakeClock } from "../clock.ts";
 import { START } from "../testing/api_harness.ts";
 import { withEngine } from "../testing/engine_harness.ts";
 import { webhookFixture } from "../testing/webhook_fixture.ts";
-import type { AttemptSender } from "./dispatcher.ts";
+import type { AttemptTransport } from "./sender.ts";
 import type { Outcome } from "./outcome.ts";
 import type { AttemptResult, SendRequest } from "./sender.ts";
 
@@ -23,7 +23,7 @@ function seeded(seed: number): () => number {
   };
 }
 
-class ScriptedSender implements AttemptSender {
+class ScriptedSender implements AttemptTransport {
   readonly sent: { at: number; request: SendRequest }[] = [];
   status = 503;
   constructor(private readonly clock: FakeClock) {}
@@ -164,7 +164,7 @@ Deno.test("a manual retry sends at once with trigger manual", async () => {
 
 Deno.test("Retry-After pushes the next attempt back when the policy honours it", async () => {
   const clock = new FakeClock(START);
-  const sender: AttemptSender & { sent: number } = {
+  const sender: AttemptTransport & { sent: number } = {
     sent: 0,
     send() {
       this.sent++;

@@ -17,6 +17,7 @@ import {
   type Http1Response,
   type Http1Route,
 } from "../net/http1_client.ts";
+import { isSenderControlled } from "../net/controlled_headers.ts";
 import { routeFor, routeKey, type RouteOptions } from "../net/http1_route.ts";
 import { type Outcome, parseRetryAfter, type TransportError } from "./outcome.ts";
 
@@ -27,7 +28,7 @@ export interface SendRequest {
   /**
    * Headers to send (signature, event metadata, custom headers). Names the
    * sender controls — `Host`, `Content-Type`, `User-Agent` and framing or
-   * hop-by-hop headers, see {@linkcode SENDER_CONTROLLED_HEADERS} — are dropped.
+   * hop-by-hop headers, see `net/controlled_headers.ts` — are dropped.
    */
   readonly headers: Readonly<Record<string, string>>;
   /** The exact body, sent as UTF-8 with `Content-Type: application/json`. */
@@ -68,6 +69,15 @@ export interface AttemptResult {
   readonly errorMessage: string | null;
 }
 
+/**
+ * Performs one exchange with the address a request's route names;
+ * {@linkcode HttpSender} is the real one. Only `GuardedSender` calls it, after
+ * the address was checked.
+ */
+export interface AttemptTransport {
+  send(request: SendRequest): Promise<AttemptResult>;
+}
+
 /** Options of {@linkcode HttpSender}. */
 export interface HttpSenderOptions {
   /** Measures `durationMs` and dates `Retry-After`; default {@linkcode systemClock}. */
@@ -93,21 +103,6 @@ export class SenderClosedError extends Error {
     this.name = "SenderClosedError";
   }
 }
-
-/** Headers the sender sets (or the HTTP stack manages) and callers cannot override. */
-export const SENDER_CONTROLLED_HEADERS: ReadonlySet<string> = new Set([
-  "host",
-  "content-type",
-  "user-agent",
-  "content-length",
-  "transfer-encoding",
-  "connection",
-  "keep-alive",
-  "upgrade",
-  "te",
-  "trailer",
-  "expect",
-]);
 
 /** An HTTP field name: an RFC 9110 token. */
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -201,7 +196,7 @@ function nonNegativeInteger(what: string, value: number): number {
  * const result = await sender.send({ url, headers, body, timeoutMs: 5000 });
  * ```
  */
-export class HttpSender {
+export class HttpSender implements AttemptTransport {
   readonly #clock: Clock;
   readonly #bodyLimit: number;
   readonly #userAgent: string;
@@ -373,7 +368,7 @@ export class HttpSender {
   #requestHeaders(given: Readonly<Record<string, string>>): [string, string][] {
     const headers: [string, string][] = [];
     for (const [name, value] of Object.entries(given)) {
-      if (SENDER_CONTROLLED_HEADERS.has(name.toLowerCase())) continue;
+      if (isSenderControlled(name)) continue;
       // Not the value in the message: it may be a secret.
       if (!FIELD_NAME.test(name) || FORBIDDEN_IN_VALUE.test(value)) {
         throw new TypeError(`Cannot send: invalid header "${name}"`);

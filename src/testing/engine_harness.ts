@@ -11,7 +11,7 @@ import { Authenticator } from "../api/auth.ts";
 import type { Clock } from "../clock.ts";
 import { loadConfig } from "../config/load_config.ts";
 import type { Config } from "../config/types.ts";
-import type { AttemptSender } from "../delivery/dispatcher.ts";
+import type { AttemptTransport } from "../delivery/sender.ts";
 import { DeliveryEngine } from "../delivery/engine.ts";
 import type { Rng } from "../delivery/policy.ts";
 import { type GuardResult, TargetGuard } from "../delivery/ssrf/guard.ts";
@@ -39,7 +39,7 @@ export interface EngineHarness {
 export interface EngineHarnessOptions {
   readonly configToml?: string;
   readonly clock: Clock;
-  readonly sender?: AttemptSender;
+  readonly sender?: AttemptTransport;
   readonly rng?: Rng;
   readonly env?: Record<string, string>;
   /** An SSRF guard with scripted DNS; by default the one `[security]` builds. */
@@ -69,7 +69,7 @@ export async function withEngine(
     clock,
     log: silentLogger,
     rng: options.rng,
-    sender: options.sender,
+    transport: options.sender,
     // Tests never resolve a name for real: a stray hostname fails as `dns`
     // instead of sending a query off this machine.
     guard: options.guard ?? new TargetGuard({

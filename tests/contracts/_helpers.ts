@@ -6,9 +6,8 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import type { FakeClock } from "../../src/clock.ts";
-import type { AttemptSender } from "../../src/delivery/dispatcher.ts";
 import type { TransportError } from "../../src/delivery/outcome.ts";
-import type { AttemptResult, SendRequest } from "../../src/delivery/sender.ts";
+import type { AttemptResult, AttemptTransport, SendRequest } from "../../src/delivery/sender.ts";
 import type { EngineHarness } from "../../src/testing/engine_harness.ts";
 import type { Json } from "../../src/testing/api_harness.ts";
 
@@ -41,7 +40,7 @@ export function seeded(seed: number): () => number {
 export type Scripted = number | TransportError;
 
 /** Captures every request (with the virtual time it went out) and answers from a script. */
-export class ScriptedSender implements AttemptSender {
+export class ScriptedSender implements AttemptTransport {
   readonly sent: { at: number; request: SendRequest }[] = [];
   /** Answers for the next sends, in order; then `fallback`. */
   readonly script: Scripted[] = [];

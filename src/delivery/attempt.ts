@@ -1,0 +1,162 @@
+/**
+ * One attempt as two pure steps around the network call:
+ *
+ *   prepareAttempt(webhook, policy, profile, claimed delivery, material, ids, now)
+ *     → the request to send (URL, headers, body, deadline, TLS)
+ *   concludeAttempt(prepared, delivery, result, policy, now, rng)
+ *     → the attempt record and where the delivery goes next (the policy's decision)
+ *
+ * Everything the dispatcher does between them is I/O (sending, recording);
+ * everything here is tested with tables, no sockets and no store.
+ */
+import type { Policy, Profile } from "../config/types.ts";
+import type { RouteTls } from "../net/http1_route.ts";
+import type { AttemptRecord } from "../store/attempts.ts";
+import type { AttemptVerdict, ClaimedDelivery } from "../store/delivery_queue.ts";
+import type { WebhookRecord } from "../store/webhooks.ts";
+import { VERSION } from "../version.ts";
+import { decideNext, errorKindOf, type Rng } from "./policy.ts";
+import { headersForLog, renderRequest } from "./render_request.ts";
+import type { AttemptResult } from "./sender.ts";
+import type { SigningMaterial } from "./signing_material.ts";
+
+/** An attempt ready to send. */
+export interface PreparedAttempt {
+  readonly attemptId: string;
+  /** 1-based over the delivery's life. */
+  readonly number: number;
+  readonly startedAt: number;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly timeoutMs: number;
+  /** The webhook's extra trust and client certificate; undefined: system defaults. */
+  readonly tls: RouteTls | undefined;
+}
+
+export interface PrepareInput {
+  readonly webhook: WebhookRecord;
+  readonly policy: Policy;
+  readonly profile: Profile;
+  readonly delivery: ClaimedDelivery;
+  readonly material: SigningMaterial;
+  readonly attemptId: string;
+  readonly now: number;
+}
+
+/** Renders the request; throws when the profile cannot render it (the caller records that). */
+export function prepareAttempt(input: PrepareInput): PreparedAttempt {
+  const { webhook, policy, delivery, material, attemptId, now } = input;
+  const number = delivery.attempts + 1;
+  const request = renderRequest({
+    profile: input.profile,
+    webhook: { id: webhook.id, url: webhook.url, headers: material.headers },
+    secrets: material.secrets,
+    event: delivery.event,
+    deliveryId: delivery.id,
+    attemptId,
+    attemptNumber: number,
+    now,
+  });
+  return {
+    attemptId,
+    number,
+    startedAt: now,
+    ...request,
+    timeoutMs: policy.timeoutMs,
+    tls: routeTls(webhook),
+  };
+}
+
+/**
+ * An attempt that never got as far as a request (the profile could not
+ * render it): recorded like any other so the delivery ends instead of being
+ * retaken forever.
+ */
+export function unpreparedAttempt(
+  input: Pick<PrepareInput, "webhook" | "policy" | "delivery" | "attemptId" | "now">,
+): PreparedAttempt {
+  return {
+    attemptId: input.attemptId,
+    number: input.delivery.attempts + 1,
+    startedAt: input.now,
+    url: input.webhook.url,
+    headers: {},
+    body: "",
+    timeoutMs: input.policy.timeoutMs,
+    tls: undefined,
+  };
+}
+
+export interface Conclusion {
+  readonly attempt: AttemptRecord;
+  readonly verdict: AttemptVerdict;
+}
+
+export interface ConcludeInput {
+  readonly prepared: PreparedAttempt;
+  readonly delivery: ClaimedDelivery;
+  readonly result: AttemptResult;
+  readonly policy: Policy;
+  /** When the result was in, ms since epoch. */
+  readonly now: number;
+  readonly rng: Rng;
+}
+
+/** The attempt's record and the delivery's next state, as the policy decides. */
+export function concludeAttempt(input: ConcludeInput): Conclusion {
+  const { prepared, delivery, result, policy, now } = input;
+  const decision = decideNext({
+    outcome: result.outcome,
+    policy,
+    attemptNumber: delivery.scheduleAttempts + 1,
+    createdAt: delivery.scheduleStartedAt,
+    now,
+    rng: input.rng,
+  });
+  const errorKind = errorKindOf(result.outcome, policy);
+  return {
+    attempt: {
+      id: prepared.attemptId,
+      deliveryId: delivery.id,
+      number: prepared.number,
+      trigger: delivery.trigger,
+      startedAt: prepared.startedAt,
+      durationMs: Math.max(0, Math.round(result.durationMs)),
+      requestHeaders: headersForLog({
+        ...prepared.headers,
+        "content-type": "application/json",
+        "user-agent": `hookd/${VERSION}`,
+      }),
+      responseStatus: result.status,
+      responseHeaders: result.responseHeaders ? { ...result.responseHeaders } : null,
+      responseBody: result.responseBody,
+      errorKind,
+      errorMessage: result.errorMessage ??
+        (errorKind === null ? null : describeStatus(result.status, errorKind)),
+    },
+    verdict: {
+      state: decision.state === "retry" ? "pending" : decision.state,
+      nextAttemptAt: decision.state === "retry" ? decision.nextAttemptAt : null,
+      scheduleAttempts: delivery.scheduleAttempts + 1,
+    },
+  };
+}
+
+function describeStatus(status: number | null, kind: string): string {
+  if (kind === "redirect") return `HTTP ${status}: redirects are not followed`;
+  return `HTTP ${status} is not a success for this webhook's policy`;
+}
+
+/** The webhook's TLS settings for its connections, identified by its version. */
+function routeTls(webhook: WebhookRecord): RouteTls | undefined {
+  const tls = webhook.tls;
+  if (tls === null) return undefined;
+  return {
+    id: `${webhook.id}@${webhook.updatedAt}`,
+    caCerts: tls.caCerts,
+    ...(tls.clientCert !== null && tls.clientKey !== null
+      ? { cert: tls.clientCert, key: tls.clientKey }
+      : {}),
+  };
+}

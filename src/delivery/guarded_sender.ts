@@ -1,0 +1,67 @@
+/**
+ * The sender the dispatcher talks to: it takes a rendered request and sends
+ * it only to an address it may reach. The HTTPS rule (`[security]
+ * require_https`, held at send time too: the setting may have changed since
+ * the webhook was made) and the SSRF guard are checked on every attempt (DNS
+ * may have moved a name into private space), and the connection goes to
+ * exactly the address the guard approved, so DNS rebinding cannot redirect
+ * it. The dispatcher never handles addresses.
+ */
+import type { Clock } from "../clock.ts";
+import type { RouteTls } from "../net/http1_route.ts";
+import type { AttemptResult, AttemptTransport } from "./sender.ts";
+import { failedAttempt } from "./sender.ts";
+import type { GuardResult } from "./ssrf/guard.ts";
+
+/** A rendered attempt, before any address is chosen. */
+export interface OutgoingRequest {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly timeoutMs: number;
+  /** The webhook's extra trust and client certificate; undefined: system defaults. */
+  readonly tls?: RouteTls;
+}
+
+/** What the dispatcher needs of a sender. */
+export interface DeliverySender {
+  send(request: OutgoingRequest): Promise<AttemptResult>;
+}
+
+export interface GuardedSenderOptions {
+  /** Performs the exchange with the approved address (`HttpSender`; a script in tests). */
+  readonly transport: AttemptTransport;
+  /** Refuses targets in private or reserved address space; undefined: no check (tests only). */
+  readonly guard?: { check(url: URL): Promise<GuardResult> };
+  /** Refuse plain-http targets. */
+  readonly requireHttps: boolean;
+  readonly clock: Clock;
+}
+
+export class GuardedSender implements DeliverySender {
+  readonly #o: GuardedSenderOptions;
+
+  constructor(options: GuardedSenderOptions) {
+    this.#o = options;
+  }
+
+  async send(request: OutgoingRequest): Promise<AttemptResult> {
+    const { clock, guard, transport } = this.#o;
+    const startedAt = clock.now();
+    const target = new URL(request.url);
+    if (this.#o.requireHttps && target.protocol !== "https:") {
+      return failedAttempt("blocked", "[security] require_https is on", clock.now() - startedAt);
+    }
+    const verdict = guard ? await guard.check(target) : undefined;
+    if (verdict && !verdict.ok) {
+      return failedAttempt(verdict.kind, verdict.reason, clock.now() - startedAt);
+    }
+    return await transport.send({
+      url: request.url,
+      headers: request.headers,
+      body: request.body,
+      timeoutMs: request.timeoutMs,
+      route: { address: verdict?.address, tls: request.tls },
+    });
+  }
+}

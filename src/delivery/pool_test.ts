@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { FakeClock } from "../clock.ts";
+import { type PoolOptions, SendingPool, type WebhookLimits } from "./pool.ts";
+
+interface Job {
+  readonly webhookId: string;
+  readonly n: number;
+}
+
+/** A pool whose started jobs are recorded and finished by hand. */
+function pool(
+  options: Partial<PoolOptions<Job>> & { limits?: Record<string, WebhookLimits> } = {},
+) {
+  const clock = new FakeClock(0);
+  const started: string[] = [];
+  const running = new Map<string, () => void>();
+  let idle = 0;
+  const p = new SendingPool<Job>({
+    clock,
+    concurrency: 2,
+    maxInFlightPerWebhook: 10,
+    limitsOf: (id) => options.limits?.[id],
+    start: (job, done) => {
+      const name = `${job.webhookId}${job.n}`;
+      started.push(name);
+      running.set(name, done);
+    },
+    onIdle: () => idle++,
+    ...options,
+  });
+  const finish = (name: string) => running.get(name)!();
+  return { p, clock, started, finish, idle: () => idle };
+}
+
+Deno.test("webhooks take turns round-robin within the global concurrency", () => {
+  const { p, started, finish } = pool({ concurrency: 1 });
+  for (let n = 1; n <= 3; n++) p.push({ webhookId: "a", n });
+  for (let n = 1; n <= 2; n++) p.push({ webhookId: "b", n });
+  assert.deepEqual(started, ["a1"]);
+  // b arrived after a1 had started, so a goes once more, then they alternate.
+  for (const name of ["a1", "a2", "b1", "a3"]) finish(name);
+  assert.deepEqual(started, ["a1", "a2", "b1", "a3", "b2"]);
+  assert.equal(p.inFlight, 1);
+  assert.equal(p.queued, 0);
+});
+
+Deno.test("a webhook at its in-flight cap waits while others go on", () => {
+  const { p, started, finish } = pool({
+    concurrency: 3,
+    limits: { a: { maxInFlight: 1, rateLimitPerSecond: null } },
+  });
+  for (let n = 1; n <= 3; n++) p.push({ webhookId: "a", n });
+  p.push({ webhookId: "b", n: 1 });
+  p.push({ webhookId: "b", n: 2 });
+  assert.deepEqual(started, ["a1", "b1", "b2"]);
+  finish("a1");
+  assert.deepEqual(started, ["a1", "b1", "b2", "a2"]);
+  finish("a1"); // done() twice frees one slot only
+  assert.equal(p.inFlight, 3);
+});
+
+Deno.test("the default cap applies to webhooks that set none", () => {
+  const { p, started } = pool({ concurrency: 5, maxInFlightPerWebhook: 2 });
+  for (let n = 1; n <= 4; n++) p.push({ webhookId: "a", n });
+  assert.deepEqual(started, ["a1", "a2"]);
+  assert.equal(p.queued, 2);
+});
+
+Deno.test("a rate limit spaces a webhook's starts by its token bucket, on the clock", () => {
+  const { p, clock, started, finish } = pool({
+    concurrency: 10,
+    limits: { a: { maxInFlight: null, rateLimitPerSecond: 2 } },
+  });
+  for (let n = 1; n <= 4; n++) p.push({ webhookId: "a", n });
+  p.push({ webhookId: "b", n: 1 });
+  // A burst of two, then one every 500 ms; b is not held up by a's limit.
+  assert.deepEqual(started, ["a1", "a2", "b1"]);
+  for (const name of started) finish(name);
+  clock.advance(499);
+  assert.deepEqual(started, ["a1", "a2", "b1"]);
+  clock.advance(1);
+  assert.deepEqual(started, ["a1", "a2", "b1", "a3"]);
+  clock.advance(500);
+  assert.deepEqual(started, ["a1", "a2", "b1", "a3", "a4"]);
+});
+
+Deno.test("onIdle fires when the last queued job starts; close hands back what is queued", () => {
+  const { p, started, idle } = pool({ concurrency: 1 });
+  p.push({ webhookId: "a", n: 1 });
+  assert.equal(idle(), 1);
+  p.push({ webhookId: "a", n: 2 });
+  p.push({ webhookId: "b", n: 1 });
+  assert.equal(idle(), 1);
+  const left = p.close();
+  assert.deepEqual(left.map((j) => `${j.webhookId}${j.n}`), ["a2", "b1"]);
+  assert.equal(p.queued, 0);
+  p.push({ webhookId: "c", n: 1 });
+  assert.deepEqual(started, ["a1"], "a closed pool starts nothing");
+});
