@@ -9,7 +9,7 @@ import { loadConfig } from "../src/config/load_config.ts";
 import { uuidv7 } from "../src/ids.ts";
 import type { NewEvent } from "../src/store/events.ts";
 import { Store } from "../src/store/client.ts";
-import type { WebhookRecord } from "../src/store/webhooks.ts";
+import { webhookFixture } from "../src/testing/webhook_fixture.ts";
 
 export interface StoreProbeResult {
   readonly concurrency: number;
@@ -29,30 +29,7 @@ export async function storeProbe(
   try {
     const now = Date.now();
     await store.write("insertWebhook", {
-      // Asserted, not annotated: src/ adds webhook fields as it grows (credentialId), and the
-      // probe should keep compiling across such changes; every field hookd binds must be here.
-      webhook: {
-        id: uuidv7(now),
-        url: "http://127.0.0.1:9/x",
-        description: "",
-        eventTypes: ["*"],
-        state: "enabled",
-        disabledReason: null,
-        policy: "default",
-        profile: "standard",
-        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-        previousSecret: null,
-        previousSecretUntil: null,
-        headers: {},
-        rateLimitPerSecond: null,
-        maxInFlight: null,
-        tenantId: null,
-        metadata: {},
-        credentialId: null,
-        tls: null,
-        createdAt: now,
-        updatedAt: now,
-      } as WebhookRecord,
+      webhook: webhookFixture(uuidv7(now), ["*"], now, { url: "http://127.0.0.1:9/x" }),
     });
     const start = performance.now();
     const measureFrom = start + options.warmupMs;
