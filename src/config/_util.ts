@@ -21,11 +21,15 @@ export function describe(value: unknown): string {
   return String(value);
 }
 
-/** Freezes an object graph in place and returns it. */
-export function deepFreeze<T>(value: T): T {
+/** `T` with every object, array and tuple inside it read-only: what `deepFreeze` returns. */
+export type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+  : T;
+
+/** Freezes an object graph in place and returns it, typed as read-only all the way down. */
+export function deepFreeze<T>(value: T): DeepReadonly<T> {
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);
   }
-  return value;
+  return value as DeepReadonly<T>;
 }

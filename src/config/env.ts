@@ -1,3 +1,5 @@
+import type { z } from "zod";
+import { envKind } from "./fields.ts";
 import { ENV_ADMIN_KEY, ENV_CONFIG, envName, SECTIONS } from "./schema.ts";
 import { suggest } from "./suggest.ts";
 
@@ -25,10 +27,6 @@ function knownVariables(): Map<string, { section: string; key: string }> {
   }
   known.set(ENV_ADMIN_KEY, { section: "auth", key: "admin_key" });
   return known;
-}
-
-function fieldOf(section: string, key: string) {
-  return (SECTIONS as Record<string, Record<string, { env: string }>>)[section]?.[key];
 }
 
 /**
@@ -62,7 +60,8 @@ export function readEnv(
     }
     const { section, key } = target;
     const path = `${section}.${key}`;
-    const kind = fieldOf(section, key)?.env;
+    const field = (SECTIONS as Record<string, Record<string, z.ZodType>>)[section]?.[key];
+    const kind = field === undefined ? "string" : envKind(field);
     let value: unknown = text;
     if (kind === "boolean") {
       const lower = text.toLowerCase();

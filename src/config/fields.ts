@@ -1,177 +1,163 @@
+import { z } from "zod";
 import { describe } from "./_util.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { formatSize, parseSize } from "./size.ts";
 import { formatCidr, parseCidr } from "../delivery/ssrf/ip.ts";
+import type { KeyPath } from "./locate.ts";
 
-/**
- * How one config value is checked and converted. `parse` receives the raw TOML
- * value (or the environment string after `env` conversion) and returns the
- * resolved value, or throws a `TypeError`/`RangeError` whose message says what
- * is allowed and quotes what was given.
- */
-export interface Field<T> {
-  /** How a `HOOKD_*` string becomes a TOML-like value before `parse`. */
-  readonly env: "string" | "boolean" | "integer";
-  readonly parse: (raw: unknown) => T;
+/** How a `HOOKD_*` string becomes a TOML-like value before a field parses it. */
+export type EnvKind = "string" | "boolean" | "integer";
+
+/** Fields whose variables are not plain strings; every other field reads the string. */
+const ENV_KINDS = z.registry<{ readonly env: Exclude<EnvKind, "string"> }>();
+
+/** How a `HOOKD_*` variable for `field` is converted (booleans from true/false/1/0, …). */
+export function envKind(field: z.ZodType): EnvKind {
+  return ENV_KINDS.get(field)?.env ?? "string";
 }
 
-/** Removes the "Cannot parse duration: " prefix from the std-style messages. */
-function reason(error: unknown): string {
+/** The message of a parser's error without the "Cannot parse duration: " prefix of std style. */
+export function reason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^Cannot parse \w+: /, "");
 }
 
-export function stringField(): Field<string> {
+/** An "expected …, got …" message for any value a field rejects. */
+function expected(what: string) {
   return {
-    env: "string",
-    parse(raw) {
-      if (typeof raw !== "string") throw new TypeError(`expected a string, got ${describe(raw)}`);
-      return raw;
-    },
+    error: (issue: { readonly input?: unknown }) =>
+      `expected ${what}, got ${describe(issue.input)}`,
   };
 }
 
-export function booleanField(): Field<boolean> {
-  return {
-    env: "boolean",
-    parse(raw) {
-      if (typeof raw !== "boolean") {
-        throw new TypeError(`expected true or false, got ${describe(raw)}`);
-      }
-      return raw;
-    },
-  };
+/**
+ * `schema`, then `convert`: a `TypeError` or `RangeError` that `convert`
+ * throws becomes the problem's message (the parsers of durations, sizes and
+ * the like throw std-style errors that say what is allowed).
+ */
+export function converted<I, O>(schema: z.ZodType<I>, convert: (value: I) => O) {
+  return schema.transform((value, ctx): O => {
+    try {
+      return convert(value);
+    } catch (error) {
+      ctx.issues.push({ code: "custom", message: reason(error), input: value });
+      return z.NEVER;
+    }
+  });
+}
+
+/** Reports a problem at `path` below the value being walked. */
+export type Report = (path: KeyPath, message: string) => void;
+
+/**
+ * A free-form value (header tables, body envelopes) checked by `walk`, which
+ * may report problems at any path below it, and returns undefined only after
+ * reporting one; the value counts only when nothing was reported.
+ */
+export function walked<T>(walk: (raw: unknown, report: Report) => T | undefined) {
+  return z.unknown().transform((raw, ctx): T => {
+    let ok = true;
+    const value = walk(raw, (path, message) => {
+      ok = false;
+      ctx.issues.push({ code: "custom", path: [...path], message, input: raw });
+    });
+    if (!ok) return z.NEVER;
+    if (value === undefined) throw new Error("walk returned no value and reported nothing");
+    return value;
+  });
+}
+
+export function stringField() {
+  return z.string(expected("a string"));
+}
+
+export function booleanField() {
+  return z.boolean(expected("true or false")).register(ENV_KINDS, { env: "boolean" });
 }
 
 /** A whole number from `min` to `max` inclusive. */
-export function integerField(min: number, max: number): Field<number> {
-  return {
-    env: "integer",
-    parse(raw) {
-      if (typeof raw !== "number" || !Number.isInteger(raw) || raw < min || raw > max) {
-        throw new RangeError(`expected an integer from ${min} to ${max}, got ${describe(raw)}`);
-      }
-      return raw;
-    },
-  };
+export function integerField(min: number, max: number) {
+  const range = expected(`an integer from ${min} to ${max}`);
+  return z.number(range)
+    .refine((n) => Number.isInteger(n) && n >= min && n <= max, range)
+    .register(ENV_KINDS, { env: "integer" });
 }
 
 /** A number (integer or float) from `min` to `max` inclusive. */
-export function numberField(min: number, max: number): Field<number> {
-  return {
-    env: "string",
-    parse(raw) {
-      if (typeof raw !== "number" || !Number.isFinite(raw) || raw < min || raw > max) {
-        throw new RangeError(`expected a number from ${min} to ${max}, got ${describe(raw)}`);
-      }
-      return raw;
-    },
-  };
+export function numberField(min: number, max: number) {
+  const range = expected(`a number from ${min} to ${max}`);
+  return z.number(range).refine((n) => n >= min && n <= max, range);
 }
 
 /** A duration string, resolved to ms, from `minMs` to `maxMs` inclusive. */
-export function durationField(minMs: number, maxMs: number): Field<number> {
+export function durationField(minMs: number, maxMs: number) {
   const range = `from "${formatDuration(minMs)}" to "${formatDuration(maxMs)}"`;
-  return {
-    env: "string",
-    parse(raw) {
-      if (typeof raw !== "string") {
-        throw new TypeError(`expected a duration such as "5s" or "1h30m", got ${describe(raw)}`);
-      }
-      let ms: number;
-      try {
-        ms = parseDuration(raw);
-      } catch (error) {
-        throw new TypeError(reason(error));
-      }
-      if (ms < minMs || ms > maxMs) {
-        throw new RangeError(`expected a duration ${range}, got ${describe(raw)}`);
-      }
-      return ms;
-    },
-  };
+  return converted(z.string(expected('a duration such as "5s" or "1h30m"')), (text) => {
+    const ms = parseDuration(text);
+    if (ms < minMs || ms > maxMs) {
+      throw new RangeError(`expected a duration ${range}, got ${describe(text)}`);
+    }
+    return ms;
+  });
 }
 
 /** A size string or integer, resolved to bytes, from `min` to `max` inclusive. */
-export function sizeField(min: number, max: number): Field<number> {
+export function sizeField(min: number, max: number) {
   const range = `from "${formatSize(min)}" to "${formatSize(max)}"`;
-  return {
-    env: "string",
-    parse(raw) {
-      if (typeof raw !== "string" && typeof raw !== "number") {
-        throw new TypeError(`expected a size such as "4KiB" or "1MiB", got ${describe(raw)}`);
-      }
-      let bytes: number;
-      try {
-        bytes = parseSize(raw);
-      } catch (error) {
-        throw new TypeError(reason(error));
-      }
-      if (bytes < min || bytes > max) {
-        throw new RangeError(`expected a size ${range}, got ${describe(raw)}`);
-      }
-      return bytes;
-    },
-  };
+  const sizeLike = z.custom<string | number>(
+    (raw) => typeof raw === "string" || typeof raw === "number",
+    expected('a size such as "4KiB" or "1MiB"'),
+  );
+  return converted(sizeLike, (raw) => {
+    const bytes = parseSize(raw);
+    if (bytes < min || bytes > max) {
+      throw new RangeError(`expected a size ${range}, got ${describe(raw)}`);
+    }
+    return bytes;
+  });
 }
 
 /**
  * A list of CIDR ranges such as `["10.1.0.0/16", "fd00::/8"]`, normalised
  * (`"10.1.0.0/16"`); from a `HOOKD_*` variable, comma-separated.
  */
-export function cidrListField(): Field<string[]> {
-  return {
-    env: "string",
-    parse(raw) {
-      const items = typeof raw === "string"
-        ? raw.split(",").map((part) => part.trim()).filter((part) => part !== "")
-        : raw;
-      if (!Array.isArray(items)) {
+export function cidrListField() {
+  const listLike = z.custom<string | unknown[]>(
+    (raw) => typeof raw === "string" || Array.isArray(raw),
+    expected('a list of CIDR ranges such as ["10.1.0.0/16"]'),
+  );
+  return converted(listLike, (raw) => {
+    const items = typeof raw === "string"
+      ? raw.split(",").map((part) => part.trim()).filter((part) => part !== "")
+      : raw;
+    return items.map((item, index) => {
+      if (typeof item !== "string") {
+        throw new TypeError(`entry ${index + 1}: expected a CIDR string, got ${describe(item)}`);
+      }
+      try {
+        return formatCidr(parseCidr(item));
+      } catch (error) {
         throw new TypeError(
-          `expected a list of CIDR ranges such as ["10.1.0.0/16"], got ${describe(raw)}`,
+          `entry ${index + 1}: ${reason(error)} (write e.g. "10.1.0.0/16" or "fd00::/8")`,
         );
       }
-      return items.map((item, index) => {
-        if (typeof item !== "string") {
-          throw new TypeError(`entry ${index + 1}: expected a CIDR string, got ${describe(item)}`);
-        }
-        try {
-          return formatCidr(parseCidr(item));
-        } catch (error) {
-          throw new TypeError(
-            `entry ${index + 1}: ${reason(error)} (write e.g. "10.1.0.0/16" or "fd00::/8")`,
-          );
-        }
-      });
-    },
-  };
+    });
+  });
 }
 
 /** `true`, `false` or `"auto"`; from a `HOOKD_*` variable also `1`/`0`. */
-export function autoBooleanField(): Field<boolean | "auto"> {
-  return {
-    env: "string",
-    parse(raw) {
-      if (raw === true || raw === "true" || raw === "1") return true;
-      if (raw === false || raw === "false" || raw === "0") return false;
-      if (raw === "auto") return "auto";
-      throw new TypeError(`expected true, false or "auto", got ${describe(raw)}`);
-    },
-  };
+export function autoBooleanField() {
+  return converted(z.unknown(), (raw): boolean | "auto" => {
+    if (raw === true || raw === "true" || raw === "1") return true;
+    if (raw === false || raw === "false" || raw === "0") return false;
+    if (raw === "auto") return "auto";
+    throw new TypeError(`expected true, false or "auto", got ${describe(raw)}`);
+  });
 }
 
 /** One of a fixed set of strings. */
-export function oneOfField<const T extends string>(values: readonly T[]): Field<T> {
-  const allowed = values.map((value) => JSON.stringify(value)).join(", ");
-  return {
-    env: "string",
-    parse(raw) {
-      if (typeof raw !== "string" || !(values as readonly string[]).includes(raw)) {
-        throw new TypeError(`expected one of ${allowed}, got ${describe(raw)}`);
-      }
-      return raw as T;
-    },
-  };
+export function oneOfField<const T extends string>(values: readonly [T, ...T[]]) {
+  return z.enum(values, expected(`one of ${values.map((v) => JSON.stringify(v)).join(", ")}`));
 }
 
 /** A listen address split into the parts `Deno.serve` takes. */
@@ -193,51 +179,44 @@ function validHost(host: string): boolean {
 }
 
 /** `"host:port"`: an IPv4 address, hostname or bracketed IPv6 address; port 0–65535. */
-export function listenField(): Field<ListenAddress> {
-  return {
-    env: "string",
-    parse(raw) {
-      const fail = () =>
-        new TypeError(
-          `expected "host:port" with port 0-65535 (e.g. "127.0.0.1:8787", "[::1]:8787"), ` +
-            `got ${describe(raw)}`,
-        );
-      if (typeof raw !== "string") throw fail();
+export function listenField() {
+  const allowed = 'expected "host:port" with port 0-65535 (e.g. "127.0.0.1:8787", "[::1]:8787")';
+  return converted(
+    z.string({ error: (issue) => `${allowed}, got ${describe(issue.input)}` }),
+    (raw) => {
       const v6 = IPV6.exec(raw);
       const match = v6 ?? HOST_PORT.exec(raw);
       const hostname = match?.[1] ?? "";
       const port = Number(match?.[2]);
-      if (match === null || port > 65535 || (v6 === null && !validHost(hostname))) throw fail();
-      return { listen: raw, hostname, port };
+      if (match === null || port > 65535 || (v6 === null && !validHost(hostname))) {
+        throw new TypeError(`${allowed}, got ${describe(raw)}`);
+      }
+      return { listen: raw, hostname, port } satisfies ListenAddress;
     },
-  };
+  );
 }
 
 const STORE_SCHEMES = ["libsql:", "http:", "https:", "ws:", "wss:"];
 
 /** A libSQL URL: `file:PATH`, or `libsql:`, `http(s):`, `ws(s):` URLs of sqld / Turso. */
-export function storeUrlField(): Field<string> {
-  return {
-    env: "string",
-    parse(raw) {
-      const allowed = `expected a URL starting with file:, libsql://, http://, https://, ws:// ` +
-        `or wss://, got ${describe(raw)}`;
-      if (typeof raw !== "string") throw new TypeError(allowed);
-      if (raw.startsWith("file:")) {
-        if (raw.length === "file:".length) {
-          throw new TypeError(`expected a path after "file:" (e.g. "file:data/hookd.db")`);
-        }
-        return raw;
+export function storeUrlField() {
+  const what = "a URL starting with file:, libsql://, http://, https://, ws:// or wss://";
+  return converted(z.string(expected(what)), (raw) => {
+    const allowed = `expected ${what}, got ${describe(raw)}`;
+    if (raw.startsWith("file:")) {
+      if (raw.length === "file:".length) {
+        throw new TypeError(`expected a path after "file:" (e.g. "file:data/hookd.db")`);
       }
-      let url: URL;
-      try {
-        url = new URL(raw);
-      } catch {
-        throw new TypeError(allowed);
-      }
-      if (!STORE_SCHEMES.includes(url.protocol)) throw new TypeError(allowed);
-      if (url.hostname === "") throw new TypeError(`expected a host in ${describe(raw)}`);
       return raw;
-    },
-  };
+    }
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new TypeError(allowed);
+    }
+    if (!STORE_SCHEMES.includes(url.protocol)) throw new TypeError(allowed);
+    if (url.hostname === "") throw new TypeError(`expected a host in ${describe(raw)}`);
+    return raw;
+  });
 }

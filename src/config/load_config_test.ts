@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { ConfigError, type ConfigIssue } from "./config_error.ts";
 import { formatKeyPath, loadConfig, type LoadConfigOptions } from "./load_config.ts";
+import { POLICY_KEYS } from "./policy.ts";
+import { PROFILE_KEYS } from "./profile.ts";
+import { SECTIONS, TOP_LEVEL_KEYS } from "./schema.ts";
 import type { Config } from "./types.ts";
 
 function problems(options: LoadConfigOptions): readonly ConfigIssue[] {
@@ -576,13 +579,67 @@ Deno.test("formatKeyPath() renders keys, quoted keys and indexes", () => {
 });
 
 Deno.test("server TLS needs both the certificate and the key", () => {
-  assert.throws(
-    () => loadConfig({ text: '[server]\ntls_cert = "cert.pem"\n', file: "t.toml" }),
-    /server\.tls_key: must be set too/,
-  );
+  // Shown where the half that was set came from: the file's line, or its variable.
+  assert.deepEqual(problems({ text: '[server]\ntls_cert = "cert.pem"\n', file: "t.toml" }), [{
+    path: "server.tls_key",
+    message: "must be set too: tls_cert and tls_key serve HTTPS together (or leave both empty)",
+    file: "t.toml",
+    line: 2,
+    column: 1,
+  }]);
+  assert.deepEqual(problems({ env: { HOOKD_SERVER_TLS_KEY: "k.pem" } }), [{
+    path: "server.tls_cert",
+    message: "must be set too: tls_cert and tls_key serve HTTPS together (or leave both empty)",
+    env: "HOOKD_SERVER_TLS_KEY",
+  }]);
   const both = loadConfig({ text: '[server]\ntls_cert = "c.pem"\ntls_key = "k.pem"\n' });
   assert.equal(both.server.tlsCert, "c.pem");
   assert.equal(both.server.tlsKey, "k.pem");
+});
+
+Deno.test("a misspelt key of every table is reported at its line with a suggestion", () => {
+  // Drops the last letter, which every key survives as a recognisable typo.
+  const typo = (key: string) => key.slice(0, -1);
+  const lines: string[] = [];
+  const expected: { path: string; line: number; suggestion: string }[] = [];
+  const misspell = (table: string, keys: readonly string[]) => {
+    for (const key of keys) {
+      lines.push(`${typo(key)} = 1`);
+      expected.push({
+        path: [table, typo(key)].filter((p) => p !== "").join("."),
+        line: lines.length,
+        suggestion: key,
+      });
+    }
+  };
+  misspell("", TOP_LEVEL_KEYS);
+  for (const [section, fields] of Object.entries(SECTIONS)) {
+    lines.push(`[${section}]`);
+    misspell(section, Object.keys(fields));
+  }
+  lines.push("[policies.p]");
+  misspell("policies.p", POLICY_KEYS);
+  lines.push("[policies.e.schedule]", 'first = "1s"', "attempts = 2");
+  misspell("policies.e.schedule", [
+    "first",
+    "factor",
+    "attempts",
+    "jitter",
+    "max_delay",
+    "max_age",
+  ]);
+  lines.push("[profiles.p]");
+  misspell("profiles.p", PROFILE_KEYS);
+  lines.push("[profiles.s.signature]", 'scheme = "none"');
+  misspell("profiles.s.signature", ["scheme", "header", "content", "encoding", "prefix"]);
+
+  const issues = problems({ text: lines.join("\n"), file: "typo.toml" });
+  assert.deepEqual(
+    issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.path}: ${i.message}`),
+    expected.map((e) =>
+      `typo.toml:${e.line}:1: ${e.path}: unknown key; did you mean "${e.suggestion}"?`
+    ),
+  );
 });
 
 Deno.test("security.allow_cidrs: a list of CIDR ranges from the file or a comma-separated variable", () => {

@@ -1,4 +1,14 @@
-import type { OutcomeSet } from "./types.ts";
+/** A set of outcomes, parsed from tokens such as "2xx", "200", "200-399", "network". */
+export interface OutcomeSet {
+  /** Inclusive status ranges; "404" is [404, 404], "5xx" is [500, 599]. */
+  readonly statuses: readonly (readonly [number, number])[];
+  /** "any": every status and every transport failure. */
+  readonly any: boolean;
+  /** "network": dns, connect, tls, reset and blocked failures. */
+  readonly network: boolean;
+  /** "timeout": no response within the policy's timeout. */
+  readonly timeout: boolean;
+}
 
 /** One parsed token of a `success`, `retry` or `final` list. */
 export type OutcomeToken =

@@ -1,266 +1,201 @@
+import { z } from "zod";
 import { describe, isTable, type Table } from "./_util.ts";
-import { formatDuration } from "./duration.ts";
-import { booleanField, type Field, integerField, numberField, oneOfField } from "./fields.ts";
-import type { KeyPath } from "./locate.ts";
-import { type OutcomeToken, parseOutcomeToken, toOutcomeSet } from "./outcome_set.ts";
-import { POLICY_KEYS, POLICY_LIMITS, POLICY_NAME, SCHEDULE_KEYS } from "./schema.ts";
-import { suggest } from "./suggest.ts";
-import type { OutcomeSet, Policy, Schedule } from "./types.ts";
+import { DEFAULTS } from "./default_toml.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
+import {
+  booleanField,
+  converted,
+  durationField,
+  integerField,
+  numberField,
+  oneOfField,
+} from "./fields.ts";
+import { parseOutcomeToken, toOutcomeSet } from "./outcome_set.ts";
+import { namedTables, table, withRules } from "./table.ts";
 
-/** A problem in one policy; `path` starts with `["policies", NAME]`. */
-export interface PolicyIssue {
-  readonly path: KeyPath;
-  readonly message: string;
-}
-
-const JITTER = numberField(0, 1);
-const ON_EXHAUSTED = oneOfField(["dead", "failed"]);
-const RETRY_AFTER = booleanField();
-const ATTEMPTS = integerField(1, POLICY_LIMITS.maxAttempts);
-const FACTOR = numberField(1, POLICY_LIMITS.maxFactor);
-
-function message(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error))
-    .replace(/^Cannot parse \w+: /, "");
-}
-
-/** `unknown key; did you mean "x"?`, or the allowed keys when nothing is close. */
-export function unknownKeyMessage(key: string, allowed: readonly string[]): string {
-  const guess = suggest(key, allowed);
-  return guess === undefined
-    ? `unknown key; allowed keys are ${allowed.join(", ")}`
-    : `unknown key; did you mean "${guess}"?`;
-}
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const MAX_ATTEMPTS = 100;
+/** What an exponential schedule's omitted keys mean (documented in default.toml). */
+const DEFAULT_FACTOR = 2;
+const DEFAULT_MAX_DELAY = "1d";
+const DEFAULT_MAX_DELAY_MS = parseDuration(DEFAULT_MAX_DELAY);
 
 /**
- * Resolves one `[policies.NAME]` table. Keys the user's table omits are taken
- * from `base`, the built-in `[policies.default]` (already known to be valid).
- * Checks every key and the rules across keys, and returns the policy only when
- * there are no issues.
+ * The built-in `[policies.default]` of default.toml, which every policy starts
+ * from. Its `jitter` is kept apart: whether a policy gives `jitter` itself
+ * matters (it belongs inside an exponential schedule's table instead).
  */
-export function resolvePolicy(
-  name: string,
-  user: unknown,
-  base: Table,
-): { policy: Policy | undefined; issues: PolicyIssue[] } {
-  const issues: PolicyIssue[] = [];
-  const at = (path: KeyPath, text: string) =>
-    issues.push({ path: ["policies", name, ...path], message: text });
+const { jitter: builtInJitter, ...BUILT_IN } = (DEFAULTS.policies as Table).default as Table;
 
-  if (!POLICY_NAME.test(name)) {
-    at([], `policy names are 1-64 of a-z, 0-9, "_" and "-", got ${JSON.stringify(name)}`);
-  }
-  if (!isTable(user)) {
-    at([], `expected a table of policy keys, got ${describe(user)}`);
-    return { policy: undefined, issues };
-  }
-  for (const key of Object.keys(user)) {
-    if (!(POLICY_KEYS as readonly string[]).includes(key)) {
-      at([key], unknownKeyMessage(key, POLICY_KEYS));
-    }
-  }
-  const given = (key: string) => Object.hasOwn(user, key);
-  const pick = (key: string) => given(key) ? user[key] : base[key];
-  const field = <T>(path: KeyPath, f: Field<T>, raw: unknown): T | undefined => {
-    try {
-      return f.parse(raw);
-    } catch (error) {
-      at(path, message(error));
-      return undefined;
-    }
-  };
+const JITTER = numberField(0, 1);
+const BUILT_IN_JITTER = JITTER.parse(builtInJitter);
 
-  const timeoutMs = field(["timeout"], POLICY_LIMITS.timeout, pick("timeout"));
-  const jitter = field(["jitter"], JITTER, pick("jitter"));
-  const schedule = resolveSchedule(pick("schedule"), {
-    jitter: jitter ?? 0,
-    jitterGiven: given("jitter"),
-    defaultJitter: JITTER.parse(base.jitter),
-    at,
-    field,
+/** `["0s", "1m", …]`: the delay before each attempt; the length is the attempt count. */
+const attemptCount = {
+  error: (issue: { readonly input?: unknown }) =>
+    `expected 1 to ${MAX_ATTEMPTS} delays (one per attempt), got ${
+      (issue.input as unknown[]).length
+    }`,
+};
+const listSchedule = z.array(durationField(0, 30 * DAY))
+  .min(1, attemptCount)
+  .max(MAX_ATTEMPTS, attemptCount)
+  .transform((delaysMs) => ({ kind: "list" as const, delaysMs }));
+
+/** `{ first = "5m", factor = 2, attempts = 10, … }`: exponential backoff. */
+const exponentialSchedule = withRules(
+  table({
+    first: durationField(0, 30 * DAY).optional(),
+    factor: numberField(1, 100).optional(),
+    attempts: integerField(1, MAX_ATTEMPTS).optional(),
+    jitter: JITTER.optional(),
+    max_delay: durationField(0, 365 * DAY).optional(),
+    max_age: durationField(1, 365 * DAY).optional(),
+  }),
+  (s, { given, report }) => {
+    if (!given("first")) {
+      report([], 'missing "first", the delay before the second attempt (e.g. "5m")');
+    }
+    if (!given("attempts") && !given("max_age")) {
+      report([], 'needs "attempts", "max_age" or both, so that retries end');
+    }
+    const maxDelayMs = given("max_delay") ? s.max_delay : DEFAULT_MAX_DELAY_MS;
+    if (s.first !== undefined && maxDelayMs !== undefined && maxDelayMs < s.first) {
+      report(
+        given("max_delay") ? ["max_delay"] : [],
+        `max_delay ${given("max_delay") ? "" : `(default "${DEFAULT_MAX_DELAY}") `}` +
+          `must be at least first ("${formatDuration(s.first)}"), got "${
+            formatDuration(maxDelayMs)
+          }"`,
+      );
+    }
+    if (s.first === 0 && !given("attempts") && s.max_age !== undefined) {
+      report(["first"], 'must be above "0s" when only max_age bounds the retries');
+    }
+  },
+).transform((s) => ({
+  kind: "exponential" as const,
+  /** Delay before the second attempt, ms; the first is immediate. */
+  firstMs: s.first ?? 0, // present: the rule above requires it
+  factor: s.factor ?? DEFAULT_FACTOR,
+  /** Total attempts including the first; undefined: bounded by maxAgeMs only. */
+  attempts: s.attempts,
+  /** Undefined until the policy resolves it (to the built-in jitter). */
+  jitter: s.jitter,
+  maxDelayMs: s.max_delay ?? DEFAULT_MAX_DELAY_MS,
+  /** No attempt starts later than this after the delivery was created; undefined: no bound. */
+  maxAgeMs: s.max_age,
+}));
+
+/** A list schedule or an exponential one, told apart by the TOML value's shape. */
+const schedule = z.unknown().transform((raw, ctx) => {
+  const form = Array.isArray(raw) ? listSchedule : isTable(raw) ? exponentialSchedule : undefined;
+  if (form === undefined) {
+    ctx.issues.push({
+      code: "custom",
+      message: 'expected a list of delays such as ["0s", "1m"] or an inline table ' +
+        `{ first, factor, attempts, max_age, max_delay, jitter }, got ${describe(raw)}`,
+      input: raw,
+    });
+    return z.NEVER;
+  }
+  const result = form.safeParse(raw);
+  if (result.success) return result.data;
+  for (const { path, message } of result.error.issues) {
+    ctx.issues.push({ code: "custom", path, message, input: raw });
+  }
+  return z.NEVER;
+});
+
+/** One outcome token, keeping its text for messages. */
+const outcome = converted(
+  z.string({
+    error: (issue) => `expected an outcome string such as "5xx", got ${describe(issue.input)}`,
+  }),
+  (text) => ({ text, token: parseOutcomeToken(text) }),
+);
+
+function outcomeList<T>(item: z.ZodType<T>) {
+  return z.array(item, {
+    error: (issue) =>
+      `expected a list of outcomes such as ["2xx", "timeout"], got ${describe(issue.input)}`,
   });
+}
 
-  const lists: Record<string, { tokens: OutcomeToken[]; texts: string[] }> = {};
-  for (const key of ["success", "retry", "final"] as const) {
-    const raw = pick(key);
-    const tokens: OutcomeToken[] = [];
-    const texts: string[] = [];
-    if (!Array.isArray(raw)) {
-      at([key], `expected a list of outcomes such as ["2xx", "timeout"], got ${describe(raw)}`);
-    } else {
-      raw.forEach((item: unknown, index) => {
-        if (typeof item !== "string") {
-          at([key, index], `expected an outcome string such as "5xx", got ${describe(item)}`);
-          return;
-        }
-        try {
-          tokens.push(parseOutcomeToken(item));
-          texts.push(item);
-        } catch (error) {
-          at([key, index], message(error));
+const successList = outcomeList(outcome.refine((o) => o.token.kind === "status", {
+  error: (issue) =>
+    `success lists statuses only, got ${JSON.stringify((issue.input as { text: string }).text)}`,
+})).min(1, 'must list at least one status, e.g. ["2xx"]');
+
+const POLICY_SHAPE = {
+  timeout: durationField(1, HOUR),
+  schedule,
+  jitter: JITTER.optional(),
+  success: successList,
+  retry: outcomeList(outcome),
+  final: outcomeList(outcome),
+  on_exhausted: oneOfField(["dead", "failed"]),
+  retry_after: booleanField(),
+};
+
+/** Keys of one `[policies.NAME]` table, in default.toml's order. */
+export const POLICY_KEYS: readonly string[] = Object.keys(POLICY_SHAPE);
+
+/**
+ * One `[policies.NAME]` table: whether and when to attempt. Keys it omits come
+ * from the built-in `[policies.default]` (not from the user's override of it).
+ */
+const policy = withRules(
+  table(POLICY_SHAPE, { expected: "a table of policy keys", defaults: BUILT_IN }),
+  (p, { given, report }) => {
+    if (p.schedule?.kind === "exponential" && given("jitter")) {
+      report(
+        ["jitter"],
+        p.schedule.jitter !== undefined
+          ? "jitter is given both here and inside the schedule table; keep one (the table's)"
+          : "policy-level jitter applies to a list schedule only; put jitter inside the " +
+            "schedule table",
+      );
+    }
+    // A status cannot be both a success and a failure.
+    if (p.success === undefined) return;
+    const successes = p.success.flatMap((o) =>
+      o.token.kind === "status" ? [{ range: o.token.range, text: o.text }] : []
+    );
+    for (const key of ["retry", "final"] as const) {
+      (p[key] ?? []).forEach(({ token, text }, index) => {
+        if (token.kind !== "status") return;
+        const clash = successes.find(({ range }) =>
+          range[0] <= token.range[1] && token.range[0] <= range[1]
+        );
+        if (clash !== undefined) {
+          report(
+            [key, index],
+            `${JSON.stringify(text)} overlaps success ${JSON.stringify(clash.text)}; ` +
+              `a status cannot be both a success and a failure`,
+          );
         }
       });
     }
-    lists[key] = { tokens, texts };
-  }
-  const success = lists.success ?? { tokens: [], texts: [] };
-  checkOutcomes(pick, success, lists.retry, lists.final, at);
-
-  const onExhausted = field(["on_exhausted"], ON_EXHAUSTED, pick("on_exhausted"));
-  const retryAfter = field(["retry_after"], RETRY_AFTER, pick("retry_after"));
-
-  if (
-    issues.length > 0 || timeoutMs === undefined || schedule === undefined ||
-    onExhausted === undefined || retryAfter === undefined
-  ) {
-    return { policy: undefined, issues };
-  }
-  const set = (key: string): OutcomeSet => toOutcomeSet(lists[key]?.tokens ?? []);
-  return {
-    policy: {
-      name,
-      timeoutMs,
-      schedule,
-      success: set("success"),
-      retry: set("retry"),
-      final: set("final"),
-      onExhausted,
-      retryAfter,
-    },
-    issues,
-  };
-}
-
-interface ScheduleContext {
-  readonly jitter: number;
-  readonly jitterGiven: boolean;
-  readonly defaultJitter: number;
-  readonly at: (path: KeyPath, text: string) => void;
-  readonly field: <T>(path: KeyPath, f: Field<T>, raw: unknown) => T | undefined;
-}
-
-function resolveSchedule(raw: unknown, ctx: ScheduleContext): Schedule | undefined {
-  const { at, field } = ctx;
-  if (Array.isArray(raw)) {
-    if (raw.length < 1 || raw.length > POLICY_LIMITS.maxAttempts) {
-      at(
-        ["schedule"],
-        `expected 1 to ${POLICY_LIMITS.maxAttempts} delays (one per attempt), got ${raw.length}`,
-      );
-      return undefined;
+  },
+).transform((p) => ({
+  /** How long to wait for the response of one attempt, ms. */
+  timeoutMs: p.timeout,
+  schedule: p.schedule.kind === "list"
+    ? {
+      ...p.schedule,
+      /** Fraction (0–1) by which each delay may randomly vary either way. */
+      jitter: p.jitter ?? BUILT_IN_JITTER,
     }
-    const delaysMs = raw.map((item: unknown, index) =>
-      field(["schedule", index], POLICY_LIMITS.listDelay, item)
-    );
-    if (delaysMs.some((delay) => delay === undefined)) return undefined;
-    return { kind: "list", delaysMs: delaysMs as number[], jitter: ctx.jitter };
-  }
-  if (!isTable(raw)) {
-    at(
-      ["schedule"],
-      'expected a list of delays such as ["0s", "1m"] or an inline table ' +
-        `{ first, factor, attempts, max_age, max_delay, jitter }, got ${describe(raw)}`,
-    );
-    return undefined;
-  }
+    : { ...p.schedule, jitter: p.schedule.jitter ?? BUILT_IN_JITTER },
+  success: toOutcomeSet(p.success.map((o) => o.token)),
+  retry: toOutcomeSet(p.retry.map((o) => o.token)),
+  final: toOutcomeSet(p.final.map((o) => o.token)),
+  onExhausted: p.on_exhausted,
+  /** Honour a `Retry-After` response header when it asks for a later retry. */
+  retryAfter: p.retry_after,
+}));
 
-  let ok = true;
-  const fail = (path: KeyPath, text: string) => {
-    ok = false;
-    at(path, text);
-  };
-  if (ctx.jitterGiven) {
-    fail(
-      ["jitter"],
-      Object.hasOwn(raw, "jitter")
-        ? "jitter is given both here and inside the schedule table; keep one (the table's)"
-        : "policy-level jitter applies to a list schedule only; put jitter inside the " +
-          "schedule table",
-    );
-  }
-  for (const key of Object.keys(raw)) {
-    if (!(SCHEDULE_KEYS as readonly string[]).includes(key)) {
-      fail(["schedule", key], unknownKeyMessage(key, SCHEDULE_KEYS));
-    }
-  }
-  const get = <T>(key: string, f: Field<T>): T | undefined => {
-    if (!Object.hasOwn(raw, key)) return undefined;
-    const value = field(["schedule", key], f, raw[key]);
-    if (value === undefined) ok = false;
-    return value;
-  };
-
-  const firstMs = get("first", POLICY_LIMITS.first);
-  const factor = get("factor", FACTOR) ?? POLICY_LIMITS.defaultFactor;
-  const attempts = get("attempts", ATTEMPTS);
-  const maxAgeMs = get("max_age", POLICY_LIMITS.maxAge);
-  const maxDelayGiven = Object.hasOwn(raw, "max_delay");
-  const maxDelayMs = maxDelayGiven
-    ? get("max_delay", POLICY_LIMITS.maxDelay)
-    : POLICY_LIMITS.maxDelay.parse(POLICY_LIMITS.defaultMaxDelay);
-  const jitter = get("jitter", JITTER) ?? ctx.defaultJitter;
-
-  if (!Object.hasOwn(raw, "first")) {
-    fail(["schedule"], 'missing "first", the delay before the second attempt (e.g. "5m")');
-  }
-  if (!Object.hasOwn(raw, "attempts") && !Object.hasOwn(raw, "max_age")) {
-    fail(["schedule"], 'needs "attempts", "max_age" or both, so that retries end');
-  }
-  if (firstMs !== undefined && maxDelayMs !== undefined && maxDelayMs < firstMs) {
-    fail(
-      maxDelayGiven ? ["schedule", "max_delay"] : ["schedule"],
-      `max_delay ${maxDelayGiven ? "" : `(default "${POLICY_LIMITS.defaultMaxDelay}") `}` +
-        `must be at least first ("${formatDuration(firstMs)}"), got "${
-          formatDuration(maxDelayMs)
-        }"`,
-    );
-  }
-  if (firstMs === 0 && !Object.hasOwn(raw, "attempts") && maxAgeMs !== undefined) {
-    fail(["schedule", "first"], 'must be above "0s" when only max_age bounds the retries');
-  }
-  if (!ok || firstMs === undefined || maxDelayMs === undefined) return undefined;
-  return { kind: "exponential", firstMs, factor, attempts, jitter, maxDelayMs, maxAgeMs };
-}
-
-type Parsed = { tokens: OutcomeToken[]; texts: string[] } | undefined;
-
-function checkOutcomes(
-  pick: (key: string) => unknown,
-  success: { tokens: OutcomeToken[]; texts: string[] },
-  retry: Parsed,
-  final: Parsed,
-  at: (path: KeyPath, text: string) => void,
-): void {
-  const raw = pick("success");
-  if (Array.isArray(raw) && raw.length === 0) {
-    at(["success"], 'must list at least one status, e.g. ["2xx"]');
-  }
-  const successRanges: { range: readonly [number, number]; text: string }[] = [];
-  success.tokens.forEach((token, i) => {
-    const text = success.texts[i] ?? "";
-    if (token.kind === "status") successRanges.push({ range: token.range, text });
-    else {
-      const index = Array.isArray(raw) ? raw.indexOf(text) : i;
-      at(["success", index], `success lists statuses only, got ${JSON.stringify(text)}`);
-    }
-  });
-  for (const [key, list] of [["retry", retry], ["final", final]] as const) {
-    if (list === undefined) continue;
-    const items = pick(key);
-    list.tokens.forEach((token, i) => {
-      if (token.kind !== "status") return;
-      const text = list.texts[i] ?? "";
-      const clash = successRanges.find(({ range }) =>
-        range[0] <= token.range[1] && token.range[0] <= range[1]
-      );
-      if (clash !== undefined) {
-        const index = Array.isArray(items) ? items.indexOf(text) : i;
-        at(
-          [key, index],
-          `${JSON.stringify(text)} overlaps success ${JSON.stringify(clash.text)}; ` +
-            `a status cannot be both a success and a failure`,
-        );
-      }
-    });
-  }
-}
+/** Every `[policies.NAME]`, resolved; `default` is always there. */
+export const policies = namedTables({ section: "policies", builtIn: "default", schema: policy });

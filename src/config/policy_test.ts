@@ -1,16 +1,26 @@
 import assert from "node:assert/strict";
 import { parse } from "smol-toml";
 import type { Table } from "./_util.ts";
-import { DEFAULT_TOML } from "./default_toml.ts";
-import { type PolicyIssue, resolvePolicy } from "./policy.ts";
+import type { KeyPath } from "./locate.ts";
+import { policies } from "./policy.ts";
 import type { Policy } from "./types.ts";
 
-const BASE = ((parse(DEFAULT_TOML).policies as Table).default) as Table;
+/** Resolves one `[policies.NAME]` table alone: the policy, or every problem in it. */
+function resolvePolicy(name: string, user: unknown) {
+  const result = policies.safeParse({ [name]: user });
+  return {
+    policy: result.data?.[name] as Policy | undefined,
+    issues: (result.error?.issues ?? []).map((issue) => ({
+      path: ["policies", ...issue.path] as KeyPath,
+      message: issue.message,
+    })),
+  };
+}
 
 /** Parses `[policies.NAME]` body text and resolves it. */
 function resolve(body: string, name = "p") {
   const user = (parse(`[policies.${JSON.stringify(name)}]\n${body}`).policies as Table)[name];
-  return resolvePolicy(name, user, BASE);
+  return resolvePolicy(name, user);
 }
 
 function ok(body: string): Policy {
@@ -23,7 +33,7 @@ function ok(body: string): Policy {
 function issues(body: string, name = "p"): [string, string][] {
   const result = resolve(body, name);
   assert.equal(result.policy, undefined);
-  return result.issues.map((issue: PolicyIssue) => [issue.path.join("."), issue.message]);
+  return result.issues.map((issue) => [issue.path.join("."), issue.message]);
 }
 
 const NONE = { statuses: [], any: false, network: false, timeout: false };
@@ -247,7 +257,7 @@ Deno.test("resolvePolicy() checks names, key types and unknown keys", () => {
   ]]);
   assert.deepEqual(issues("", "a".repeat(65)).length, 1);
   assert.equal(resolve("", "a".repeat(64)).issues.length, 0);
-  assert.deepEqual(resolvePolicy("p", "x", BASE).issues, [{
+  assert.deepEqual(resolvePolicy("p", "x").issues, [{
     path: ["policies", "p"],
     message: 'expected a table of policy keys, got "x"',
   }]);

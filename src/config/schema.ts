@@ -1,9 +1,12 @@
+import type { z } from "zod";
+import type { Table } from "./_util.ts";
+import { DEFAULTS } from "./default_toml.ts";
+import { formatDuration } from "./duration.ts";
 import {
   autoBooleanField,
   booleanField,
   cidrListField,
   durationField,
-  type Field,
   integerField,
   listenField,
   oneOfField,
@@ -11,6 +14,10 @@ import {
   storeUrlField,
   stringField,
 } from "./fields.ts";
+import type { KeyPath } from "./locate.ts";
+import { policies } from "./policy.ts";
+import { profiles } from "./profile.ts";
+import { type RuleContext, table, type Valid, withRules } from "./table.ts";
 
 const SECOND = 1_000;
 const HOUR = 3_600_000;
@@ -19,9 +26,9 @@ const MiB = 1_048_576;
 const GiB = 1_073_741_824;
 
 /**
- * The fixed sections and how each key is checked. Keys are documented in
- * `default.toml`; this table is the single list of which keys exist, used for
- * unknown-key checks, `HOOKD_*` variable names and validation.
+ * The keys of the fixed sections and how each is checked. Keys are documented
+ * in `default.toml`; this is the one list of which exist, used for the
+ * sections' schemas below and for the names of `HOOKD_*` variables.
  */
 export const SECTIONS = {
   server: {
@@ -61,94 +68,141 @@ export const SECTIONS = {
     level: oneOfField(["debug", "info", "warn", "error"]),
     format: oneOfField(["json", "text"]),
   },
-} as const satisfies Record<string, Record<string, Field<unknown>>>;
+} satisfies Record<string, z.ZodRawShape>;
 
-export type SectionName = keyof typeof SECTIONS;
+/** One fixed section: its keys, with default.toml's values for those the user omits. */
+function section<const Name extends keyof typeof SECTIONS>(name: Name) {
+  return table(SECTIONS[name], { defaults: DEFAULTS[name] as Table });
+}
+
+// Each section resolves to the shape the rest of hookd reads: durations in
+// ms, sizes in bytes, camelCase names.
+
+const server = withRules(section("server"), (s, { report }) => {
+  // HTTPS needs both halves of the key pair; blame the half that was set.
+  if (s.tls_cert === undefined || s.tls_key === undefined) return;
+  if ((s.tls_cert === "") !== (s.tls_key === "")) {
+    const [missing, set] = s.tls_cert === "" ? ["tls_cert", "tls_key"] : ["tls_key", "tls_cert"];
+    report(
+      [missing],
+      "must be set too: tls_cert and tls_key serve HTTPS together (or leave both empty)",
+      ["server", set],
+    );
+  }
+}).transform((s) => ({
+  /** "host:port"; port 0 picks a free port. */
+  listen: s.listen.listen,
+  hostname: s.listen.hostname,
+  port: s.listen.port,
+  /** Largest accepted request body, bytes. Larger bodies get 413. */
+  bodyLimit: s.body_limit,
+  /** How long shutdown waits for in-flight work before exiting, ms. */
+  shutdownGraceMs: s.shutdown_grace,
+  /** PEM certificate chain and key files for HTTPS; both empty: plain HTTP. */
+  tlsCert: s.tls_cert,
+  tlsKey: s.tls_key,
+  /**
+   * Whether hookd itself enforces the four limits below (through its front
+   * door, `src/api/front_door.ts`); false leaves them to a reverse proxy;
+   * "auto" enforces them unless the API listens on a loopback address.
+   */
+  enforceConnectionLimits: s.enforce_connection_limits,
+  /** A request head must arrive complete within this, ms (from its first byte, or from accept). */
+  headerTimeoutMs: s.header_timeout,
+  /** A connection with no request in progress is closed after this, ms. */
+  idleTimeoutMs: s.idle_timeout,
+  /** Largest request head (request line and headers), bytes. */
+  maxHeaderBytes: s.max_header_size,
+  /** Most open client connections; more are answered 503 and closed. */
+  maxConnections: s.max_connections,
+}));
+
+const store = section("store").transform((s) => ({
+  /** libSQL URL: `file:path`, `libsql://…`, `http(s)://…`, `ws(s)://…`. */
+  url: s.url,
+  /** Auth token for a remote libSQL server (sqld / Turso); empty for files. */
+  authToken: s.auth_token,
+  /** How long the writer waits to gather more writes into one commit, ms. */
+  commitWindowMs: s.commit_window,
+  /** Most writes one commit may carry. */
+  commitMaxBatch: s.commit_max_batch,
+}));
+
+const auth = section("auth").transform((s) => ({
+  /** Root key with every scope; empty means no root key. */
+  adminKey: s.admin_key,
+}));
+
+const security = section("security").transform((s) => ({
+  requireHttps: s.require_https,
+  allowPrivateTargets: s.allow_private_targets,
+  /** Ranges allowed even though they are private or reserved, normalised CIDR strings. */
+  allowCidrs: s.allow_cidrs,
+}));
+
+const delivery = section("delivery").transform((s) => ({
+  /** Attempts in flight across all webhooks. */
+  concurrency: s.concurrency,
+  /** Attempts in flight to one webhook. */
+  maxInFlightPerWebhook: s.max_in_flight_per_webhook,
+  /** Bytes of a response body kept with the attempt. */
+  responseBodyLimit: s.response_body_limit,
+  /** How long a claim on a delivery lasts before another daemon may take it, ms. */
+  leaseMs: s.lease,
+  /** How far ahead the scheduler loads due deliveries into memory, ms. */
+  horizonMs: s.horizon,
+}));
+
+const log = section("log");
+
+const CONFIG_SHAPE = { server, store, auth, security, delivery, log, policies, profiles };
 
 /** Top-level keys of a config file: the fixed sections, `policies` and `profiles`. */
-export const TOP_LEVEL_KEYS: readonly string[] = [
-  ...Object.keys(SECTIONS),
-  "policies",
-  "profiles",
-];
+export const TOP_LEVEL_KEYS: readonly string[] = Object.keys(CONFIG_SHAPE);
 
-/** Keys of one `[policies.NAME]` table. */
-export const POLICY_KEYS = [
-  "timeout",
-  "schedule",
-  "jitter",
-  "success",
-  "retry",
-  "final",
-  "on_exhausted",
-  "retry_after",
-] as const;
-
-/** Keys of an inline-table (exponential) `schedule`. */
-export const SCHEDULE_KEYS = [
-  "first",
-  "factor",
-  "attempts",
-  "jitter",
-  "max_delay",
-  "max_age",
-] as const;
-
-/** `[policies.NAME]`: NAME is 1-64 of a-z, 0-9, "_" and "-". */
-export const POLICY_NAME = /^[a-z0-9_-]{1,64}$/;
-
-/** Keys of one `[profiles.NAME]` table. */
-export const PROFILE_KEYS = ["headers", "body", "payload_version", "signature"] as const;
-
-/** Keys of a profile's `signature` table. */
-export const SIGNATURE_KEYS = ["scheme", "header", "content", "encoding", "prefix"] as const;
-
-/** Values of `signature.scheme`. */
-export const SIGNATURE_SCHEMES = [
-  "standard-webhooks",
-  "svix",
-  "hmac-sha256",
-  "github",
-  "stripe",
-  "none",
-] as const;
-
-/** `[profiles.NAME]`: NAME is 1-64 of a-z, 0-9, "_" and "-", like policy names. */
-export const PROFILE_NAME = POLICY_NAME;
-
-/** Most headers one profile may add. */
-export const MAX_PROFILE_HEADERS = 50;
+/** A whole config file; tables it omits are default.toml's. */
+const CONFIG = table(CONFIG_SHAPE, { defaults: DEFAULTS as Table });
 
 /**
- * Header names a profile may not set: framing and hop-by-hop headers that
- * hookd or the HTTP client controls (and any `proxy-*`).
+ * The whole configuration: every section, policy and profile, and the rules
+ * across them. `given` says whether the user wrote a key (in the file or the
+ * environment), so that a rule can blame the value the user chose over one
+ * inherited from the defaults. Parsing `{}` yields the built-in defaults.
  */
-export const RESERVED_PROFILE_HEADERS: readonly string[] = [
-  "host",
-  "content-type",
-  "content-length",
-  "transfer-encoding",
-  "connection",
-  "keep-alive",
-  "upgrade",
-  "te",
-  "trailer",
-  "expect",
-  "user-agent",
-];
+export function configSchema(given: (path: KeyPath) => boolean = () => false) {
+  return withRules(CONFIG, (config, ctx) => checkLease(config, given, ctx));
+}
 
-/** Durations and limits of policies. */
-export const POLICY_LIMITS = {
-  timeout: durationField(1, HOUR),
-  listDelay: durationField(0, 30 * DAY),
-  first: durationField(0, 30 * DAY),
-  maxDelay: durationField(0, 365 * DAY),
-  maxAge: durationField(1, 365 * DAY),
-  maxAttempts: 100,
-  maxFactor: 100,
-  defaultFactor: 2,
-  defaultMaxDelay: "1d",
-} as const;
+/** A claim must outlive its attempt, or a second daemon could send it again. */
+function checkLease(
+  { delivery, policies }: Valid<z.output<typeof CONFIG>>,
+  given: (path: KeyPath) => boolean,
+  { report }: RuleContext,
+): void {
+  if (delivery === undefined || policies === undefined) return;
+  const lease = `"${formatDuration(delivery.leaseMs)}"`;
+  let inherited: { readonly name: string; readonly timeoutMs: number } | undefined;
+  for (const policy of Object.values(policies)) {
+    if (policy.timeoutMs < delivery.leaseMs) continue;
+    if (given(["policies", policy.name, "timeout"])) {
+      report(
+        ["policies", policy.name, "timeout"],
+        `must be shorter than delivery.lease (${lease}) so that a claim outlives ` +
+          `its attempt, got "${formatDuration(policy.timeoutMs)}"`,
+      );
+    } else if (inherited === undefined || policy.timeoutMs > inherited.timeoutMs) {
+      inherited = policy;
+    }
+  }
+  if (inherited !== undefined) {
+    report(
+      ["delivery", "lease"],
+      `must be longer than the timeout of policy "${inherited.name}" ("${
+        formatDuration(inherited.timeoutMs)
+      }") so that a claim outlives its attempt, got ${lease}`,
+    );
+  }
+}
 
 /** The variable that overrides `section.key`, e.g. `HOOKD_SERVER_LISTEN`. */
 export function envName(section: string, key: string): string {

@@ -1,5 +1,32 @@
 import { suggest } from "./suggest.ts";
-import { type Template, TEMPLATE_VARIABLES, type TemplateVariable } from "./types.ts";
+
+/**
+ * Variables a template may use, written `{name}`. Timestamps of the event are
+ * when it occurred; of the attempt, when this attempt starts. `*_iso` forms
+ * are RFC 3339 / ISO-8601 UTC with milliseconds; the others unix seconds.
+ */
+export const TEMPLATE_VARIABLES = [
+  "event_id",
+  "event_type",
+  "tenant_id",
+  "event_timestamp",
+  "event_timestamp_iso",
+  "delivery_id",
+  "attempt_id",
+  "attempt_number",
+  "attempt_timestamp",
+  "attempt_timestamp_iso",
+  "webhook_id",
+  "payload_version",
+] as const;
+
+export type TemplateVariable = typeof TEMPLATE_VARIABLES[number];
+
+/** A parsed template: literal text and variables, in order. */
+export type Template = readonly (
+  | { readonly text: string }
+  | { readonly variable: TemplateVariable | "body" }
+)[];
 
 /**
  * Where a template is written, which decides the variables it may use:
