@@ -40,6 +40,8 @@ export function converted<I, O>(schema: z.ZodType<I>, convert: (value: I) => O) 
     try {
       return convert(value);
     } catch (error) {
+      // Anything else is a bug, not a problem with the value.
+      if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
       ctx.issues.push({ code: "custom", message: reason(error), input: value });
       return z.NEVER;
     }
@@ -67,10 +69,12 @@ export function walked<T>(walk: (raw: unknown, report: Report) => T | undefined)
   });
 }
 
+/** Any string. */
 export function stringField() {
   return z.string(expected("a string"));
 }
 
+/** `true` or `false`; from a `HOOKD_*` variable also `1`/`0`. */
 export function booleanField() {
   return z.boolean(expected("true or false")).register(ENV_KINDS, { env: "boolean" });
 }
