@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isSenderControlled } from "../net/controlled_headers.ts";
 import { deepFreeze, type DeepReadonly, describe, isTable, type Table } from "./_util.ts";
 import { DEFAULTS } from "./default_toml.ts";
 import { envelopeTemplate } from "./envelope_template.ts";
@@ -8,24 +9,6 @@ import { parseTemplate, type Template } from "./template.ts";
 
 /** Most headers one profile may add. */
 const MAX_PROFILE_HEADERS = 50;
-
-/**
- * Header names a profile may not set: framing and hop-by-hop headers that
- * hookd or the HTTP client controls (and any `proxy-*`).
- */
-const RESERVED_PROFILE_HEADERS: readonly string[] = [
-  "host",
-  "content-type",
-  "content-length",
-  "transfer-encoding",
-  "connection",
-  "keep-alive",
-  "upgrade",
-  "te",
-  "trailer",
-  "expect",
-  "user-agent",
-];
 
 /** Values of `signature.scheme`. */
 const SIGNATURE_SCHEMES = [
@@ -52,8 +35,7 @@ function headerNameProblem(name: string): string | undefined {
     return `header name ${JSON.stringify(name)} is not a valid HTTP token ` +
       `(letters, digits and !#$%&'*+.^_\`|~-)`;
   }
-  const lower = name.toLowerCase();
-  if (RESERVED_PROFILE_HEADERS.includes(lower) || lower.startsWith("proxy-")) {
+  if (isSenderControlled(name)) {
     return `header ${JSON.stringify(name)} is reserved; hookd or the HTTP client sets it`;
   }
   return undefined;
