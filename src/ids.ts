@@ -60,6 +60,13 @@ export function uuidv7(now: number): string {
   return out;
 }
 
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** Whether `text` is an id as {@linkcode uuidv7} writes it (lowercase, version 7, RFC variant). */
+export function isUuidv7(text: string): boolean {
+  return UUID_V7.test(text);
+}
+
 /** The base64url text of `bytes` random bytes, for key material. */
 export function randomToken(bytes: number): string {
   const raw = crypto.getRandomValues(new Uint8Array(bytes));

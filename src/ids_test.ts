@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { randomToken, uuidv7 } from "./ids.ts";
+import { isUuidv7, randomToken, uuidv7 } from "./ids.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -38,4 +38,18 @@ Deno.test("uuidv7's random bits stay random past many pool refills", () => {
   assert.equal(tails.size, 2_000, "48 random bits per id never repeat in 2,000 ids");
   assert.ok(!tails.has("000000000000"), "no id is built from an exhausted (zeroed) pool");
   assert.ok(counters.size > 500, "each millisecond's counter starts at a random value");
+});
+
+Deno.test("isUuidv7 accepts exactly what uuidv7 writes", () => {
+  for (let i = 0; i < 100; i++) assert.ok(isUuidv7(uuidv7(Date.UTC(2026, 0, 1) + i)));
+  for (
+    const other of [
+      "",
+      "0190d8a8-4f31-4b4e-9e2c-3c1f2a7b9d10", // version 4
+      "0190D8A8-4F31-7B4E-9E2C-3C1F2A7B9D10", // uppercase
+      "0190d8a8-4f31-7b4e-7e2c-3c1f2a7b9d10", // not the RFC variant
+      "0190d8a84f317b4e9e2c3c1f2a7b9d10", // no dashes
+      "0190d8a8-4f31-7b4e-9e2c-3c1f2a7b9d10\n",
+    ]
+  ) assert.equal(isUuidv7(other), false, other);
 });

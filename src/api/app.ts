@@ -10,13 +10,13 @@ import { requireScope } from "./auth.ts";
 import { deadLetterRoutes } from "./dead_letters.ts";
 import { deliveryRoutes } from "./deliveries.ts";
 import type { ApiDeps } from "./deps.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, internalError } from "./errors.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
 import { credentialRoutes } from "./credentials.ts";
 import { keyRoutes } from "./keys.ts";
 import { openApiDocument } from "./openapi.ts";
-import { queryObject, readBody, type Route, route, validate } from "./route.ts";
+import { readBody, type Route, route, validateQuery } from "./route.ts";
 import { webhookRoutes } from "./webhooks.ts";
 
 /** Every route of the API, the OpenAPI document's own route included. */
@@ -53,7 +53,7 @@ export function createApp(deps: ApiDeps): Hono {
         ? { keyId: "anonymous", scopes: new Set<never>() }
         : await deps.auth.authenticate(c.req.header("authorization") ?? null);
       if (r.scope !== null) requireScope(principal, r.scope);
-      const query = r.query ? validate(r.query, queryObject(c.req.url)) : undefined;
+      const query = validateQuery(r.query, c.req.url);
       const body = r.body
         ? await readBody(c.req.raw, r.body, deps.config.server.bodyLimit)
         : undefined;
@@ -62,18 +62,26 @@ export function createApp(deps: ApiDeps): Hono {
   }
 
   app.notFound((c) => {
-    const allowed = routes.filter((r) => pathMatches(r.path, c.req.path)).map((r) => r.method);
+    const { method, path } = c.req;
+    const allowed = methodsOn(routes, path);
     if (allowed.length > 0) {
       return new ApiError(
         405,
         "method_not_allowed",
-        `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(", ")}`,
-        undefined,
+        `${method} is not allowed on ${path}; use ${allowed.join(", ")}`,
+        { allowed },
         { Allow: allowed.join(", ") },
       ).toResponse();
     }
-    return new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`)
-      .toResponse();
+    // Paths are matched exactly; a trailing slash names no route, but say which one was meant.
+    const trimmed = path.replace(/\/+$/, "");
+    const meant = trimmed !== path && methodsOn(routes, trimmed).includes(method);
+    return new ApiError(
+      404,
+      "not_found",
+      `No route for ${method} ${path}` +
+        (meant ? `; without the trailing slash: ${method} ${trimmed}` : ""),
+    ).toResponse();
   });
 
   app.onError((error, c) => {
@@ -87,13 +95,15 @@ export function createApp(deps: ApiDeps): Hono {
       ).toResponse();
     }
     deps.log.error("unhandled error", { method: c.req.method, path: c.req.path, error });
-    return new ApiError(500, "internal_error", "Internal error; see the daemon's log").toResponse();
+    return internalError().toResponse();
   });
 
   return app;
 }
 
-function pathMatches(pattern: string, path: string): boolean {
-  const expression = new RegExp(`^${pattern.replace(/:\w+/g, "[^/]+")}/?$`);
-  return expression.test(path);
+/** The methods routes answer on exactly this path. */
+function methodsOn(routes: readonly Route[], path: string): string[] {
+  return routes
+    .filter((r) => new RegExp(`^${r.path.replace(/:\w+/g, "[^/]+")}$`).test(path))
+    .map((r) => r.method);
 }

@@ -138,3 +138,74 @@ Deno.test("/metrics serves Prometheus text without a key", async () => {
     assert.match(text, /^hookd_store_writes_total [1-9]\d*$/m);
   });
 });
+
+Deno.test("a trailing slash is a 404 that names the route without it, never a 405", async () => {
+  await withApi(async (api) => {
+    for (const path of ["/healthz/", "/api/v1/webhooks/", "/api/v1/events/abc/"]) {
+      const res = await api.request("GET", path);
+      assert.equal(res.status, 404, path);
+      assert.equal(res.headers.get("allow"), null, path);
+      const body = await res.json();
+      assert.equal(body.error.code, "not_found", path);
+      assert.match(
+        body.error.message,
+        new RegExp(`without the trailing slash: GET ${path.slice(0, -1)}\\b`),
+        path,
+      );
+    }
+    // A wrong method on a real path is still a 405 that lists the right ones.
+    const wrong = await api.request("DELETE", "/healthz");
+    assert.equal(wrong.status, 405);
+    assert.equal(wrong.headers.get("allow"), "GET");
+  });
+});
+
+Deno.test("unknown query parameters are named as query parameters, with the allowed ones", async () => {
+  await withApi(async (api) => {
+    const list = await api.json("GET", "/api/v1/webhooks?colour=red&limit=2");
+    assert.equal(list.status, 400);
+    assert.deepEqual(list.body.error.details, [{
+      field: "colour",
+      message: "is not a query parameter here; allowed: limit, cursor, state, tenant_id",
+    }]);
+    // A route without query parameters takes none.
+    const read = await api.json("GET", "/api/v1/webhooks/abc?expand=all");
+    assert.equal(read.status, 400);
+    assert.deepEqual(read.body.error.details, [{
+      field: "expand",
+      message: "is not a query parameter here; this route takes none",
+    }]);
+  });
+});
+
+Deno.test("every error answer carries details: null when there is nothing more to say", async () => {
+  await withApi(async (api) => {
+    const wrongMethod = await api.request("DELETE", "/healthz");
+    assert.deepEqual((await wrongMethod.json()).error.details, { allowed: ["GET"] });
+    const answers: [string, Response][] = [
+      ["unknown route", await api.request("GET", "/api/v1/nothing")],
+      ["no key", await api.request("GET", "/api/v1/webhooks", { key: null })],
+      ["no content type", await api.request("POST", "/api/v1/events", { body: "{}" })],
+      [
+        "empty body",
+        await api.request("POST", "/api/v1/events", {
+          body: " ",
+          headers: { "content-type": "application/json" },
+        }),
+      ],
+      ["no such webhook", await api.request("GET", "/api/v1/webhooks/nope")],
+    ];
+    const read = api.store.read.bind(api.store);
+    api.store.read = () => Promise.reject(new Error("a bug"));
+    answers.push(["internal error", await api.request("GET", "/api/v1/webhooks")]);
+    api.store.read = read;
+    await api.store.close();
+    answers.push(["store unavailable", await api.request("GET", "/api/v1/webhooks")]);
+    for (const [what, res] of answers) {
+      assert.ok(res.status >= 400, what);
+      const body = await res.json();
+      assert.ok("details" in body.error, `${what}: ${JSON.stringify(body)}`);
+      assert.equal(body.error.details, null, what);
+    }
+  });
+});

@@ -123,7 +123,7 @@ Deno.test("dead letters list only dead deliveries, filtered by webhook, type and
 
     const bad = await api.json("GET", "/api/v1/dead-letters?state=pending");
     assert.equal(bad.status, 400);
-    assert.match(bad.body.error.message, /unknown field "state"/);
+    assert.match(bad.body.error.message, /^state: is not a query parameter here; allowed: /);
   });
 });
 

@@ -17,10 +17,16 @@ export class ApiError extends Error {
   }
 
   toResponse(): Response {
-    const error: Record<string, unknown> = { code: this.code, message: this.message };
-    if (this.details !== undefined) error.details = this.details;
-    return Response.json({ error }, { status: this.status, headers: this.headers });
+    return Response.json(errorBody(this.code, this.message, this.details), {
+      status: this.status,
+      headers: this.headers,
+    });
   }
+}
+
+/** The one error shape; `details` is always there, null when there is nothing more to say. */
+export function errorBody(code: string, message: string, details?: unknown) {
+  return { error: { code, message, details: details ?? null } };
 }
 
 /** A field that failed validation: where, and what was wrong and allowed. */
@@ -38,3 +44,7 @@ export function validationError(problems: FieldProblem[]): ApiError {
 
 export const notFound = (what: string, id: string) =>
   new ApiError(404, "not_found", `No ${what} with id ${JSON.stringify(id)}`);
+
+/** What a client learns of a bug: nothing but where to look. */
+export const internalError = () =>
+  new ApiError(500, "internal_error", "Internal error; see the daemon's log");

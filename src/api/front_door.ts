@@ -31,6 +31,7 @@
 
 import { closeQuietly, ConnReader, writeAll } from "../net/conn_reader.ts";
 import type { Logger } from "../ops/log.ts";
+import { errorBody } from "./errors.ts";
 
 /** Added to every forwarded request head: which front-door connection carried it. */
 export const FRONT_CONNECTION_HEADER = "hookd-front-connection";
@@ -399,7 +400,7 @@ function latin1Encode(text: string): Uint8Array {
 async function refuse(conn: Deno.Conn, status: string, message: string): Promise<void> {
   const bound = setTimeout(() => closeQuietly(conn), 1_000);
   const code = status.slice(4).toLowerCase().replaceAll(" ", "_");
-  const body = JSON.stringify({ error: { code, message } });
+  const body = JSON.stringify(errorBody(code, message));
   const text = `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\n` +
     `content-length: ${encoder.encode(body).length}\r\nconnection: close\r\n\r\n${body}`;
   try {

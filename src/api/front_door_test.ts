@@ -206,6 +206,10 @@ Deno.test("an oversized head gets 431; ambiguous framing or Host gets 400; nothi
       await c.send(request);
       const answer = await c.receive(ended);
       assert.match(answer, expected, JSON.stringify(request.slice(0, 60)));
+      // The API's error shape, details included.
+      const error = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4).replace(/EOF$/, ""));
+      assert.deepEqual(Object.keys(error.error), ["code", "message", "details"]);
+      assert.equal(error.error.details, null);
       c.close();
     }
     assert.equal(seen.length, 0);

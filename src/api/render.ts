@@ -1,4 +1,5 @@
 /** Store records → the API's JSON shapes (snake_case fields, RFC 3339 timestamps). */
+import { encodeCursor } from "./cursor.ts";
 import type { ApiKeyRecord } from "../store/api_keys.ts";
 import type { AttemptRecord } from "../store/attempts.ts";
 import type { DeliveryRecord } from "../store/deliveries.ts";
@@ -101,17 +102,4 @@ export function renderPage<T, U>(
     data: page.items.map(render),
     next_cursor: page.nextAfter === null ? null : encodeCursor(page.nextAfter),
   };
-}
-
-export function encodeCursor(after: string): string {
-  return btoa(after).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-/** The position a cursor stands for, or undefined when it is not one of ours. */
-export function decodeCursor(cursor: string): string | undefined {
-  try {
-    return atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-  } catch {
-    return undefined;
-  }
 }

@@ -50,6 +50,31 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown, prefix = ""): 
   throw validationError(result.error.issues.map((issue) => toProblem(issue, prefix)));
 }
 
+const NO_QUERY = z.strictObject({});
+
+/**
+ * Validates a request's query parameters (none allowed without a schema). An
+ * unknown one is named as a query parameter, with the ones the route takes:
+ * a typo in a filter must not pass for a body problem or go unnoticed.
+ */
+export function validateQuery<T>(schema: z.ZodType<T> | undefined, url: string): T {
+  const result = (schema ?? NO_QUERY).safeParse(queryObject(url));
+  if (result.success) return result.data as T;
+  const allowed = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  throw validationError(
+    result.error.issues.flatMap((issue) =>
+      issue.code === "unrecognized_keys"
+        ? issue.keys.map((key) => ({
+          field: key,
+          message: allowed.length === 0
+            ? "is not a query parameter here; this route takes none"
+            : `is not a query parameter here; allowed: ${allowed.join(", ")}`,
+        }))
+        : [toProblem(issue, "")]
+    ),
+  );
+}
+
 function toProblem(issue: z.core.$ZodIssue, prefix: string): FieldProblem {
   const field = [prefix, ...issue.path.map((p) => (typeof p === "number" ? `[${p}]` : String(p)))]
     .filter((p) => p !== "")
@@ -75,6 +100,6 @@ export async function readBody<T>(
 }
 
 /** Query parameters as a plain object (the last value wins for repeated keys). */
-export function queryObject(url: string): Record<string, string> {
+function queryObject(url: string): Record<string, string> {
   return Object.fromEntries(new URL(url).searchParams);
 }

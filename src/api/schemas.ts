@@ -1,6 +1,6 @@
 /** Zod schemas shared by several routes. */
 import { z } from "zod";
-import { decodeCursor } from "./render.ts";
+import { decodeCursor } from "./cursor.ts";
 
 export const MAX_PAGE_SIZE = 1000;
 

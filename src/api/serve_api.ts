@@ -9,6 +9,7 @@
  */
 import type { ServerConfig } from "../config/types.ts";
 import type { Logger } from "../ops/log.ts";
+import { internalError } from "./errors.ts";
 import { FRONT_CONNECTION_HEADER, FrontDoor } from "./front_door.ts";
 import { makeSocketDir } from "./socket_dir.ts";
 
@@ -32,10 +33,7 @@ export async function serveApi(
   };
   const onError = (error: unknown) => {
     log.error("request failed outside the API's error handling", { error });
-    return Response.json(
-      { error: { code: "internal_error", message: "Internal error; see the daemon's log" } },
-      { status: 500 },
-    );
+    return internalError().toResponse();
   };
   const { hostname, port } = config;
 

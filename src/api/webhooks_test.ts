@@ -282,3 +282,31 @@ Deno.test("webhook TLS settings: PEM checked, client key accepted but never show
     assert.equal(cleared.body.tls, null);
   });
 });
+
+Deno.test("a cursor the API could not have handed out is a 400 naming cursor", async () => {
+  await withApi(async (api) => {
+    for (let i = 0; i < 3; i++) await api.json("POST", "/api/v1/webhooks", { body: valid });
+    const page = await api.json("GET", "/api/v1/webhooks?limit=1");
+    const cursor: string = page.body.next_cursor;
+    assert.equal((await api.json("GET", `/api/v1/webhooks?cursor=${cursor}`)).status, 200);
+    const b64url = (text: string) =>
+      btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    for (
+      const bad of [
+        "garbage",
+        "%25%25%25",
+        b64url("hello"),
+        b64url("0190d8a8-4f31-4b4e-9e2c-3c1f2a7b9d10"), // a UUID, but not a v7 one
+        `${cursor}=`, // padded
+        `${cursor}A`, // one character more
+        b64url("0190D8A8-4F31-7B4E-9E2C-3C1F2A7B9D10"), // ids are lowercase
+        "",
+      ]
+    ) {
+      const res = await api.json("GET", `/api/v1/webhooks?cursor=${bad}`);
+      assert.equal(res.status, 400, bad);
+      assert.equal(res.body.error.details[0].field, "cursor", bad);
+      assert.match(res.body.error.details[0].message, /not a cursor returned by this API/, bad);
+    }
+  });
+});
