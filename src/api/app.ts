@@ -16,7 +16,8 @@ import { healthRoutes } from "./health.ts";
 import { credentialRoutes } from "./credentials.ts";
 import { keyRoutes } from "./keys.ts";
 import { openApiDocument } from "./openapi.ts";
-import { readBody, type Route, route, validateQuery } from "./route.ts";
+import { OpenApiDocument } from "./responses.ts";
+import { readBody, replyFor, type Route, route, validate, validateQuery } from "./route.ts";
 import { webhookRoutes } from "./webhooks.ts";
 
 /** Every route of the API, the OpenAPI document's own route included. */
@@ -30,16 +31,17 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...keyRoutes(deps),
     ...credentialRoutes(deps),
   ];
-  const document = openApiDocument(routes);
+  // The document describes itself too: it is built once every route, its own included, is in.
   routes.push(route({
     method: "GET",
     path: "/openapi.json",
     summary: "This API's OpenAPI 3.1 document",
     tag: "health",
     scope: null,
-    responses: { 200: "The document" },
+    responses: { 200: { description: "The document", schema: OpenApiDocument } },
     handler: ({ c }) => c.json(document),
   }));
+  const document = openApiDocument(routes);
   return routes;
 }
 
@@ -53,11 +55,12 @@ export function createApp(deps: ApiDeps): Hono {
         ? { keyId: "anonymous", scopes: new Set<never>() }
         : await deps.auth.authenticate(c.req.header("authorization") ?? null);
       if (r.scope !== null) requireScope(principal, r.scope);
+      const params = r.params ? validate(r.params, c.req.param()) : {};
       const query = validateQuery(r.query, c.req.url);
       const body = r.body
         ? await readBody(c.req.raw, r.body, deps.config.server.bodyLimit)
         : undefined;
-      return await r.handler({ c, principal, params: c.req.param(), query, body });
+      return await r.handler({ c: replyFor(c, r.responses), principal, params, query, body });
     });
   }
 

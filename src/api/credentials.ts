@@ -7,12 +7,12 @@ import { z } from "zod";
 import { customHeaderProblems } from "../delivery/custom_headers.ts";
 import { generateSecret } from "../delivery/signing.ts";
 import { uuidv7 } from "../ids.ts";
-import type { CredentialRecord } from "../store/credentials.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound } from "./errors.ts";
-import { renderPage, rfc3339 } from "./render.ts";
+import { renderCredential, renderPage, rfc3339 } from "./render.ts";
+import { CreatedCredential, Credential, CredentialPage, SecretRotation } from "./responses.ts";
 import { route } from "./route.ts";
-import { pageQuery } from "./schemas.ts";
+import { idParam, pageQuery } from "./schemas.ts";
 
 /** How long a rotated-out secret keeps signing alongside the new one. */
 const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -50,17 +50,6 @@ export const suppliedSecret = z.string().superRefine((secret, ctx) => {
   }
 });
 
-export function renderCredential(credential: CredentialRecord) {
-  return {
-    id: credential.id,
-    name: credential.name,
-    headers: Object.fromEntries(Object.keys(credential.headers).map((h) => [h, "[set]"])),
-    previous_secret_expires_at: rfc3339(credential.previousSecretUntil),
-    created_at: rfc3339(credential.createdAt),
-    updated_at: rfc3339(credential.updatedAt),
-  };
-}
-
 export function credentialRoutes({ store, clock, delivery }: ApiDeps) {
   return [
     route({
@@ -74,7 +63,9 @@ export function credentialRoutes({ store, clock, delivery }: ApiDeps) {
         secret: suppliedSecret.optional(),
         headers: customHeaders.default({}),
       }),
-      responses: { 201: "The credential, with `secret`", 400: "Invalid field" },
+      responses: {
+        201: { description: "The credential, with `secret`", schema: CreatedCredential },
+      },
       handler: async ({ c, body }) => {
         const now = clock.now();
         const credential = await store.write("insertCredential", {
@@ -99,7 +90,7 @@ export function credentialRoutes({ store, clock, delivery }: ApiDeps) {
       tag: "credentials",
       scope: "webhooks:manage",
       query: z.strictObject(pageQuery),
-      responses: { 200: "A page of credentials" },
+      responses: { 200: { description: "A page of credentials", schema: CredentialPage } },
       handler: async ({ c, query }) => {
         const page = await store.read("listCredentials", {
           page: { limit: query.limit, after: query.cursor },
@@ -113,10 +104,14 @@ export function credentialRoutes({ store, clock, delivery }: ApiDeps) {
       summary: "Read a credential",
       tag: "credentials",
       scope: "webhooks:manage",
-      responses: { 200: "The credential", 404: "No such credential" },
+      params: idParam,
+      responses: {
+        200: { description: "The credential", schema: Credential },
+        404: "No such credential",
+      },
       handler: async ({ c, params }) => {
-        const credential = await store.read("getCredential", { id: params.id! });
-        if (!credential) throw notFound("credential", params.id!);
+        const credential = await store.read("getCredential", { id: params.id });
+        if (!credential) throw notFound("credential", params.id);
         return c.json(renderCredential(credential));
       },
     }),
@@ -126,15 +121,19 @@ export function credentialRoutes({ store, clock, delivery }: ApiDeps) {
       summary: "Rename a credential or replace its headers; applies to every webhook using it",
       tag: "credentials",
       scope: "webhooks:manage",
+      params: idParam,
       body: z.strictObject({ name: name.optional(), headers: customHeaders.optional() }),
-      responses: { 200: "The credential", 404: "No such credential" },
+      responses: {
+        200: { description: "The credential", schema: Credential },
+        404: "No such credential",
+      },
       handler: async ({ c, params, body }) => {
         const updated = await store.write("updateCredential", {
-          id: params.id!,
+          id: params.id,
           patch: body,
           now: clock.now(),
         });
-        if (!updated) throw notFound("credential", params.id!);
+        if (!updated) throw notFound("credential", params.id);
         delivery?.webhookChanged(updated.id);
         return c.json(renderCredential(updated));
       },
@@ -145,21 +144,25 @@ export function credentialRoutes({ store, clock, delivery }: ApiDeps) {
       summary: "New secret for every webhook using it; the old one keeps signing for 24 hours",
       tag: "credentials",
       scope: "webhooks:manage",
-      responses: { 200: "The new secret", 404: "No such credential" },
+      params: idParam,
+      responses: {
+        200: { description: "The new secret", schema: SecretRotation },
+        404: "No such credential",
+      },
       handler: async ({ c, params }) => {
         const now = clock.now();
         const rotated = await store.write("rotateCredentialSecret", {
-          id: params.id!,
+          id: params.id,
           secret: generateSecret(),
           previousUntil: now + ROTATION_OVERLAP_MS,
           now,
         });
-        if (!rotated) throw notFound("credential", params.id!);
+        if (!rotated) throw notFound("credential", params.id);
         delivery?.webhookChanged(rotated.id);
         return c.json({
           id: rotated.id,
           secret: rotated.secret,
-          previous_secret_expires_at: rfc3339(rotated.previousSecretUntil),
+          previous_secret_expires_at: rfc3339(rotated.previousSecretUntil!),
         });
       },
     }),
@@ -169,10 +172,11 @@ export function credentialRoutes({ store, clock, delivery }: ApiDeps) {
       summary: "Delete a credential no webhook uses",
       tag: "credentials",
       scope: "webhooks:manage",
+      params: idParam,
       responses: { 204: "Deleted", 404: "No such credential", 409: "Webhooks still use it" },
       handler: async ({ c, params }) => {
-        const result = await store.write("deleteCredential", { id: params.id!, now: clock.now() });
-        if (result === "not_found") throw notFound("credential", params.id!);
+        const result = await store.write("deleteCredential", { id: params.id, now: clock.now() });
+        if (result === "not_found") throw notFound("credential", params.id);
         if (result !== "deleted") {
           throw new ApiError(
             409,

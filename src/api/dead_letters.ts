@@ -9,6 +9,7 @@ import { checkTimeRange, deliveryFilterFields } from "./deliveries.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError } from "./errors.ts";
 import { renderDelivery, renderPage } from "./render.ts";
+import { DeliveryPage, Replayed } from "./responses.ts";
 import { route } from "./route.ts";
 import { pageQuery } from "./schemas.ts";
 
@@ -38,7 +39,7 @@ export function deadLetterRoutes({ store, clock, delivery }: ApiDeps) {
       tag: "deliveries",
       scope: "deliveries:read",
       query: listQuery,
-      responses: { 200: "A page of dead deliveries", 400: "Invalid filter" },
+      responses: { 200: { description: "A page of dead deliveries", schema: DeliveryPage } },
       handler: async ({ c, query }) => {
         const page = await store.read("listDeliveries", {
           filter: {
@@ -61,8 +62,8 @@ export function deadLetterRoutes({ store, clock, delivery }: ApiDeps) {
       scope: "deliveries:replay",
       body: replayFilter,
       responses: {
-        200: "`{replayed}`: how many dead deliveries are pending again, due now",
-        400: "Invalid filter",
+        200: { description: "How many dead deliveries are pending again", schema: Replayed },
+        503: "The store failed part way; `details.replayed` says how many were replayed",
       },
       handler: async ({ c, body }) => {
         const now = clock.now();

@@ -8,8 +8,9 @@ import { DELIVERY_STATES } from "../store/deliveries.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound } from "./errors.ts";
 import { renderAttempt, renderDelivery, renderPage } from "./render.ts";
+import { Delivery, DeliveryPage, DeliveryWithAttempts } from "./responses.ts";
 import { route } from "./route.ts";
-import { pageQuery, rfc3339Timestamp } from "./schemas.ts";
+import { idParam, pageQuery, rfc3339Timestamp } from "./schemas.ts";
 
 /**
  * Filter fields shared by the history, the dead-letter list and the replay
@@ -56,11 +57,15 @@ export function deliveryRoutes({ store, clock, delivery }: ApiDeps) {
       summary: "A webhook's delivery history, oldest first",
       tag: "deliveries",
       scope: "deliveries:read",
+      params: idParam,
       query: historyQuery,
-      responses: { 200: "A page of deliveries", 400: "Invalid filter", 404: "No such webhook" },
+      responses: {
+        200: { description: "A page of deliveries", schema: DeliveryPage },
+        404: "No such webhook",
+      },
       handler: async ({ c, params, query }) => {
-        const webhook = await store.read("getWebhook", { id: params.id! });
-        if (!webhook) throw notFound("webhook", params.id!);
+        const webhook = await store.read("getWebhook", { id: params.id });
+        if (!webhook) throw notFound("webhook", params.id);
         const page = await store.read("listDeliveries", {
           filter: {
             webhookId: webhook.id,
@@ -80,10 +85,14 @@ export function deliveryRoutes({ store, clock, delivery }: ApiDeps) {
       summary: "Read a delivery with all its attempts",
       tag: "deliveries",
       scope: "deliveries:read",
-      responses: { 200: "The delivery with `attempts`", 404: "No such delivery" },
+      params: idParam,
+      responses: {
+        200: { description: "The delivery with its attempts", schema: DeliveryWithAttempts },
+        404: "No such delivery",
+      },
       handler: async ({ c, params }) => {
-        const found = await store.read("getDelivery", { id: params.id! });
-        if (!found) throw notFound("delivery", params.id!);
+        const found = await store.read("getDelivery", { id: params.id });
+        if (!found) throw notFound("delivery", params.id);
         return c.json({
           ...renderDelivery(found.delivery),
           attempts: found.attempts.map(renderAttempt),
@@ -96,21 +105,22 @@ export function deliveryRoutes({ store, clock, delivery }: ApiDeps) {
       summary: "Send a delivery again now (a manual attempt)",
       tag: "deliveries",
       scope: "deliveries:replay",
+      params: idParam,
       responses: {
-        202: "Scheduled: the delivery, due now",
+        202: { description: "Scheduled: the delivery, due now", schema: Delivery },
         404: "No such delivery",
         409: "The delivery cannot be retried now (in flight, cancelled, or its webhook paused)",
       },
       handler: async ({ c, params }) => {
         const now = clock.now();
-        const result = await store.write("retryDelivery", { id: params.id!, now });
-        if (result.status === "not_found") throw notFound("delivery", params.id!);
+        const result = await store.write("retryDelivery", { id: params.id, now });
+        if (result.status === "not_found") throw notFound("delivery", params.id);
         if (result.status === "refused") {
           throw new ApiError(
             409,
             "conflict",
-            `Cannot retry delivery ${JSON.stringify(params.id!)}: ${result.reason}`,
-            { delivery_id: params.id!, reason: result.reason },
+            `Cannot retry delivery ${JSON.stringify(params.id)}: ${result.reason}`,
+            { delivery_id: params.id, reason: result.reason },
           );
         }
         const scheduled = result.delivery;

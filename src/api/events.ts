@@ -6,8 +6,9 @@ import type { IngestResult } from "../store/events.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound } from "./errors.ts";
 import { renderDelivery, renderEvent } from "./render.ts";
+import { BatchAccepted, Event, EventAccepted } from "./responses.ts";
 import { route } from "./route.ts";
-import { rfc3339Timestamp, tenantId } from "./schemas.ts";
+import { idParam, rfc3339Timestamp, tenantId } from "./schemas.ts";
 
 export const MAX_BATCH_EVENTS = 1000;
 
@@ -78,8 +79,12 @@ export function eventRoutes({ store, intake }: ApiDeps) {
       scope: "events:write",
       body: eventSchema,
       responses: {
-        202: "Stored: `{id, deliveries}`",
-        200: "A repeat of an earlier event (same id or Idempotency-Key): the first answer",
+        202: { description: "Stored, with the deliveries created for it", schema: EventAccepted },
+        200: {
+          description:
+            "A repeat of an earlier event (same id or Idempotency-Key): the first answer",
+          schema: EventAccepted,
+        },
         409: "The id or Idempotency-Key was used for different content",
       },
       handler: async ({ c, body }) => {
@@ -98,7 +103,12 @@ export function eventRoutes({ store, intake }: ApiDeps) {
       tag: "events",
       scope: "events:write",
       body: batchSchema,
-      responses: { 202: "Per-event results in `data`, in request order", 400: "Invalid event" },
+      responses: {
+        202: {
+          description: "Per-event results in `data`, in request order",
+          schema: BatchAccepted,
+        },
+      },
       handler: async ({ c, body }) => {
         const results = await intake.accept(body.events.map((e) => validated(e)));
         return c.json(
@@ -123,7 +133,11 @@ export function eventRoutes({ store, intake }: ApiDeps) {
       summary: "Read an event and its deliveries",
       tag: "events",
       scope: "deliveries:read",
-      responses: { 200: "The event with `deliveries`", 404: "No such event" },
+      params: idParam,
+      responses: {
+        200: { description: "The event with its deliveries", schema: Event },
+        404: "No such event",
+      },
       handler: async ({ c, params }) => {
         const found = await store.read("getEvent", { id: params.id! });
         if (!found) throw notFound("event", params.id!);

@@ -1,6 +1,7 @@
 /** Liveness and readiness, unauthenticated so orchestrators can probe them. */
 import type { ApiDeps } from "./deps.ts";
 import { type Metric, renderPrometheus } from "../ops/metrics.ts";
+import { Health, NotReady, Ready } from "./responses.ts";
 import { route } from "./route.ts";
 
 export function healthRoutes({ store, clock, metrics }: ApiDeps) {
@@ -11,7 +12,7 @@ export function healthRoutes({ store, clock, metrics }: ApiDeps) {
       summary: "The process is up",
       tag: "health",
       scope: null,
-      responses: { 200: '`{status: "ok"}`' },
+      responses: { 200: { description: "Up", schema: Health } },
       handler: ({ c }) => c.json({ status: "ok" }),
     }),
     route({
@@ -20,7 +21,10 @@ export function healthRoutes({ store, clock, metrics }: ApiDeps) {
       summary: "The store answers, has this build's schema and takes writes",
       tag: "health",
       scope: null,
-      responses: { 200: "Ready", 503: "Not ready, with the reason" },
+      responses: {
+        200: { description: "Ready", schema: Ready },
+        503: { description: "Not ready, with the reason", schema: NotReady },
+      },
       handler: async ({ c }) => {
         try {
           const { version, expected } = await store.read("schemaVersion", {});
@@ -53,7 +57,12 @@ export function healthRoutes({ store, clock, metrics }: ApiDeps) {
       summary: "Counters and gauges in Prometheus text format",
       tag: "health",
       scope: null,
-      responses: { 200: "Prometheus text exposition" },
+      responses: {
+        200: {
+          description: "Prometheus text exposition",
+          text: "text/plain; version=0.0.4; charset=utf-8",
+        },
+      },
       handler: ({ c }) => {
         const { transactions, writes } = store.stats();
         const all: Metric[] = [
@@ -71,9 +80,7 @@ export function healthRoutes({ store, clock, metrics }: ApiDeps) {
           },
           ...(metrics?.() ?? []),
         ];
-        return c.body(renderPrometheus(all), 200, {
-          "content-type": "text/plain; version=0.0.4; charset=utf-8",
-        });
+        return c.text(renderPrometheus(all), 200);
       },
     }),
   ];

@@ -4,8 +4,9 @@ import { newApiKey } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
 import { notFound } from "./errors.ts";
 import { renderApiKey, renderPage } from "./render.ts";
+import { ApiKeyPage, CreatedApiKey } from "./responses.ts";
 import { route } from "./route.ts";
-import { pageQuery } from "./schemas.ts";
+import { idParam, pageQuery } from "./schemas.ts";
 import { SCOPES } from "./scopes.ts";
 
 export const createKeySchema = z.strictObject({
@@ -26,7 +27,7 @@ export function keyRoutes({ store, clock, auth }: ApiDeps) {
       tag: "keys",
       scope: "keys:manage",
       body: createKeySchema,
-      responses: { 201: "The key's record and `key`", 400: "Invalid field" },
+      responses: { 201: { description: "The key's record and `key`", schema: CreatedApiKey } },
       handler: async ({ c, body }) => {
         const { record, key } = await newApiKey(body.name, [...new Set(body.scopes)], clock.now());
         await store.write("insertApiKey", { key: record });
@@ -40,7 +41,7 @@ export function keyRoutes({ store, clock, auth }: ApiDeps) {
       tag: "keys",
       scope: "keys:manage",
       query: z.strictObject(pageQuery),
-      responses: { 200: "A page of keys" },
+      responses: { 200: { description: "A page of keys", schema: ApiKeyPage } },
       handler: async ({ c, query }) => {
         const page = await store.read("listApiKeys", {
           page: { limit: query.limit, after: query.cursor },
@@ -54,11 +55,12 @@ export function keyRoutes({ store, clock, auth }: ApiDeps) {
       summary: "Revoke an API key",
       tag: "keys",
       scope: "keys:manage",
+      params: idParam,
       responses: { 204: "Revoked", 404: "No such active key" },
       handler: async ({ c, params }) => {
-        const revoked = await store.write("revokeApiKey", { id: params.id!, now: clock.now() });
-        if (!revoked) throw notFound("active API key", params.id!);
-        auth.forget(params.id!);
+        const revoked = await store.write("revokeApiKey", { id: params.id, now: clock.now() });
+        if (!revoked) throw notFound("active API key", params.id);
+        auth.forget(params.id);
         return c.body(null, 204);
       },
     }),

@@ -1,5 +1,12 @@
-/** Store records → the API's JSON shapes (snake_case fields, RFC 3339 timestamps). */
+/**
+ * Store records → the API's JSON shapes (snake_case fields, RFC 3339
+ * timestamps), each typed as the response schema it must match.
+ */
+import type { z } from "zod";
+import type { CredentialRecord } from "../store/credentials.ts";
 import { encodeCursor } from "./cursor.ts";
+import type { ApiKey, Attempt, Credential, Delivery, Event, Webhook } from "./responses.ts";
+import type { Scope } from "./scopes.ts";
 import type { ApiKeyRecord } from "../store/api_keys.ts";
 import type { AttemptRecord } from "../store/attempts.ts";
 import type { DeliveryRecord } from "../store/deliveries.ts";
@@ -12,7 +19,7 @@ export function rfc3339(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-export function renderWebhook(webhook: WebhookRecord) {
+export function renderWebhook(webhook: WebhookRecord): z.input<typeof Webhook> {
   return {
     id: webhook.id,
     url: webhook.url,
@@ -40,7 +47,7 @@ export function renderWebhook(webhook: WebhookRecord) {
   };
 }
 
-export function renderDelivery(delivery: DeliveryRecord) {
+export function renderDelivery(delivery: DeliveryRecord): z.input<typeof Delivery> {
   return {
     id: delivery.id,
     event_id: delivery.eventId,
@@ -56,7 +63,7 @@ export function renderDelivery(delivery: DeliveryRecord) {
   };
 }
 
-export function renderAttempt(attempt: AttemptRecord) {
+export function renderAttempt(attempt: AttemptRecord): z.input<typeof Attempt> {
   return {
     id: attempt.id,
     number: attempt.number,
@@ -72,7 +79,8 @@ export function renderAttempt(attempt: AttemptRecord) {
   };
 }
 
-export function renderEvent(event: EventRecord) {
+/** An event without its deliveries; the caller adds them. */
+export function renderEvent(event: EventRecord): Omit<z.input<typeof Event>, "deliveries"> {
   return {
     id: event.id,
     type: event.type,
@@ -83,13 +91,27 @@ export function renderEvent(event: EventRecord) {
   };
 }
 
-export function renderApiKey(key: ApiKeyRecord) {
+export function renderApiKey(key: ApiKeyRecord): z.input<typeof ApiKey> {
   return {
     id: key.id,
     name: key.name,
-    scopes: key.scopes,
+    // Only scopes that exist were ever stored (the key routes and the CLI validate them).
+    scopes: key.scopes as Scope[],
     created_at: rfc3339(key.createdAt),
     last_used_at: rfc3339(key.lastUsedAt),
+  };
+}
+
+export function renderCredential(credential: CredentialRecord): z.input<typeof Credential> {
+  return {
+    id: credential.id,
+    name: credential.name,
+    headers: Object.fromEntries(
+      Object.keys(credential.headers).map((h) => [h, "[set]" as const]),
+    ),
+    previous_secret_expires_at: rfc3339(credential.previousSecretUntil),
+    created_at: rfc3339(credential.createdAt),
+    updated_at: rfc3339(credential.updatedAt),
   };
 }
 

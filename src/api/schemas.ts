@@ -67,3 +67,6 @@ export function jsonObject(maxBytes: number) {
     `must be at most ${maxBytes} bytes as JSON`,
   );
 }
+
+/** The `:id` of a route's path. */
+export const idParam = z.strictObject({ id: z.string().describe("The resource's id") });

@@ -9,9 +9,10 @@ import { eventPatternProblem } from "../fanout/event_pattern.ts";
 import type { WebhookPatch, WebhookRecord, WebhookState, WebhookTls } from "../store/webhooks.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound, validationError } from "./errors.ts";
-import { renderPage, renderWebhook } from "./render.ts";
+import { renderPage, renderWebhook, rfc3339 } from "./render.ts";
+import { CreatedWebhook, SecretRotation, Webhook, WebhookPage } from "./responses.ts";
 import { route } from "./route.ts";
-import { jsonObject, pageQuery, tenantId } from "./schemas.ts";
+import { idParam, jsonObject, pageQuery, tenantId } from "./schemas.ts";
 import { suppliedSecret } from "./credentials.ts";
 
 /** How long a rotated-out secret keeps signing alongside the new one. */
@@ -185,8 +186,12 @@ export function webhookRoutes(deps: ApiDeps) {
     summary: "Update a webhook; only the fields sent change",
     tag: "webhooks",
     scope: "webhooks:manage",
+    params: idParam,
     body: update,
-    responses: { 200: "The updated webhook", 400: "Invalid field", 404: "No such webhook" },
+    responses: {
+      200: { description: "The updated webhook", schema: Webhook },
+      404: "No such webhook",
+    },
     handler: async ({ c, params, body }) => {
       const state = resolveState(body.enabled, body.state);
       await checkCredential(body.credential_id);
@@ -207,11 +212,11 @@ export function webhookRoutes(deps: ApiDeps) {
         tls: body.tls === undefined ? undefined : toTls(body.tls),
       };
       const updated = await store.write("updateWebhook", {
-        id: params.id!,
+        id: params.id,
         patch,
         now: clock.now(),
       });
-      if (!updated) throw notFound("webhook", params.id!);
+      if (!updated) throw notFound("webhook", params.id);
       delivery?.webhookChanged(updated.id);
       return c.json(renderWebhook(updated));
     },
@@ -225,7 +230,7 @@ export function webhookRoutes(deps: ApiDeps) {
       tag: "webhooks",
       scope: "webhooks:manage",
       body: create,
-      responses: { 201: "The webhook, with `secret`", 400: "Invalid field" },
+      responses: { 201: { description: "The webhook, with `secret`", schema: CreatedWebhook } },
       handler: async ({ c, body }) => {
         await checkCredential(body.credential_id);
         const now = clock.now();
@@ -266,7 +271,7 @@ export function webhookRoutes(deps: ApiDeps) {
       tag: "webhooks",
       scope: "webhooks:manage",
       query: listQuery,
-      responses: { 200: "A page of webhooks" },
+      responses: { 200: { description: "A page of webhooks", schema: WebhookPage } },
       handler: async ({ c, query }) => {
         const page = await store.read("listWebhooks", {
           filter: { state: query.state, tenantId: query.tenant_id },
@@ -281,10 +286,11 @@ export function webhookRoutes(deps: ApiDeps) {
       summary: "Read a webhook",
       tag: "webhooks",
       scope: "webhooks:manage",
-      responses: { 200: "The webhook", 404: "No such webhook" },
+      params: idParam,
+      responses: { 200: { description: "The webhook", schema: Webhook }, 404: "No such webhook" },
       handler: async ({ c, params }) => {
-        const webhook = await store.read("getWebhook", { id: params.id! });
-        if (!webhook) throw notFound("webhook", params.id!);
+        const webhook = await store.read("getWebhook", { id: params.id });
+        if (!webhook) throw notFound("webhook", params.id);
         return c.json(renderWebhook(webhook));
       },
     }),
@@ -297,11 +303,12 @@ export function webhookRoutes(deps: ApiDeps) {
       summary: "Delete a webhook and cancel its pending deliveries",
       tag: "webhooks",
       scope: "webhooks:manage",
+      params: idParam,
       responses: { 204: "Deleted", 404: "No such webhook" },
       handler: async ({ c, params }) => {
-        const deleted = await store.write("deleteWebhook", { id: params.id!, now: clock.now() });
-        if (!deleted) throw notFound("webhook", params.id!);
-        delivery?.webhookChanged(params.id!);
+        const deleted = await store.write("deleteWebhook", { id: params.id, now: clock.now() });
+        if (!deleted) throw notFound("webhook", params.id);
+        delivery?.webhookChanged(params.id);
         return c.body(null, 204);
       },
     }),
@@ -311,21 +318,26 @@ export function webhookRoutes(deps: ApiDeps) {
       summary: "Generate a new signing secret; the old one keeps signing for 24 hours",
       tag: "webhooks",
       scope: "webhooks:manage",
-      responses: { 200: "The new secret", 404: "No such webhook" },
+      params: idParam,
+      responses: {
+        200: { description: "The new secret", schema: SecretRotation },
+        404: "No such webhook",
+      },
       handler: async ({ c, params }) => {
         const now = clock.now();
+        const secret = generateSecret();
         const rotated = await store.write("rotateWebhookSecret", {
-          id: params.id!,
-          secret: generateSecret(),
+          id: params.id,
+          secret,
           previousUntil: now + ROTATION_OVERLAP_MS,
           now,
         });
-        if (!rotated) throw notFound("webhook", params.id!);
+        if (!rotated) throw notFound("webhook", params.id);
         delivery?.webhookChanged(rotated.id);
         return c.json({
           id: rotated.id,
-          secret: rotated.secret,
-          previous_secret_expires_at: new Date(rotated.previousSecretUntil!).toISOString(),
+          secret,
+          previous_secret_expires_at: rfc3339(rotated.previousSecretUntil!),
         });
       },
     }),

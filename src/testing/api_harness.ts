@@ -1,7 +1,8 @@
 /**
  * An in-process API for tests: a real store in a temp directory, a fake
  * clock, the root key, and `request()` that calls the Hono app directly —
- * no sockets.
+ * no sockets. Every answer is checked against the OpenAPI document the app
+ * serves (`openapi_conformance.ts`) before a test sees it.
  */
 import type { Hono } from "hono";
 import { Authenticator } from "../api/auth.ts";
@@ -14,6 +15,7 @@ import { loadConfig } from "../config/load_config.ts";
 import { silentLogger } from "../ops/log.ts";
 import type { DueDelivery } from "../store/delivery_queue.ts";
 import { Store } from "../store/client.ts";
+import { ResponseConformance } from "./openapi_conformance.ts";
 
 /** Parsed JSON answers; tests index into them freely and assert on what they find. */
 // deno-lint-ignore no-explicit-any
@@ -27,6 +29,8 @@ export interface ApiHarness {
   readonly deps: ApiDeps;
   readonly clock: FakeClock;
   readonly store: Store;
+  /** Checks every answer against the document; knows which operations and statuses it saw. */
+  readonly conformance: ResponseConformance;
   /** Calls the app; `body` objects are sent as JSON with the root key unless `key` is given. */
   request(
     method: string,
@@ -88,7 +92,10 @@ export async function withApi(
     delivery: options.delivery,
   };
   const app = createApp(deps);
-  const request: ApiHarness["request"] = (method, path, options = {}) => {
+  const conformance = new ResponseConformance(
+    await (await app.request("http://hookd.test/openapi.json")).json(),
+  );
+  const request: ApiHarness["request"] = async (method, path, options = {}) => {
     const headers = new Headers(options.headers);
     const key = options.key === undefined ? ADMIN_KEY : options.key;
     if (key !== null) headers.set("authorization", `Bearer ${key}`);
@@ -98,7 +105,9 @@ export async function withApi(
       body = JSON.stringify(options.body);
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
     }
-    return Promise.resolve(app.request(`http://hookd.test${path}`, { method, headers, body }));
+    const response = await app.request(`http://hookd.test${path}`, { method, headers, body });
+    await conformance.check(method, new URL(path, "http://hookd.test").pathname, response);
+    return response;
   };
   const json: ApiHarness["json"] = async (method, path, options) => {
     const response = await request(method, path, options);
@@ -106,7 +115,7 @@ export async function withApi(
     return { status: response.status, body: text === "" ? null : JSON.parse(text) };
   };
   try {
-    await fn({ app, deps, clock, store, request, json });
+    await fn({ app, deps, clock, store, conformance, request, json });
   } finally {
     await store.close();
     await Deno.remove(dir, { recursive: true });

@@ -1,0 +1,257 @@
+/**
+ * The shapes the API answers with, as zod schemas. Each is a named component
+ * of the OpenAPI document (`#/components/schemas/<name>`); routes name them
+ * per status, `render.ts` is typed against them, and the tests validate real
+ * answers against the document, so what is documented is what is sent.
+ *
+ * Objects are strict: a field the renderer adds without declaring it here
+ * fails the type check and the conformance tests.
+ */
+import { z } from "zod";
+import { DELIVERY_STATES } from "../store/deliveries.ts";
+import { SCOPES } from "./scopes.ts";
+
+/** The document's `components.schemas`: every schema registered here, under its name. */
+export const components = z.registry<{ id: string; description?: string }>();
+
+function component<T extends z.ZodType>(id: string, description: string, schema: T): T {
+  components.add(schema, { id, description });
+  return schema;
+}
+
+const timestamp = z.iso.datetime().describe("RFC 3339, UTC");
+const stringMap = z.record(z.string(), z.string());
+
+export const FieldProblem = component(
+  "FieldProblem",
+  "One field that failed validation: where, and what was wrong and allowed",
+  z.strictObject({ field: z.string(), message: z.string() }),
+);
+
+export const ErrorResponse = component(
+  "Error",
+  "Every error answer. `details`: null when there is nothing more to say, the problems by " +
+    "field on a 400, or an object with specifics (the required scope, the conflicting id, ...)",
+  z.strictObject({
+    error: z.strictObject({
+      code: z.string(),
+      message: z.string(),
+      details: z.union([z.null(), z.array(FieldProblem), z.record(z.string(), z.unknown())]),
+    }),
+  }),
+);
+
+export const Health = component(
+  "Health",
+  "The process is up",
+  z.strictObject({ status: z.literal("ok") }),
+);
+
+export const Ready = component(
+  "Ready",
+  "The store answers, has this build's schema and takes writes",
+  z.strictObject({ status: z.literal("ready"), schema_version: z.int() }),
+);
+
+export const NotReady = component(
+  "NotReady",
+  "Why the daemon cannot serve now",
+  z.strictObject({ status: z.literal("unavailable"), reason: z.string() }),
+);
+
+export const OpenApiDocument = component(
+  "OpenApiDocument",
+  "This document",
+  z.looseObject({
+    openapi: z.string(),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.unknown()),
+  }),
+);
+
+export const Webhook = component(
+  "Webhook",
+  "A receiver and what it subscribes to; its secret is shown only at creation and rotation",
+  z.strictObject({
+    id: z.string(),
+    url: z.string(),
+    description: z.string(),
+    event_types: z.array(z.string()),
+    enabled: z.boolean(),
+    state: z.enum(["enabled", "paused", "disabled"]),
+    disabled_reason: z.string().nullable(),
+    policy: z.string(),
+    profile: z.string(),
+    headers: stringMap,
+    rate_limit: z.number().nullable(),
+    max_in_flight: z.int().nullable(),
+    tenant_id: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+    credential_id: z.string().nullable(),
+    tls: z.strictObject({
+      ca_certs: z.array(z.string()),
+      client_cert: z.string().nullable(),
+      client_key: z.literal("[set]").nullable().describe("The key itself is never shown again"),
+    }).nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  }),
+);
+
+export const CreatedWebhook = component(
+  "CreatedWebhook",
+  "A new webhook with its signing secret (null: its requests go unsigned), shown only this once",
+  Webhook.extend({ secret: z.string().nullable() }),
+);
+
+export const SecretRotation = component(
+  "SecretRotation",
+  "The new secret; the previous one keeps signing until `previous_secret_expires_at`",
+  z.strictObject({ id: z.string(), secret: z.string(), previous_secret_expires_at: timestamp }),
+);
+
+export const Delivery = component(
+  "Delivery",
+  "One event on its way to one webhook",
+  z.strictObject({
+    id: z.string(),
+    event_id: z.string(),
+    event_type: z.string(),
+    webhook_id: z.string(),
+    state: z.enum(DELIVERY_STATES),
+    attempt_count: z.int(),
+    next_attempt_at: timestamp.nullable(),
+    last_status: z.int().nullable(),
+    last_error_kind: z.string().nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  }),
+);
+
+export const Attempt = component(
+  "Attempt",
+  "One try at sending a delivery, as sent and as answered",
+  z.strictObject({
+    id: z.string(),
+    number: z.int(),
+    trigger: z.enum(["scheduled", "manual"]),
+    started_at: timestamp,
+    duration_ms: z.number(),
+    request_headers: stringMap,
+    response_status: z.int().nullable(),
+    response_headers: stringMap.nullable(),
+    response_body: z.string().nullable().describe("A capped excerpt"),
+    error_kind: z.string().nullable(),
+    error_message: z.string().nullable(),
+  }),
+);
+
+export const DeliveryWithAttempts = component(
+  "DeliveryWithAttempts",
+  "A delivery and every attempt at it, oldest first",
+  Delivery.extend({ attempts: z.array(Attempt) }),
+);
+
+export const Event = component(
+  "Event",
+  "A stored event and the deliveries it fanned out to",
+  z.strictObject({
+    id: z.string(),
+    type: z.string(),
+    tenant_id: z.string().nullable(),
+    data: z.unknown().describe("The event's data, any JSON value"),
+    occurred_at: timestamp,
+    received_at: timestamp,
+    deliveries: z.array(Delivery),
+  }),
+);
+
+const acceptedFields = {
+  id: z.string(),
+  deliveries: z.array(z.strictObject({
+    id: z.string(),
+    webhook_id: z.string(),
+    state: z.enum(DELIVERY_STATES),
+  })),
+};
+
+export const EventAccepted = component(
+  "EventAccepted",
+  "The stored event's id and the deliveries created for it",
+  z.strictObject(acceptedFields),
+);
+
+export const BatchAccepted = component(
+  "BatchAccepted",
+  "One result per event, in request order",
+  z.strictObject({
+    data: z.array(z.discriminatedUnion("status", [
+      z.strictObject({ ...acceptedFields, status: z.enum(["created", "duplicate"]) }),
+      z.strictObject({
+        id: z.string(),
+        status: z.literal("conflict"),
+        error: z.strictObject({ code: z.literal("conflict"), message: z.string() }),
+      }),
+    ])),
+  }),
+);
+
+export const Replayed = component(
+  "Replayed",
+  "How many dead deliveries are pending again, due now",
+  z.strictObject({ replayed: z.int() }),
+);
+
+export const ApiKey = component(
+  "ApiKey",
+  "An API key's record; the key itself is shown only at creation",
+  z.strictObject({
+    id: z.string(),
+    name: z.string(),
+    scopes: z.array(z.enum(SCOPES)),
+    created_at: timestamp,
+    last_used_at: timestamp.nullable(),
+  }),
+);
+
+export const CreatedApiKey = component(
+  "CreatedApiKey",
+  "A new API key with the key itself, shown only this once",
+  ApiKey.extend({ key: z.string() }),
+);
+
+export const Credential = component(
+  "Credential",
+  "A signing secret and headers that several webhooks share; values are never shown",
+  z.strictObject({
+    id: z.string(),
+    name: z.string(),
+    headers: z.record(z.string(), z.literal("[set]")),
+    previous_secret_expires_at: timestamp.nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  }),
+);
+
+export const CreatedCredential = component(
+  "CreatedCredential",
+  "A new credential with its secret, shown only this once",
+  Credential.extend({ secret: z.string() }),
+);
+
+/** A list page: `next_cursor` continues it, null on the last page. */
+function page<T extends z.ZodType>(item: T, id: string, description: string) {
+  return component(
+    id,
+    description,
+    z.strictObject({
+      data: z.array(item),
+      next_cursor: z.string().nullable().describe("Pass as `cursor` for the next page"),
+    }),
+  );
+}
+
+export const WebhookPage = page(Webhook, "WebhookPage", "A page of webhooks, oldest first");
+export const DeliveryPage = page(Delivery, "DeliveryPage", "A page of deliveries, oldest first");
+export const ApiKeyPage = page(ApiKey, "ApiKeyPage", "A page of active API keys");
+export const CredentialPage = page(Credential, "CredentialPage", "A page of credentials");
