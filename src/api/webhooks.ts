@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { customHeaderProblems } from "../delivery/custom_headers.ts";
 import { generateSecret } from "../delivery/signing.ts";
-import { TargetGuard } from "../delivery/ssrf/guard.ts";
+import { TargetGuard } from "../net/target_guard.ts";
 import { targetUrlProblem } from "../delivery/target_url.ts";
 import { uuidv7 } from "../ids.ts";
 import { eventPatternProblem } from "../fanout/event_pattern.ts";

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { describe } from "./_util.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { formatSize, parseSize } from "./size.ts";
-import { formatCidr, parseCidr } from "../delivery/ssrf/ip.ts";
+import { formatCidr, parseCidr } from "../net/ip.ts";
 import type { KeyPath } from "./locate.ts";
 
 /** How a `HOOKD_*` string becomes a TOML-like value before a field parses it. */

@@ -19,8 +19,8 @@ import { Dispatcher, type DispatcherStats } from "./dispatcher.ts";
 import { GuardedSender } from "./guarded_sender.ts";
 import type { Rng } from "./policy.ts";
 import { type AttemptTransport, HttpSender } from "./sender.ts";
-import { type GuardResult, TargetGuard } from "./ssrf/guard.ts";
-import { systemResolver } from "./ssrf/resolver.ts";
+import { type GuardResult, TargetGuard } from "../net/target_guard.ts";
+import { systemResolver } from "../net/resolver.ts";
 import type { DeliveryTrigger } from "./trigger.ts";
 
 export interface EngineOptions {

@@ -3,8 +3,8 @@ import { systemClock } from "../clock.ts";
 import { withEngine } from "../testing/engine_harness.ts";
 import { startReceiver } from "../testing/receiver.ts";
 import { selfSignedCert } from "../testing/self_signed_cert.ts";
-import { ScriptedResolver } from "./ssrf/_scripted_resolver.ts";
-import { TargetGuard } from "./ssrf/guard.ts";
+import { ScriptedResolver } from "../net/_scripted_resolver.ts";
+import { TargetGuard } from "../net/target_guard.ts";
 
 // Safety: receivers listen on 127.0.0.2 and 127.0.0.3; webhook URLs name
 // `localhost`, which the guard's scripted resolver maps there. A delivery

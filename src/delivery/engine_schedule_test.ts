@@ -240,7 +240,7 @@ Deno.test("a target that resolves into private space is blocked and recorded as 
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
   const asked: string[] = [];
-  const { TargetGuard } = await import("./ssrf/guard.ts");
+  const { TargetGuard } = await import("../net/target_guard.ts");
   const guard = new TargetGuard({
     allowPrivate: false,
     resolver: {

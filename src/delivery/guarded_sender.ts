@@ -11,7 +11,7 @@ import type { Clock } from "../clock.ts";
 import type { RouteTls } from "../net/http1_route.ts";
 import type { AttemptResult, AttemptTransport } from "./sender.ts";
 import { failedAttempt } from "./sender.ts";
-import type { GuardResult } from "./ssrf/guard.ts";
+import type { GuardResult } from "../net/target_guard.ts";
 
 /** A rendered attempt, before any address is chosen. */
 export interface OutgoingRequest {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../clock.ts";
 import { GuardedSender, type OutgoingRequest } from "./guarded_sender.ts";
 import type { AttemptResult, AttemptTransport, SendRequest } from "./sender.ts";
-import type { GuardResult } from "./ssrf/guard.ts";
+import type { GuardResult } from "../net/target_guard.ts";
 
 /** A transport that records what reached it and answers 200. */
 class RecordingTransport implements AttemptTransport {

@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { systemClock } from "../clock.ts";
 import { withEngine } from "../testing/engine_harness.ts";
 import { selfSignedCert } from "../testing/self_signed_cert.ts";
-import { ScriptedResolver } from "./ssrf/_scripted_resolver.ts";
-import { TargetGuard } from "./ssrf/guard.ts";
+import { ScriptedResolver } from "../net/_scripted_resolver.ts";
+import { TargetGuard } from "../net/target_guard.ts";
 
 const server = await selfSignedCert(["127.0.0.1"]);
 const named = await selfSignedCert(["localhost"]);

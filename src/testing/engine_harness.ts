@@ -14,7 +14,7 @@ import type { Config } from "../config/types.ts";
 import type { AttemptTransport } from "../delivery/sender.ts";
 import { DeliveryEngine } from "../delivery/engine.ts";
 import type { Rng } from "../delivery/policy.ts";
-import { type GuardResult, TargetGuard } from "../delivery/ssrf/guard.ts";
+import { type GuardResult, TargetGuard } from "../net/target_guard.ts";
 import { silentLogger } from "../ops/log.ts";
 import { Store } from "../store/client.ts";
 import { ADMIN_KEY, type Json } from "./api_harness.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { formatIp, parseIp } from "./ip.ts";
-import { type BlockReason, classifyAddress, describeReason, embeddedIpv4 } from "./ranges.ts";
+import { type BlockReason, classifyAddress, describeReason, embeddedIpv4 } from "./ip_ranges.ts";
 
 function classify(text: string) {
   const ip = parseIp(text);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ScriptedResolver } from "./_scripted_resolver.ts";
-import { type GuardResult, TargetGuard } from "./guard.ts";
+import { type GuardResult, TargetGuard } from "./target_guard.ts";
 import { parseIp } from "./ip.ts";
 
 // Every name here is answered by the scripted resolver: no test sends a DNS

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ScriptedResolver } from "./_scripted_resolver.ts";
-import { TargetGuard } from "./guard.ts";
+import { TargetGuard } from "./target_guard.ts";
 import { parseIp } from "./ip.ts";
 import { systemResolver } from "./resolver.ts";
 

@@ -5,7 +5,7 @@
  * A literal IP host is judged as written (after the URL parser canonicalised
  * it). A name is resolved once per attempt; every address in the answer must
  * be allowed, and the first one is returned for the sender to connect to
- * (pinning, see `pin_target.ts`). Connecting to that exact address closes the
+ * (pinning, see `http1_route.ts`). Connecting to that exact address closes the
  * DNS-rebinding window between "checked" and "connected": the HTTP stack
  * never resolves the name again.
  *
@@ -20,7 +20,7 @@ import {
   classifyAddress,
   describeReason,
   embeddedIpv4,
-} from "./ranges.ts";
+} from "./ip_ranges.ts";
 import type { Resolver } from "./resolver.ts";
 
 /** Options of {@linkcode TargetGuard}. */
