@@ -29,7 +29,10 @@
  * @module
  */
 
-import { closeQuietly, ConnReader, writeAll } from "../net/conn_reader.ts";
+import { relayChunked, relaySized } from "../net/body_relay.ts";
+import { closeQuietly, writeAll } from "../net/conn_io.ts";
+import { contentLength, splitHead } from "../net/http1_head.ts";
+import { Http1Reader } from "../net/http1_reader.ts";
 import type { Logger } from "../ops/log.ts";
 import { errorBody } from "./errors.ts";
 
@@ -80,7 +83,12 @@ const latin1 = new TextDecoder("latin1");
 
 /** A request head's framing, or why it cannot be carried. */
 type Framing =
-  | { readonly ok: true; readonly body: { length: number } | "chunked" }
+  | {
+    readonly ok: true;
+    readonly body: { length: number } | "chunked";
+    /** The client sent its own {@linkcode FRONT_CONNECTION_HEADER}. */
+    readonly spoofed: boolean;
+  }
   | { readonly ok: false; readonly reason: string };
 
 /**
@@ -90,30 +98,19 @@ type Framing =
  */
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]{0,5})?$/;
 
-function framingOf(head: string): Framing {
-  const lines = head.split("\r\n");
-  const requestLine = lines[0] ?? "";
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.[01]$/.test(requestLine)) {
+function framingOf(head: Uint8Array): Framing {
+  const { startLine, fields } = splitHead(head);
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.[01]$/.test(startLine)) {
     return { ok: false, reason: "malformed request line" };
   }
-  let length: number | undefined;
+  if (fields === undefined) return { ok: false, reason: "malformed header line" };
+  const lengths: string[] = [];
   let transferEncoding: string | undefined;
   let hosts = 0;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === "") continue;
-    const colon = line.indexOf(":");
-    if (colon <= 0 || line.startsWith(" ") || line.startsWith("\t")) {
-      return { ok: false, reason: "malformed header line" };
-    }
-    const name = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).trim();
+  let spoofed = false;
+  for (const [name, value] of fields) {
     if (name === "content-length") {
-      if (!/^[0-9]{1,15}$/.test(value)) return { ok: false, reason: "invalid Content-Length" };
-      if (length !== undefined && length !== Number(value)) {
-        return { ok: false, reason: "conflicting Content-Length headers" };
-      }
-      length = Number(value);
+      lengths.push(value);
     } else if (name === "host") {
       if (++hosts > 1) return { ok: false, reason: "more than one Host header" };
       if (!VALID_HOST.test(value)) return { ok: false, reason: "invalid Host header" };
@@ -122,10 +119,14 @@ function framingOf(head: string): Framing {
         return { ok: false, reason: "repeated Transfer-Encoding" };
       }
       transferEncoding = value.toLowerCase();
+    } else if (name === FRONT_CONNECTION_HEADER) {
+      spoofed = true;
     }
   }
+  const length = contentLength(lengths);
+  if (typeof length === "string") return { ok: false, reason: `${length} Content-Length` };
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused.
-  if (hosts === 0 && requestLine.endsWith("HTTP/1.1")) {
+  if (hosts === 0 && startLine.endsWith("HTTP/1.1")) {
     return { ok: false, reason: "missing Host header" };
   }
   if (transferEncoding !== undefined) {
@@ -135,12 +136,10 @@ function framingOf(head: string): Framing {
     if (transferEncoding !== "chunked") {
       return { ok: false, reason: `unsupported Transfer-Encoding "${transferEncoding}"` };
     }
-    return { ok: true, body: "chunked" };
+    return { ok: true, body: "chunked", spoofed };
   }
-  return { ok: true, body: { length: length ?? 0 } };
+  return { ok: true, body: { length: length ?? 0 }, spoofed };
 }
-
-const SPOOFED_CONNECTION_HEADER = new RegExp(`\n${FRONT_CONNECTION_HEADER}[ \t]*:`, "i");
 
 /** Removes every line of `head` that sets the front door's connection header. */
 function withoutConnectionHeader(head: string): string {
@@ -305,12 +304,12 @@ export class FrontDoor {
   }
 
   async #serve(conn: Connection): Promise<void> {
-    const reader = new ConnReader(conn.client);
+    const reader = new Http1Reader(conn.client);
     try {
       for (;;) {
         // Between requests: wait for the first byte of the next head.
         if (conn.draining && conn.answering === 0) break;
-        if (!(await reader.fill())) break;
+        if (!(await reader.ready())) break;
         conn.phase = "head";
         conn.since = performance.now();
         const head = await reader.head(this.#o.maxHeaderBytes);
@@ -322,8 +321,7 @@ export class FrontDoor {
           );
         }
         if (head === null) break;
-        const text = latin1.decode(head);
-        const framing = framingOf(text);
+        const framing = framingOf(head);
         if (!framing.ok) return await refuse(conn.client, "400 Bad Request", framing.reason);
         if (conn.backend === undefined) {
           conn.backend = await Deno.connect({ transport: "unix", path: this.#o.backendPath });
@@ -332,8 +330,8 @@ export class FrontDoor {
         // The head without its blank line (and without a client's own copy
         // of the connection header), ours, the blank line, and as much of the
         // body as already arrived: one write, so the server wakes up once.
-        const ownHead = SPOOFED_CONNECTION_HEADER.test(text)
-          ? latin1Encode(withoutConnectionHeader(text).slice(0, -2))
+        const ownHead = framing.spoofed
+          ? latin1Encode(withoutConnectionHeader(latin1.decode(head)).slice(0, -2))
           : head.subarray(0, head.length - 2);
         const marker = encoder.encode(`${FRONT_CONNECTION_HEADER}: ${conn.id}\r\n\r\n`);
         const bodyLength = framing.body === "chunked" ? 0 : framing.body.length;
@@ -346,8 +344,8 @@ export class FrontDoor {
         conn.phase = "body";
         conn.since = performance.now();
         const complete = framing.body === "chunked"
-          ? await reader.copyChunked(conn.backend, () => conn.since = performance.now())
-          : await reader.copy(bodyLength - early.length, conn.backend, () => {
+          ? await relayChunked(reader, conn.backend, () => conn.since = performance.now())
+          : await relaySized(reader, bodyLength - early.length, conn.backend, () => {
             conn.since = performance.now();
           });
         if (!complete) break;

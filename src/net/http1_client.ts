@@ -18,6 +18,10 @@
  * @module
  */
 
+import { closeQuietly, writeAll } from "./conn_io.ts";
+import { chunkSize, contentLength, splitHead } from "./http1_head.ts";
+import { Http1Reader } from "./http1_reader.ts";
+
 /** Why an exchange failed. */
 export type Http1ErrorKind =
   /** The name did not resolve. */
@@ -94,65 +98,38 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_HEADER_LINES = 100;
 /** A chunk-size line longer than this is refused. */
 const MAX_CHUNK_LINE = 1024;
-const READ_SIZE = 16 * 1024;
 /** How often deadlines are checked while exchanges are in flight, ms. */
 const DEADLINE_SWEEP_MS = 10;
 const EMPTY = new Uint8Array(0);
 
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const NOT_ASCII = /[^\0-\x7f]/;
 
 /** A pooled connection with its read buffer. */
-class Connection {
-  buffer = new Uint8Array(READ_SIZE);
-  start = 0;
-  end = 0;
+class Connection extends Http1Reader {
   /** A read issued while the connection sat idle; the next exchange's first read. */
   idleRead: Promise<number | null> | undefined;
   idleSince = 0;
   idle = false;
   closed = false;
 
-  constructor(readonly conn: Deno.Conn, readonly key: string) {}
+  constructor(conn: Deno.Conn, readonly key: string) {
+    super(conn);
+  }
 
-  /** Reads more bytes after those buffered; false at end of stream. */
-  async fill(): Promise<boolean> {
-    let read: number | null;
-    if (this.idleRead !== undefined) {
-      const pending = this.idleRead;
-      this.idleRead = undefined;
-      read = await pending;
-    } else {
-      if (this.start === this.end) {
-        this.start = this.end = 0;
-      } else if (this.end === this.buffer.length) {
-        // Full: move the unread bytes to the front, into a bigger buffer if they fill half.
-        const unread = this.buffer.subarray(this.start, this.end);
-        if (unread.length > this.buffer.length / 2) {
-          const bigger = new Uint8Array(this.buffer.length * 2);
-          bigger.set(unread);
-          this.buffer = bigger;
-        } else {
-          this.buffer.copyWithin(0, this.start, this.end);
-        }
-        this.end -= this.start;
-        this.start = 0;
-      }
-      read = await this.conn.read(this.buffer.subarray(this.end));
-    }
-    if (read === null) return false;
-    this.end += read;
-    return true;
+  protected override receive(into: Uint8Array): Promise<number | null> {
+    const pending = this.idleRead;
+    if (pending === undefined) return super.receive(into);
+    // It was issued into the empty buffer, which is where fill() reads to now.
+    this.idleRead = undefined;
+    return pending;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    try {
-      this.conn.close();
-    } catch { /* already closed */ }
+    closeQuietly(this.conn);
   }
 }
 
@@ -221,9 +198,7 @@ function connectWithin(route: Http1Route, signal: AbortSignal): Promise<Deno.Con
     route.connect(signal).then((conn) => {
       signal.removeEventListener("abort", onAbort);
       if (signal.aborted) {
-        try {
-          conn.close();
-        } catch { /* already closed */ }
+        closeQuietly(conn);
       } else {
         resolve(conn);
       }
@@ -245,38 +220,27 @@ interface Head {
 }
 
 function parseHead(bytes: Uint8Array): Head {
-  const lines = latin1.decode(bytes).split("\r\n");
-  const statusLine = lines[0]!;
-  if (!statusLine.startsWith("HTTP/1.")) fail("protocol", "invalid HTTP version parsed");
-  const match = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: |$)/.exec(statusLine);
+  const { startLine, fields: headers } = splitHead(bytes);
+  if (!startLine.startsWith("HTTP/1.")) fail("protocol", "invalid HTTP version parsed");
+  const match = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: |$)/.exec(startLine);
   if (match === null) fail("protocol", "invalid status line");
+  if (headers === undefined) fail("protocol", "invalid header");
+  if (headers.length > MAX_HEADER_LINES) fail("protocol", "message head is too large");
   const status = Number(match[2]);
   let keepAlive = match[1] === "1";
-  const headers: [string, string][] = [];
-  let contentLength: string | undefined;
+  let lengths: string[] | undefined;
   let transferEncoding: string | undefined;
-  // The head ends with an empty line, so the last two entries are empty.
-  const last = lines.length - 2;
-  if (last - 1 > MAX_HEADER_LINES) fail("protocol", "message head is too large");
-  for (let i = 1; i < last; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(":");
-    const name = colon > 0 ? line.slice(0, colon) : "";
-    if (!TOKEN.test(name)) fail("protocol", "invalid header");
-    const value = line.slice(colon + 1).trim();
-    const lower = name.toLowerCase();
-    headers.push([lower, value]);
-    if (lower === "content-length") {
-      if (contentLength !== undefined && contentLength !== value) {
-        fail("protocol", "invalid content-length");
-      }
-      contentLength = value;
-    } else if (lower === "transfer-encoding") {
+  for (const [name, value] of headers) {
+    if (name === "content-length") {
+      (lengths ??= []).push(value);
+    } else if (name === "transfer-encoding") {
       transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
-    } else if (lower === "connection") {
+    } else if (name === "connection") {
       if (/(?:^|,)\s*close\s*(?:,|$)/i.test(value)) keepAlive = false;
     }
   }
+  const length = lengths === undefined ? undefined : contentLength(lengths);
+  if (typeof length === "string") fail("protocol", `${length} content-length`);
   if (status === 204 || status === 304 || status < 200) {
     return { status, headers, framing: "none", length: 0, keepAlive };
   }
@@ -290,17 +254,11 @@ function parseHead(bytes: Uint8Array): Head {
         headers,
         framing: "chunked",
         length: 0,
-        keepAlive: keepAlive && contentLength === undefined,
+        keepAlive: keepAlive && length === undefined,
       }
       : { status, headers, framing: "close", length: 0, keepAlive: false };
   }
-  if (contentLength !== undefined) {
-    // Repeated identical values may also arrive folded into one line: "5, 5".
-    const values = new Set(contentLength.split(",").map((v) => v.trim()));
-    const [only] = values;
-    if (values.size !== 1 || !/^\d{1,15}$/.test(only!)) fail("protocol", "invalid content-length");
-    return { status, headers, framing: "length", length: Number(only), keepAlive };
-  }
+  if (length !== undefined) return { status, headers, framing: "length", length, keepAlive };
   return { status, headers, framing: "close", length: 0, keepAlive: false };
 }
 
@@ -416,9 +374,7 @@ export class Http1Client {
       this.#busy.add(connection);
       let head: Head;
       try {
-        for (let offset = 0; offset < bytes.length;) {
-          offset += await connection.conn.write(bytes.subarray(offset));
-        }
+        await writeAll(connection.conn, bytes);
         head = await this.#readHead(connection);
       } catch (error) {
         connection.close();
@@ -542,32 +498,13 @@ export class Http1Client {
   /** The next final response head (1xx heads are skipped). */
   async #readHead(connection: Connection): Promise<Head> {
     for (;;) {
-      let scanned = 0;
-      for (;;) {
-        const { buffer, start, end } = connection;
-        const limit = Math.min(end, start + MAX_HEAD_BYTES);
-        let found = -1;
-        for (let i = start + Math.max(scanned, 3); i < limit; i++) {
-          if (
-            buffer[i] === 10 && buffer[i - 1] === 13 && buffer[i - 2] === 10 && buffer[i - 3] === 13
-          ) {
-            found = i + 1;
-            break;
-          }
-        }
-        if (found >= 0) {
-          const head = parseHead(buffer.subarray(start, found));
-          connection.start = found;
-          if (head.status >= 200) return head;
-          if (head.status === 101) fail("protocol", "unexpected protocol switch");
-          break; // an interim response: read the next head
-        }
-        scanned = end - start;
-        if (scanned >= MAX_HEAD_BYTES) fail("protocol", "message head is too large");
-        if (!(await connection.fill())) {
-          fail("reset", "connection closed before message completed");
-        }
-      }
+      const bytes = await connection.head(MAX_HEAD_BYTES);
+      if (bytes === "too-large") fail("protocol", "message head is too large");
+      if (bytes === null) fail("reset", "connection closed before message completed");
+      const head = parseHead(bytes);
+      if (head.status >= 200) return head;
+      if (head.status === 101) fail("protocol", "unexpected protocol switch");
+      // An interim response: read the next head.
     }
   }
 
@@ -620,25 +557,16 @@ export class Http1Client {
   }
 
   async #chunkSize(connection: Connection): Promise<number> {
-    const line = await this.#line(connection);
-    const semicolon = line.indexOf(";");
-    const hex = (semicolon >= 0 ? line.slice(0, semicolon) : line).trim();
-    if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) fail("protocol", "invalid chunk size");
-    return parseInt(hex, 16);
+    const size = chunkSize(await this.#line(connection));
+    if (size === undefined) fail("protocol", "invalid chunk size");
+    return size;
   }
 
   /** The next line without its CRLF. */
   async #line(connection: Connection): Promise<string> {
-    for (;;) {
-      const { buffer, start, end } = connection;
-      for (let i = start + 1; i < end; i++) {
-        if (buffer[i] === 10 && buffer[i - 1] === 13) {
-          connection.start = i + 1;
-          return latin1.decode(buffer.subarray(start, i - 1));
-        }
-      }
-      if (end - start > MAX_CHUNK_LINE) fail("protocol", "chunk line too long");
-      if (!(await connection.fill())) fail("reset", "connection closed before message completed");
-    }
+    const line = await connection.line(MAX_CHUNK_LINE);
+    if (line === "too-long") fail("protocol", "chunk line too long");
+    if (line === null) fail("reset", "connection closed before message completed");
+    return latin1.decode(line.subarray(0, line.length - 2));
   }
 }

@@ -21,12 +21,18 @@
  * @module
  */
 
+import { chunkSize, contentLength, splitHead } from "../net/http1_head.ts";
+import { Http1Reader } from "../net/http1_reader.ts";
+
 /** A request as the receiver saw it. */
 export interface ReceivedRequest {
   readonly method: string;
   /** The request target as sent: path and query, e.g. `/hook?x=1`. */
   readonly path: string;
-  /** Header names lowercased; repeated headers joined with `", "`. */
+  /**
+   * Header names lowercased, values read as Latin-1 (one character a byte);
+   * repeated headers joined with `", "`.
+   */
   readonly headers: Readonly<Record<string, string>>;
   /** The body decoded as UTF-8 (with replacement characters). */
   readonly body: string;
@@ -141,8 +147,8 @@ export interface Receiver {
 }
 
 const encoder = new TextEncoder();
+const latin1 = new TextDecoder("latin1");
 const MAX_HEAD_BYTES = 64 * 1024;
-const CRLF_CRLF = encoder.encode("\r\n\r\n");
 const DEFAULT_ENDLESS_CHUNK = encoder.encode("x".repeat(1024));
 
 const REASONS: Readonly<Record<number, string>> = {
@@ -175,16 +181,6 @@ function bytesOf(data: string | Uint8Array): Uint8Array {
   return typeof data === "string" ? encoder.encode(data) : data;
 }
 
-function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {
-  outer: for (let i = from; i <= haystack.length - needle.length; i++) {
-    for (let j = 0; j < needle.length; j++) {
-      if (haystack[i + j] !== needle[j]) continue outer;
-    }
-    return i;
-  }
-  return -1;
-}
-
 /** Resolves after `ms`, or at once when `signal` aborts; never leaves a timer behind. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
@@ -199,60 +195,29 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Buffered reads from a connection. */
-class ConnReader {
-  #conn: Deno.Conn;
-  #buf = new Uint8Array(0);
-
-  constructor(conn: Deno.Conn) {
-    this.#conn = conn;
-  }
-
-  /** Reads more bytes; false at end of stream. */
-  async #fill(): Promise<boolean> {
-    const chunk = new Uint8Array(16 * 1024);
-    const n = await this.#conn.read(chunk);
-    if (n === null) return false;
-    const next = new Uint8Array(this.#buf.length + n);
-    next.set(this.#buf);
-    next.set(chunk.subarray(0, n), this.#buf.length);
-    this.#buf = next;
-    return true;
-  }
-
-  #take(n: number): Uint8Array {
-    const out = this.#buf.slice(0, n);
-    this.#buf = this.#buf.slice(n);
-    return out;
-  }
-
-  /** The bytes up to and including the next `delimiter`; null at a clean end of stream. */
-  async readUntil(delimiter: Uint8Array, max: number): Promise<Uint8Array | null> {
-    let searched = 0;
-    for (;;) {
-      const at = indexOf(this.#buf, delimiter, Math.max(0, searched - delimiter.length));
-      if (at >= 0) return this.#take(at + delimiter.length);
-      searched = this.#buf.length;
-      if (this.#buf.length > max) throw new ProtocolError("line or head too long");
-      if (!(await this.#fill())) {
-        if (this.#buf.length === 0) return null;
-        throw new ProtocolError("connection closed mid-message");
-      }
+/**
+ * The next `n` bytes, copied out of `reader` (they are kept after further
+ * reads); a stream that ends first is a protocol error.
+ */
+async function readExact(reader: Http1Reader, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n;) {
+    if (reader.buffered === 0 && !(await reader.fill())) {
+      throw new ProtocolError("connection closed mid-body");
     }
+    const bytes = reader.take(n - at);
+    out.set(bytes, at);
+    at += bytes.length;
   }
+  return out;
+}
 
-  /** The next byte without consuming it; null at end of stream. */
-  async peek(): Promise<number | null> {
-    if (this.#buf.length === 0 && !(await this.#fill())) return null;
-    return this.#buf[0] ?? null;
-  }
-
-  async readExact(n: number): Promise<Uint8Array> {
-    while (this.#buf.length < n) {
-      if (!(await this.#fill())) throw new ProtocolError("connection closed mid-body");
-    }
-    return this.#take(n);
-  }
+/** The next line without its CRLF; a stream that ends first or a line too long is a protocol error. */
+async function readLine(reader: Http1Reader): Promise<string> {
+  const line = await reader.line(MAX_HEAD_BYTES);
+  if (line === null) throw new ProtocolError("connection closed mid-body");
+  if (line === "too-long") throw new ProtocolError("line too long");
+  return latin1.decode(line.subarray(0, line.length - 2));
 }
 
 interface ParsedHead {
@@ -263,43 +228,34 @@ interface ParsedHead {
 }
 
 function parseHead(bytes: Uint8Array): ParsedHead {
-  const lines = new TextDecoder().decode(bytes).split("\r\n");
-  const [method, path, version] = (lines[0] ?? "").split(" ");
+  const { startLine, fields } = splitHead(bytes);
+  const [method, path, version] = startLine.split(" ");
   if (!method || !path || !version?.startsWith("HTTP/1.")) {
-    throw new ProtocolError(`bad request line ${JSON.stringify(lines[0])}`);
+    throw new ProtocolError(`bad request line ${JSON.stringify(startLine)}`);
   }
+  if (fields === undefined) throw new ProtocolError("bad header line");
   const headers: Record<string, string> = {};
-  for (const line of lines.slice(1)) {
-    if (line === "") continue;
-    const colon = line.indexOf(":");
-    if (colon <= 0) throw new ProtocolError(`bad header line ${JSON.stringify(line)}`);
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
+  for (const [name, value] of fields) {
     headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }
   return { method, path, version, headers };
 }
 
-async function readBody(reader: ConnReader, headers: Record<string, string>): Promise<Uint8Array> {
+async function readBody(reader: Http1Reader, headers: Record<string, string>): Promise<Uint8Array> {
   if (headers["transfer-encoding"]?.toLowerCase().includes("chunked")) {
     const parts: Uint8Array[] = [];
     let total = 0;
     for (;;) {
-      const line = await reader.readUntil(encoder.encode("\r\n"), 1024);
-      if (line === null) throw new ProtocolError("connection closed mid-body");
-      const size = parseInt(new TextDecoder().decode(line).split(";")[0]!.trim(), 16);
-      if (!Number.isFinite(size) || size < 0) throw new ProtocolError("bad chunk size");
+      const size = chunkSize(await readLine(reader));
+      if (size === undefined) throw new ProtocolError("bad chunk size");
       if (size === 0) {
         // Trailers, up to the empty line.
-        for (;;) {
-          const trailer = await reader.readUntil(encoder.encode("\r\n"), MAX_HEAD_BYTES);
-          if (trailer === null || trailer.length === 2) break;
-        }
+        while ((await readLine(reader)) !== "") { /* trailers are not kept */ }
         break;
       }
-      parts.push(await reader.readExact(size));
+      parts.push(await readExact(reader, size));
       total += size;
-      await reader.readExact(2);
+      await readExact(reader, 2);
     }
     const body = new Uint8Array(total);
     let at = 0;
@@ -309,9 +265,10 @@ async function readBody(reader: ConnReader, headers: Record<string, string>): Pr
     }
     return body;
   }
-  const length = Number(headers["content-length"] ?? "0");
-  if (!Number.isSafeInteger(length) || length < 0) throw new ProtocolError("bad content-length");
-  return await reader.readExact(length);
+  const values = headers["content-length"];
+  const length = values === undefined ? 0 : contentLength([values]);
+  if (typeof length === "string") throw new ProtocolError(`${length} content-length`);
+  return await readExact(reader, length ?? 0);
 }
 
 function statusLine(status: number): string {
@@ -437,16 +394,17 @@ export function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> 
   }
 
   async function serveConn(conn: Deno.Conn, id: number): Promise<void> {
-    const reader = new ConnReader(conn);
+    const reader = new Http1Reader(conn);
     try {
       for (;;) {
-        const first = await reader.peek();
-        if (first === null) return;
+        if (!(await reader.ready())) return;
         // Not a request line (e.g. a TLS ClientHello): answer at once, as real
         // servers do, instead of waiting for a head that never comes.
+        const first = reader.buffer[reader.start]!;
         if (first < 0x41 || first > 0x5a) throw new ProtocolError("not an HTTP request");
-        const headBytes = await reader.readUntil(CRLF_CRLF, MAX_HEAD_BYTES);
-        if (headBytes === null) return;
+        const headBytes = await reader.head(MAX_HEAD_BYTES);
+        if (headBytes === "too-large") throw new ProtocolError("head too large");
+        if (headBytes === null) throw new ProtocolError("connection closed mid-head");
         const head = parseHead(headBytes);
         const bodyBytes = await readBody(reader, head.headers);
         const request: ReceivedRequest = {
