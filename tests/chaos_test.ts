@@ -7,22 +7,11 @@
 import assert from "node:assert/strict";
 import { startReceiver } from "../src/testing/receiver.ts";
 import { api, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import { seededRng } from "../src/testing/seeded_rng.ts";
 
 const ADMIN_KEY = "chaos-test-admin-key-0123456789";
 const KILLS = 5;
 const CONCURRENCY = 16;
-
-/** mulberry32: the kill moments are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 Deno.test("SIGKILL 5 times under load: every acknowledged event arrives at least once", async () => {
   await using receiver = await startReceiver();
@@ -46,7 +35,7 @@ Deno.test("SIGKILL 5 times under load: every acknowledged event arrives at least
     HOOKD_LOG_LEVEL: "warn",
     HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
   };
-  const random = seeded(5);
+  const random = seededRng(5);
   const acknowledged = new Set<string>();
   const daemons: RunningDaemon[] = [];
   let next = 0;

@@ -3,25 +3,14 @@
  * the default policy's 8 attempts (about 33 hours) in milliseconds.
  */
 import assert from "node:assert/strict";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 import { START } from "../testing/api_harness.ts";
 import { withEngine } from "../testing/engine_harness.ts";
 import { webhookFixture } from "../testing/webhook_fixture.ts";
 import type { AttemptTransport } from "./sender.ts";
 import type { Outcome } from "./outcome.ts";
 import type { AttemptResult, SendRequest } from "./sender.ts";
-
-/** A seeded generator (mulberry32) so jitter is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRng } from "../testing/seeded_rng.ts";
 
 class ScriptedSender implements AttemptTransport {
   readonly sent: { at: number; request: SendRequest }[] = [];
@@ -58,7 +47,7 @@ const DEFAULT_DELAYS = [
 Deno.test("the default policy: 8 attempts on schedule, then dead, then a replay delivers", async () => {
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
-  await withEngine({ clock, sender, rng: seeded(42) }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(42) }, async (h) => {
     await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/hook" });
     const event = await h.api("POST", "/api/v1/events", {
       id: "evt_1",
@@ -141,7 +130,7 @@ Deno.test("the default policy: 8 attempts on schedule, then dead, then a replay 
 Deno.test("a manual retry sends at once with trigger manual", async () => {
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
-  await withEngine({ clock, sender, rng: seeded(1) }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(1) }, async (h) => {
     await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/hook" });
     const event = await h.api("POST", "/api/v1/events", { type: "a.b", data: 1 });
     const id = event.body.deliveries[0].id as string;
@@ -178,7 +167,7 @@ Deno.test("Retry-After pushes the next attempt back when the policy honours it",
       });
     },
   };
-  await withEngine({ clock, sender, rng: seeded(7) }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(7) }, async (h) => {
     await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/hook" });
     const event = await h.api("POST", "/api/v1/events", { type: "a.b", data: 1 });
     await h.settle();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 import { GuardedSender, type OutgoingRequest } from "./guarded_sender.ts";
 import type { AttemptResult, AttemptTransport, SendRequest } from "./sender.ts";
 import type { GuardResult } from "../net/target_guard.ts";

@@ -11,6 +11,7 @@ import {
   RETRY_AFTER_MAX_MS,
   type Rng,
 } from "./policy.ts";
+import { seededRng } from "../testing/seeded_rng.ts";
 
 const S = 1000;
 const M = 60 * S;
@@ -113,18 +114,6 @@ const noRng: Rng = () => {
 function sequence(...values: number[]): Rng {
   let i = 0;
   return () => values[i++ % values.length]!;
-}
-
-/** mulberry32: a small seeded PRNG, so jitter tests are reproducible. */
-function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 Deno.test("matchesOutcome: network covers dns/connect/tls/reset/blocked, not timeout", () => {
@@ -366,9 +355,9 @@ Deno.test("nextDelay: jitter multiplies by a factor in [1 − j, 1 + j) (fixed s
 
 Deno.test("nextDelay: seeded jitter matches a table and stays within bounds", () => {
   const p = SEEDS["000"]; // jitter 0.1
-  const rng = mulberry32(42);
+  const rng = seededRng(42);
   const got = [2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => nextDelay(n, p, rng));
-  // mulberry32(42) gives 0.6011037…, 0.4482905…, 0.8524657…; factor 0.9 + 0.2 · r.
+  // seededRng(42) gives 0.6011037…, 0.4482905…, 0.8524657…; factor 0.9 + 0.2 · r.
   const expected = [
     306_066,
     593_795,
@@ -386,7 +375,7 @@ Deno.test("nextDelay: seeded jitter matches a table and stays within bounds", ()
     assert.ok(ms! >= base * 0.9 && ms! <= base * 1.1, `attempt ${i + 2}: ${ms} vs ${base}`);
   });
   // The same seed gives the same schedule.
-  const again = mulberry32(42);
+  const again = seededRng(42);
   assert.deepEqual([2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => nextDelay(n, p, again)), expected);
 });
 

@@ -1,6 +1,6 @@
 import { selfSignedCert } from "../testing/self_signed_cert.ts";
 import assert from "node:assert/strict";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 import { startReceiver } from "../testing/receiver.ts";
 import { VERSION } from "../version.ts";
 import { type AttemptResult, HttpSender, SenderClosedError } from "./sender.ts";

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { FakeClock, systemClock } from "../clock.ts";
+import { systemClock } from "../clock.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 import { TimerWheel, type TimerWheelOptions } from "./timer_wheel.ts";
+import { seededRng } from "../testing/seeded_rng.ts";
 
 /** A realistic epoch, deliberately not on a tick or level boundary. */
 const T0 = 1_700_000_000_000 + 123_457;
@@ -15,18 +17,6 @@ interface Item {
 interface Fired extends Item {
   firedAt: number;
   batch: number;
-}
-
-/** mulberry32: a tiny seeded PRNG, so failures reproduce. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function setup(
@@ -48,12 +38,6 @@ function setup(
 }
 
 const ids = (fired: Fired[]) => fired.map((f) => f.id);
-
-Deno.test("mulberry32 is the expected sequence for seed 1", () => {
-  const rng = mulberry32(1);
-  const values = Array.from({ length: 3 }, () => Math.floor(rng() * 1e9));
-  assert.deepEqual(values, [627073940, 2735721, 527447039]);
-});
 
 Deno.test("an item fires at the first tick boundary at or after its due time, never before", () => {
   const { clock, wheel, fired, add } = setup({ start: 1_000_000 });
@@ -93,7 +77,7 @@ for (const levels of [1, 2, 4]) {
       seq: number;
       scheduledAt: number;
     }
-    const rng = mulberry32(20_240_601 + levels);
+    const rng = seededRng(20_240_601 + levels);
     const clock = new FakeClock(T0);
     const fired: { entry: Entry; firedAt: number; batch: number }[] = [];
     let batch = 0;
@@ -165,7 +149,7 @@ for (const levels of [1, 2, 4]) {
 }
 
 Deno.test("random items scheduled ahead fire in global due order, each within one tick", () => {
-  const rng = mulberry32(7);
+  const rng = seededRng(7);
   const tickMs = 10;
   const { clock, wheel, fired, add } = setup({ tickMs });
   const order: Item[] = [];
@@ -420,7 +404,7 @@ Deno.test("an exception from onDue propagates, and the wheel stays consistent an
 });
 
 Deno.test("100,000 timers all fire exactly once, in order, none early", () => {
-  const rng = mulberry32(100_000);
+  const rng = seededRng(100_000);
   const tickMs = 10;
   const n = 100_000;
   const clock = new FakeClock(T0);

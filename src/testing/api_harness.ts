@@ -10,7 +10,7 @@ import { createApp } from "../api/app.ts";
 import type { ApiDeps } from "../api/deps.ts";
 import type { DeliveryTrigger } from "../delivery/trigger.ts";
 import { Intake } from "../ingest/intake.ts";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "./fake_clock.ts";
 import { loadConfig } from "../config/load_config.ts";
 import { silentLogger } from "../ops/log.ts";
 import type { DueDelivery } from "../store/delivery_queue.ts";

@@ -4,7 +4,8 @@
  * 10-attempt exponential schedule with a small random offset, then `failed`.
  */
 import assert from "node:assert/strict";
-import { FakeClock, systemClock } from "../../src/clock.ts";
+import { systemClock } from "../../src/clock.ts";
+import { FakeClock } from "../../src/testing/fake_clock.ts";
 import { loadConfig } from "../../src/config/load_config.ts";
 import { withEngine } from "../../src/testing/engine_harness.ts";
 import { startReceiver } from "../../src/testing/receiver.ts";
@@ -20,11 +21,11 @@ import {
   runSchedule,
   type Scripted,
   ScriptedSender,
-  seeded,
   START,
   TICK,
   UUID,
 } from "./_helpers.ts";
+import { seededRng } from "../../src/testing/seeded_rng.ts";
 
 const SEED = "000-hi-platform";
 const TOML = exampleToml(SEED);
@@ -42,7 +43,7 @@ Deno.test("000: every failure is retried: 10 attempts, 5m x2 with a small offset
   // Every kind of failure, one per attempt: all are retried, none is final.
   const script: Scripted[] = [503, 404, 302, 301, 400, "timeout", "connect", "dns", 410, "reset"];
   sender.script.push(...script);
-  await withEngine({ clock, sender, rng: seeded(7), configToml: TOML }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(7), configToml: TOML }, async (h) => {
     const hook = await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/hook" });
     assert.equal(hook.status, 201);
     const secret = hook.body.secret as string;
@@ -133,7 +134,7 @@ Deno.test("000: every failure is retried: 10 attempts, 5m x2 with a small offset
 Deno.test("000: any 2xx succeeds at once; a 4xx is retried and a later 2xx succeeds", async () => {
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
-  await withEngine({ clock, sender, rng: seeded(1), configToml: TOML }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(1), configToml: TOML }, async (h) => {
     await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/hook" });
     for (const status of [200, 202, 204, 299]) {
       sender.script.push(status);
@@ -157,7 +158,7 @@ Deno.test("000: any 2xx succeeds at once; a 4xx is retried and a later 2xx succe
 Deno.test("000: deleting the webhook cancels pending deliveries; they are never sent", async () => {
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
-  await withEngine({ clock, sender, rng: seeded(2), configToml: TOML }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(2), configToml: TOML }, async (h) => {
     const hook = await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/hook" });
     const event = await h.api("POST", "/api/v1/events", { type: "t", data: {} });
     const id = event.body.deliveries[0].id as string;

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { FakeClock, systemClock } from "../../src/clock.ts";
+import { systemClock } from "../../src/clock.ts";
+import { FakeClock } from "../../src/testing/fake_clock.ts";
 import { loadConfig } from "../../src/config/load_config.ts";
 import type { SendRequest } from "../../src/delivery/sender.ts";
 import { withEngine } from "../../src/testing/engine_harness.ts";
@@ -23,10 +24,10 @@ import {
   runSchedule,
   ScriptedSender,
   SECOND,
-  seeded,
   START,
   TICK,
 } from "./_helpers.ts";
+import { seededRng } from "../../src/testing/seeded_rng.ts";
 
 const SEED = "001-platformxe";
 const TOML = exampleToml(SEED);
@@ -64,7 +65,7 @@ Deno.test("001: 8 attempts at 0, 30s, 2m, 10m, 30m, 1h, 4h, 12h, then dead; a re
   const sender = new ScriptedSender(clock);
   // Timeouts and every non-2xx are failures that retry.
   sender.script.push(500, 302, 404, "timeout", 429, "connect", 400, 503);
-  await withEngine({ clock, sender, rng: seeded(3), configToml: TOML }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(3), configToml: TOML }, async (h) => {
     const hook = await h.api("POST", "/api/v1/webhooks", {
       url: "http://127.0.0.1:9/hook",
       event_types: ["email.sent", "file.*"],

@@ -5,7 +5,8 @@
  * exponential backoff for up to 24 hours, then `failed`; HTTPS only.
  */
 import assert from "node:assert/strict";
-import { FakeClock, systemClock } from "../../src/clock.ts";
+import { systemClock } from "../../src/clock.ts";
+import { FakeClock } from "../../src/testing/fake_clock.ts";
 import { loadConfig } from "../../src/config/load_config.ts";
 import { withEngine } from "../../src/testing/engine_harness.ts";
 import { startReceiver } from "../../src/testing/receiver.ts";
@@ -19,10 +20,10 @@ import {
   MINUTE,
   runSchedule,
   ScriptedSender,
-  seeded,
   START,
   TICK,
 } from "./_helpers.ts";
+import { seededRng } from "../../src/testing/seeded_rng.ts";
 
 const SEED = "002-agc";
 const TOML = exampleToml(SEED);
@@ -69,100 +70,106 @@ Deno.test("002: headers, envelope and signature; retried for up to 24 hours, the
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
   sender.script.push(408, 429, 500, 502, 599, "timeout", "connect", "dns", "tls", "reset");
-  await withEngine({ clock, sender, rng: seeded(5), configToml: TOML, env: HTTP_OK }, async (h) => {
-    const hook = await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/agc" });
-    const secret = hook.body.secret as string;
-    const event = await h.api("POST", "/api/v1/events", EVENT);
-    const id = event.body.deliveries[0].id as string;
-    const final = await runSchedule(h, clock, sender, id);
-    assert.equal(final.state, "failed");
-    const n = sender.sent.length;
-    assert.equal(final.attempt_count, n);
-    assert.deepEqual(
-      final.attempts.slice(0, 10).map((a: { error_kind: string }) => a.error_kind),
-      [
-        "status",
-        "status",
-        "status",
-        "status",
-        "status",
-        "timeout",
-        "connect",
-        "dns",
-        "tls",
-        "reset",
-      ],
-    );
+  await withEngine(
+    { clock, sender, rng: seededRng(5), configToml: TOML, env: HTTP_OK },
+    async (h) => {
+      const hook = await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/agc" });
+      const secret = hook.body.secret as string;
+      const event = await h.api("POST", "/api/v1/events", EVENT);
+      const id = event.body.deliveries[0].id as string;
+      const final = await runSchedule(h, clock, sender, id);
+      assert.equal(final.state, "failed");
+      const n = sender.sent.length;
+      assert.equal(final.attempt_count, n);
+      assert.deepEqual(
+        final.attempts.slice(0, 10).map((a: { error_kind: string }) => a.error_kind),
+        [
+          "status",
+          "status",
+          "status",
+          "status",
+          "status",
+          "timeout",
+          "connect",
+          "dns",
+          "tls",
+          "reset",
+        ],
+      );
 
-    // Exponential: 1m, 2m, 4m, ... capped at 2h, +-10% (never above the cap).
-    gapsOf(sender).forEach((gap, i) => {
-      const base = Math.min(MINUTE * 2 ** i, 2 * HOUR);
-      const hi = Math.min(base * 1.1, 2 * HOUR) + TICK;
-      assert.ok(gap >= base * 0.9 && gap <= hi, `gap ${i + 2}: ${gap} vs ${base}`);
-    });
-    // Retries continue for up to 24 hours: the last attempt starts within 24h
-    // of the first, and less than one capped wait before that limit.
-    const lastAt = sender.sent[n - 1]!.at - START;
-    assert.ok(lastAt <= 24 * HOUR, `last attempt at ${lastAt / HOUR} h`);
-    assert.ok(lastAt >= 22 * HOUR, `last attempt at ${lastAt / HOUR} h`);
-    clock.advance(48 * HOUR);
-    await h.engine.refill();
-    await h.settle();
-    assert.equal(sender.sent.length, n);
+      // Exponential: 1m, 2m, 4m, ... capped at 2h, +-10% (never above the cap).
+      gapsOf(sender).forEach((gap, i) => {
+        const base = Math.min(MINUTE * 2 ** i, 2 * HOUR);
+        const hi = Math.min(base * 1.1, 2 * HOUR) + TICK;
+        assert.ok(gap >= base * 0.9 && gap <= hi, `gap ${i + 2}: ${gap} vs ${base}`);
+      });
+      // Retries continue for up to 24 hours: the last attempt starts within 24h
+      // of the first, and less than one capped wait before that limit.
+      const lastAt = sender.sent[n - 1]!.at - START;
+      assert.ok(lastAt <= 24 * HOUR, `last attempt at ${lastAt / HOUR} h`);
+      assert.ok(lastAt >= 22 * HOUR, `last attempt at ${lastAt / HOUR} h`);
+      clock.advance(48 * HOUR);
+      await h.engine.refill();
+      await h.settle();
+      assert.equal(sender.sent.length, n);
 
-    const attemptIds = new Set<string>();
-    for (const [i, { at, request }] of sender.sent.entries()) {
-      assert.deepEqual(headerNames(request), [...AGC_HEADERS, "x-agc-signature"].sort());
-      assert.equal(request.headers["X-Agc-Version"], "1.0");
-      assert.equal(request.headers["X-Agc-Tenant-Id"], "tenant_abc");
-      assert.equal(request.headers["X-Agc-Webhook-Id"], hook.body.id);
-      assert.equal(request.headers["X-Agc-Event-Id"], "evt_123456789");
-      assert.equal(request.headers["X-Agc-Event-Type"], "pid.completed");
-      const timestamp = request.headers["X-Agc-Timestamp"]!;
-      assert.match(timestamp, ISO_MS);
-      assert.equal(timestamp, new Date(at).toISOString(), "when this attempt was sent");
-      const attemptId = request.headers["X-Agc-Attempt-Id"]!;
-      assert.equal(attemptId, final.attempts[i].id);
-      attemptIds.add(attemptId);
-      // The same payload on every retry.
-      assert.equal(request.body, ENVELOPE);
-      const signature = request.headers["X-Agc-Signature"]!;
-      assert.match(signature, /^[0-9a-f]{64}$/);
-      assert.equal(signature, hmacHex(secret, `${timestamp}.${request.body}`));
-    }
-    assert.equal(attemptIds.size, n, "a new attempt id every attempt");
-  });
+      const attemptIds = new Set<string>();
+      for (const [i, { at, request }] of sender.sent.entries()) {
+        assert.deepEqual(headerNames(request), [...AGC_HEADERS, "x-agc-signature"].sort());
+        assert.equal(request.headers["X-Agc-Version"], "1.0");
+        assert.equal(request.headers["X-Agc-Tenant-Id"], "tenant_abc");
+        assert.equal(request.headers["X-Agc-Webhook-Id"], hook.body.id);
+        assert.equal(request.headers["X-Agc-Event-Id"], "evt_123456789");
+        assert.equal(request.headers["X-Agc-Event-Type"], "pid.completed");
+        const timestamp = request.headers["X-Agc-Timestamp"]!;
+        assert.match(timestamp, ISO_MS);
+        assert.equal(timestamp, new Date(at).toISOString(), "when this attempt was sent");
+        const attemptId = request.headers["X-Agc-Attempt-Id"]!;
+        assert.equal(attemptId, final.attempts[i].id);
+        attemptIds.add(attemptId);
+        // The same payload on every retry.
+        assert.equal(request.body, ENVELOPE);
+        const signature = request.headers["X-Agc-Signature"]!;
+        assert.match(signature, /^[0-9a-f]{64}$/);
+        assert.equal(signature, hmacHex(secret, `${timestamp}.${request.body}`));
+      }
+      assert.equal(attemptIds.size, n, "a new attempt id every attempt");
+    },
+  );
 });
 
 Deno.test("002: 200-399 succeed; 400/401/403/404/410 are final; 408/429/5xx retry", async () => {
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
-  await withEngine({ clock, sender, rng: seeded(6), configToml: TOML, env: HTTP_OK }, async (h) => {
-    await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/agc" });
-    const run = async (...script: (number | "timeout")[]) => {
-      sender.script.push(...script);
-      const event = await h.api("POST", "/api/v1/events", { type: "t", data: {} });
-      return await runSchedule(h, clock, sender, event.body.deliveries[0].id);
-    };
-    for (const status of [200, 201, 204, 301, 302, 304, 307, 399]) {
-      const d = await run(status);
-      assert.equal(d.state, "succeeded", `${status}`);
-      assert.equal(d.attempt_count, 1, `${status}`);
-      assert.equal(d.attempts[0].error_kind, null, `${status}`);
-    }
-    for (const status of [400, 401, 403, 404, 410]) {
-      const d = await run(status);
-      assert.equal(d.state, "failed", `${status} is final`);
-      assert.equal(d.attempt_count, 1, `${status} is not retried`);
-    }
-    for (const status of [408, 429, 500, 503, 504]) {
-      const d = await run(status, 200);
-      assert.equal(d.state, "succeeded", `${status} then 200`);
-      assert.equal(d.attempt_count, 2, `${status} is retried`);
-    }
-    const timedOut = await run("timeout", 200);
-    assert.equal(timedOut.attempt_count, 2);
-  });
+  await withEngine(
+    { clock, sender, rng: seededRng(6), configToml: TOML, env: HTTP_OK },
+    async (h) => {
+      await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/agc" });
+      const run = async (...script: (number | "timeout")[]) => {
+        sender.script.push(...script);
+        const event = await h.api("POST", "/api/v1/events", { type: "t", data: {} });
+        return await runSchedule(h, clock, sender, event.body.deliveries[0].id);
+      };
+      for (const status of [200, 201, 204, 301, 302, 304, 307, 399]) {
+        const d = await run(status);
+        assert.equal(d.state, "succeeded", `${status}`);
+        assert.equal(d.attempt_count, 1, `${status}`);
+        assert.equal(d.attempts[0].error_kind, null, `${status}`);
+      }
+      for (const status of [400, 401, 403, 404, 410]) {
+        const d = await run(status);
+        assert.equal(d.state, "failed", `${status} is final`);
+        assert.equal(d.attempt_count, 1, `${status} is not retried`);
+      }
+      for (const status of [408, 429, 500, 503, 504]) {
+        const d = await run(status, 200);
+        assert.equal(d.state, "succeeded", `${status} then 200`);
+        assert.equal(d.attempt_count, 2, `${status} is retried`);
+      }
+      const timedOut = await run("timeout", 200);
+      assert.equal(timedOut.attempt_count, 2);
+    },
+  );
 });
 
 Deno.test('002: a webhook created with "secret": null gets no X-Agc-Signature', async () => {

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { FakeClock, systemClock } from "../../src/clock.ts";
+import { systemClock } from "../../src/clock.ts";
+import { FakeClock } from "../../src/testing/fake_clock.ts";
 import { loadConfig } from "../../src/config/load_config.ts";
 import type { SendRequest } from "../../src/delivery/sender.ts";
 import { withEngine } from "../../src/testing/engine_harness.ts";
@@ -23,10 +24,10 @@ import {
   runSchedule,
   ScriptedSender,
   SECOND,
-  seeded,
   START,
   TICK,
 } from "./_helpers.ts";
+import { seededRng } from "../../src/testing/seeded_rng.ts";
 
 const SEED = "003-exactly-200";
 const TOML = exampleToml(SEED);
@@ -52,7 +53,7 @@ Deno.test("003: the example loads", () => {
 Deno.test("003: only 200 succeeds; 201, 204, 302 and the rest are retried, then dead", async () => {
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
-  await withEngine({ clock, sender, rng: seeded(9), configToml: TOML }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(9), configToml: TOML }, async (h) => {
     await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/n" });
     sender.script.push(201, 204, 302, 202, 200);
     const first = await h.api("POST", "/api/v1/events", { type: "order.shipped", data: DATA });
@@ -88,7 +89,7 @@ Deno.test("003: one credential authenticates several webhooks; rotation and edit
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
   sender.fallback = 200;
-  await withEngine({ clock, sender, rng: seeded(4), configToml: TOML }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(4), configToml: TOML }, async (h) => {
     const credential = await h.api("POST", "/api/v1/credentials", {
       name: "crm integration",
       headers: { "X-Api-Key": "key_live_123" },

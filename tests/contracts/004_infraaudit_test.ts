@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
-import { FakeClock, systemClock } from "../../src/clock.ts";
+import { systemClock } from "../../src/clock.ts";
+import { FakeClock } from "../../src/testing/fake_clock.ts";
 import { loadConfig } from "../../src/config/load_config.ts";
 import type { SendRequest } from "../../src/delivery/sender.ts";
 import { withEngine } from "../../src/testing/engine_harness.ts";
@@ -22,11 +23,11 @@ import {
   readDelivery,
   runSchedule,
   ScriptedSender,
-  seeded,
   START,
   TICK,
   UUID,
 } from "./_helpers.ts";
+import { seededRng } from "../../src/testing/seeded_rng.ts";
 
 const SEED = "004-infraaudit";
 const TOML = exampleToml(SEED);
@@ -52,7 +53,7 @@ Deno.test("004: 4 attempts at 0, +5m, +30m, +2h, then failed; delivery_id in eve
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
   sender.script.push(401, 500, "timeout", "connect");
-  await withEngine({ clock, sender, rng: seeded(8), configToml: TOML }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(8), configToml: TOML }, async (h) => {
     const hook = await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/ia" });
     const event = await h.api("POST", "/api/v1/events", {
       id: "evt_004",
@@ -111,7 +112,7 @@ Deno.test("004: 4 attempts at 0, +5m, +30m, +2h, then failed; delivery_id in eve
 Deno.test("004: any 2xx succeeds; DNS failures, 3xx and 404 are retried", async () => {
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
-  await withEngine({ clock, sender, rng: seeded(8), configToml: TOML }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(8), configToml: TOML }, async (h) => {
     await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/ia" });
     for (const status of [200, 202, 204]) {
       sender.script.push(status);
@@ -131,7 +132,7 @@ Deno.test("004: any 2xx succeeds; DNS failures, 3xx and 404 are retried", async 
 Deno.test("004: disabling cancels pending deliveries; events while disabled are never delivered", async () => {
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
-  await withEngine({ clock, sender, rng: seeded(8), configToml: TOML }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(8), configToml: TOML }, async (h) => {
     const hook = await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/ia" });
     const hookId = hook.body.id as string;
     const before = await h.api("POST", "/api/v1/events", {

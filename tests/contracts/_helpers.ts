@@ -1,11 +1,11 @@
 /**
  * Shared pieces of the seed contract tests: the example configs, a scripted
- * sender that captures every request in virtual time, a seeded rng, and the
+ * sender that captures every request in virtual time, and the
  * step loop that runs a retry schedule on a `FakeClock`.
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import type { FakeClock } from "../../src/clock.ts";
+import type { FakeClock } from "../../src/testing/fake_clock.ts";
 import type { TransportError } from "../../src/delivery/outcome.ts";
 import type { AttemptResult, AttemptTransport, SendRequest } from "../../src/delivery/sender.ts";
 import type { EngineHarness } from "../../src/testing/engine_harness.ts";
@@ -22,18 +22,6 @@ export const TICK = 10;
 /** The example's hookd.toml, as text. */
 export function exampleToml(seed: string): string {
   return Deno.readTextFileSync(new URL(`../../examples/${seed}/hookd.toml`, import.meta.url));
-}
-
-/** A seeded generator (mulberry32) so jitter is the same on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** What the scripted receiver answers: a status, or a transport failure. */
