@@ -3,17 +3,17 @@
  * by two of them at once, and a dead daemon's claims expire and are retaken.
  */
 import assert from "node:assert/strict";
-import { Authenticator } from "../api/auth.ts";
-import { createApp } from "../api/app.ts";
-import { Intake } from "../ingest/intake.ts";
-import { systemClock } from "../clock.ts";
-import { loadConfig } from "../config/load_config.ts";
-import { silentLogger } from "../ops/log.ts";
-import { Store } from "../store/client.ts";
-import { ADMIN_KEY } from "../testing/api_harness.ts";
-import { startReceiver } from "../testing/receiver.ts";
-import { DeliveryEngine } from "./engine.ts";
-import { webhookFixture } from "../testing/webhook_fixture.ts";
+import { Authenticator } from "../src/api/auth.ts";
+import { createApp } from "../src/api/app.ts";
+import { Intake } from "../src/ingest/intake.ts";
+import { systemClock } from "../src/clock.ts";
+import { loadConfig } from "../src/config/load_config.ts";
+import { silentLogger } from "../src/ops/log.ts";
+import { Store } from "../src/store/client.ts";
+import { ADMIN_KEY } from "../src/testing/api_harness.ts";
+import { startReceiver } from "../src/testing/receiver.ts";
+import { DeliveryEngine } from "../src/delivery/engine.ts";
+import { webhookFixture } from "../src/testing/webhook_fixture.ts";
 
 async function cluster(
   fn: (ctx: {
