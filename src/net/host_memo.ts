@@ -19,8 +19,4 @@ export class HostMemo<V> {
     this.#answers.set(hostname, answer);
     return answer;
   }
-
-  get size(): number {
-    return this.#answers.size;
-  }
 }
