@@ -6,6 +6,7 @@
  * stored, or the profile's envelope around it.
  */
 import type { Profile } from "../config/types.ts";
+import type { DeliveryEvent } from "../store/delivery_queue.ts";
 import { renderEnvelope } from "./envelope.ts";
 import { signatureHeaders } from "./signature_headers.ts";
 import { headerSafe, headerSafeValues, renderTemplate, type TemplateValues } from "./template.ts";
@@ -20,15 +21,7 @@ export interface RenderInput {
   };
   /** Signing secrets, current first (see `signingMaterial`); empty: unsigned. */
   readonly secrets: readonly string[];
-  readonly event: {
-    readonly id: string;
-    readonly type: string;
-    readonly tenantId: string | null;
-    /** The event data: JSON text as stored at ingest. */
-    readonly payload: string;
-    /** When the event occurred, ms since epoch. */
-    readonly occurredAt: number;
-  };
+  readonly event: DeliveryEvent;
   readonly deliveryId: string;
   /** The id the attempt is recorded under. */
   readonly attemptId: string;

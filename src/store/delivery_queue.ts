@@ -57,13 +57,18 @@ export interface ClaimedDelivery {
   readonly scheduleStartedAt: number;
   readonly trigger: "scheduled" | "manual";
   readonly createdAt: number;
-  readonly event: {
-    readonly id: string;
-    readonly type: string;
-    readonly tenantId: string | null;
-    readonly payload: string;
-    readonly occurredAt: number;
-  };
+  readonly event: DeliveryEvent;
+}
+
+/** What an attempt needs of a delivery's event: its identity and the payload to send. */
+export interface DeliveryEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly tenantId: string | null;
+  /** The event data: JSON text as stored at ingest. */
+  readonly payload: string;
+  /** When the event occurred, ms since epoch. */
+  readonly occurredAt: number;
 }
 
 function claimedFromRow(row: Row): ClaimedDelivery {

@@ -1,5 +1,5 @@
 /** Webhook rows: mapping, reads and the writes that change them. */
-import type { Row } from "@libsql/client";
+import type { InValue, Row } from "@libsql/client";
 import {
   type Executor,
   int,
@@ -70,9 +70,44 @@ export type WebhookPatch = Partial<
   >
 >;
 
-const COLUMNS = `id, url, description, event_types, state, disabled_reason, policy, profile,
-  secret, previous_secret, previous_secret_until, headers, rate_limit_per_second, max_in_flight,
-  tenant_id, metadata, credential_id, tls, created_at, updated_at, deleted_at`;
+/**
+ * Each stored column and how a record fills it: the one mapping insert and
+ * update bind from. `mutable` columns are the ones `updateWebhook` writes;
+ * the others change only on creation or through a secret rotation.
+ */
+const FIELDS: readonly {
+  readonly column: string;
+  readonly value: (w: WebhookRecord) => InValue;
+  readonly mutable: boolean;
+}[] = [
+  { column: "id", value: (w) => w.id, mutable: false },
+  { column: "url", value: (w) => w.url, mutable: true },
+  { column: "description", value: (w) => w.description, mutable: true },
+  { column: "event_types", value: (w) => JSON.stringify(w.eventTypes), mutable: true },
+  { column: "state", value: (w) => w.state, mutable: true },
+  { column: "disabled_reason", value: (w) => w.disabledReason, mutable: true },
+  { column: "policy", value: (w) => w.policy, mutable: true },
+  { column: "profile", value: (w) => w.profile, mutable: true },
+  { column: "secret", value: (w) => w.secret, mutable: false },
+  { column: "previous_secret", value: (w) => w.previousSecret, mutable: false },
+  { column: "previous_secret_until", value: (w) => w.previousSecretUntil, mutable: false },
+  { column: "headers", value: (w) => JSON.stringify(w.headers), mutable: true },
+  { column: "rate_limit_per_second", value: (w) => w.rateLimitPerSecond, mutable: true },
+  { column: "max_in_flight", value: (w) => w.maxInFlight, mutable: true },
+  { column: "tenant_id", value: (w) => w.tenantId, mutable: true },
+  { column: "metadata", value: (w) => JSON.stringify(w.metadata), mutable: true },
+  { column: "credential_id", value: (w) => w.credentialId, mutable: true },
+  { column: "tls", value: (w) => (w.tls === null ? null : JSON.stringify(w.tls)), mutable: true },
+  { column: "created_at", value: (w) => w.createdAt, mutable: false },
+  { column: "updated_at", value: (w) => w.updatedAt, mutable: true },
+];
+const MUTABLE = FIELDS.filter((f) => f.mutable);
+
+const COLUMNS = `${FIELDS.map((f) => f.column).join(", ")}, deleted_at`;
+const INSERT_SQL = `INSERT INTO webhooks (${COLUMNS})
+  VALUES (${FIELDS.map(() => "?").join(", ")}, NULL)`;
+const UPDATE_SQL = `UPDATE webhooks SET ${MUTABLE.map((f) => `${f.column} = ?`).join(", ")}
+  WHERE id = ?`;
 
 export function webhookFromRow(row: Row): WebhookRecord {
   return {
@@ -100,32 +135,7 @@ export function webhookFromRow(row: Row): WebhookRecord {
 }
 
 export async function insertWebhook(db: Executor, webhook: WebhookRecord): Promise<WebhookRecord> {
-  await db.execute({
-    sql: `INSERT INTO webhooks (${COLUMNS}) VALUES
-      (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
-    args: [
-      webhook.id,
-      webhook.url,
-      webhook.description,
-      JSON.stringify(webhook.eventTypes),
-      webhook.state,
-      webhook.disabledReason,
-      webhook.policy,
-      webhook.profile,
-      webhook.secret,
-      webhook.previousSecret,
-      webhook.previousSecretUntil,
-      JSON.stringify(webhook.headers),
-      webhook.rateLimitPerSecond,
-      webhook.maxInFlight,
-      webhook.tenantId,
-      JSON.stringify(webhook.metadata),
-      webhook.credentialId,
-      webhook.tls === null ? null : JSON.stringify(webhook.tls),
-      webhook.createdAt,
-      webhook.updatedAt,
-    ],
-  });
+  await db.execute({ sql: INSERT_SQL, args: FIELDS.map((f) => f.value(webhook)) });
   return webhook;
 }
 
@@ -177,30 +187,7 @@ export async function updateWebhook(
   if (!current) return null;
   const next: WebhookRecord = { ...current, ...definedOnly(patch), updatedAt: now };
   if (next.state !== "disabled") (next as { disabledReason: string | null }).disabledReason = null;
-  await db.execute({
-    sql: `UPDATE webhooks SET url = ?, description = ?, event_types = ?, state = ?,
-      disabled_reason = ?, policy = ?, profile = ?, headers = ?, rate_limit_per_second = ?,
-      max_in_flight = ?, tenant_id = ?, metadata = ?, credential_id = ?, tls = ?, updated_at = ?
-      WHERE id = ?`,
-    args: [
-      next.url,
-      next.description,
-      JSON.stringify(next.eventTypes),
-      next.state,
-      next.disabledReason,
-      next.policy,
-      next.profile,
-      JSON.stringify(next.headers),
-      next.rateLimitPerSecond,
-      next.maxInFlight,
-      next.tenantId,
-      JSON.stringify(next.metadata),
-      next.credentialId,
-      next.tls === null ? null : JSON.stringify(next.tls),
-      now,
-      id,
-    ],
-  });
+  await db.execute({ sql: UPDATE_SQL, args: [...MUTABLE.map((f) => f.value(next)), id] });
   if (current.state !== next.state) {
     if (next.state === "enabled") {
       await db.execute({
