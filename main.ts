@@ -1,157 +1,215 @@
 /**
- * hookd's command line. `serve` (the default) runs the daemon; the other
- * commands help operate it. Fatal errors print one line and exit non-zero.
+ * hookd's command line: a table of commands and the dispatcher. `serve` (the
+ * default) runs the daemon; the others help operate it, offline (`check-config`,
+ * `keys create`) or through a running daemon's API (`src/cli/`). Failures print
+ * `hookd: <reason>` and exit with a code from `src/cli/exit_codes.ts`.
  */
 import { newApiKey } from "./src/api/auth.ts";
 import { type Scope, SCOPES } from "./src/api/scopes.ts";
-import { ConfigError } from "./src/config/config_error.ts";
+import { parseArgs, type ParsedArgs } from "./src/cli/args.ts";
+import { type Command, commandHelp, HELP_OPTION } from "./src/cli/command.ts";
+import { deliveriesCommand } from "./src/cli/deliveries.ts";
+import { DaemonUnreachableError, UsageError } from "./src/cli/errors.ts";
+import { EXIT, EXIT_CODES_HELP } from "./src/cli/exit_codes.ts";
+import { systemIo } from "./src/cli/io.ts";
+import { replayCommand } from "./src/cli/replay.ts";
+import { webhooksCommand } from "./src/cli/webhooks.ts";
+import { DEFAULT_URL } from "./src/cli/api_target.ts";
 import { formatConfig } from "./src/config/format_config.ts";
 import { loadConfig } from "./src/config/load_config.ts";
 import type { Config } from "./src/config/types.ts";
+import { suggest } from "./src/config/suggest.ts";
 import { startDaemon } from "./src/daemon.ts";
 import { createLogger } from "./src/ops/log.ts";
 import { Store } from "./src/store/client.ts";
 import { VERSION } from "./src/version.ts";
 
-const HELP = `hookd ${VERSION}: a self-hosted webhook delivery daemon
+const CONFIG_OPTION = {
+  name: "config",
+  value: "FILE",
+  help: "the config file (else HOOKD_CONFIG, else the embedded defaults)",
+};
 
-Usage:
-  hookd [serve] [--config FILE]        run the daemon (embedded defaults without a file)
-  hookd check-config FILE              print the resolved config, or every error
-  hookd keys create --name NAME --scopes a,b [--config FILE]
-                                       create an API key and print it once
-  hookd version                        print the version
-  hookd --help                         print this help
-
-The config file may also be given as HOOKD_CONFIG. HOOKD_<SECTION>_<KEY>
+const CONFIG_HELP = `The config file may also be given as HOOKD_CONFIG. HOOKD_<SECTION>_<KEY>
 variables override keys (e.g. HOOKD_SERVER_LISTEN=0.0.0.0:8787), and
-HOOKD_ADMIN_KEY sets the root API key. Scopes: ${SCOPES.join(", ")}.`;
+HOOKD_ADMIN_KEY sets the root API key.`;
 
-class UsageError extends Error {}
-
-interface Flags {
-  readonly positional: string[];
-  readonly options: Map<string, string | true>;
-}
-
-function parseFlags(args: string[], valued: readonly string[]): Flags {
-  const positional: string[] = [];
-  const options = new Map<string, string | true>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
-    }
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (name === "help") {
-      options.set("help", true);
-    } else if (valued.includes(name)) {
-      const value = inline ?? args[++i];
-      if (value === undefined) throw new UsageError(`--${name} needs a value`);
-      options.set(name, value);
-    } else {
-      throw new UsageError(`unknown option --${name}`);
-    }
-  }
-  return { positional, options };
-}
-
-function loadFromFlags(flags: Flags): Config {
-  const option = flags.options.get("config");
-  const file = typeof option === "string" ? option : Deno.env.get("HOOKD_CONFIG") || undefined;
+function loadFromFlags(args: ParsedArgs): Config {
+  const file = args.string("config") ?? (Deno.env.get("HOOKD_CONFIG") || undefined);
   return loadConfig({ file, env: Deno.env.toObject() });
 }
 
-async function serve(flags: Flags): Promise<number> {
-  const config = loadFromFlags(flags);
-  const log = createLogger(config.log);
-  // Listen for signals before starting, so one that arrives mid-start still
-  // shuts down cleanly once the daemon is up.
-  const signalled = Promise.withResolvers<void>();
-  const onSignal = () => signalled.resolve();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  // A file-size limit (RLIMIT_FSIZE, systemd's LimitFSIZE=) sends SIGXFSZ on
-  // the write that crosses it, which by default kills the process. Handled,
-  // the write fails instead and the store answers 503 until the limit allows
-  // writes again (tests/store_faults_test.ts).
-  Deno.addSignalListener("SIGXFSZ", () => {});
-  try {
-    const daemon = await startDaemon(config, log);
-    const { hostname, port, scheme } = daemon.address;
-    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-    // Tools and tests read this line to find the address (the port may have been 0).
-    console.log(`hookd listening on ${scheme}://${host}:${port}`);
-    await signalled.promise;
-    await daemon.shutdown();
-    return 0;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
-  }
+const serve: Command = {
+  name: "serve",
+  summary: "run the daemon (the default command)",
+  usage: "[--config FILE]",
+  description: "Runs the daemon until SIGINT or SIGTERM, on the embedded defaults unless a " +
+    'config file is given. It prints "hookd listening on URL" once the API accepts requests.',
+  options: [CONFIG_OPTION],
+  footer: CONFIG_HELP,
+  async run({ args }) {
+    const config = loadFromFlags(args);
+    const log = createLogger(config.log);
+    // Listen for signals before starting, so one that arrives mid-start still
+    // shuts down cleanly once the daemon is up.
+    const signalled = Promise.withResolvers<void>();
+    const onSignal = () => signalled.resolve();
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+    // A file-size limit (RLIMIT_FSIZE, systemd's LimitFSIZE=) sends SIGXFSZ on
+    // the write that crosses it, which by default kills the process. Handled,
+    // the write fails instead and the store answers 503 until the limit allows
+    // writes again (tests/store_faults_test.ts).
+    Deno.addSignalListener("SIGXFSZ", () => {});
+    try {
+      const daemon = await startDaemon(config, log);
+      const { hostname, port, scheme } = daemon.address;
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      // Tools and tests read this line to find the address (the port may have been 0).
+      console.log(`hookd listening on ${scheme}://${host}:${port}`);
+      await signalled.promise;
+      await daemon.shutdown();
+      return EXIT.ok;
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+    }
+  },
+};
+
+const checkConfig: Command = {
+  name: "check-config",
+  summary: "print the resolved config, or every error",
+  usage: "FILE",
+  description: "Loads FILE over the embedded defaults and the HOOKD_* variables, as serve " +
+    "would, and prints the result with secrets redacted, or every problem with its " +
+    "file:line:column.",
+  options: [],
+  run({ args, io }) {
+    const file = args.positional[0];
+    if (file === undefined) throw new UsageError("check-config needs a FILE", "check-config");
+    io.stdout(formatConfig(loadConfig({ file, env: Deno.env.toObject() })) + "\n");
+    return EXIT.ok;
+  },
+};
+
+const keys: Command = {
+  name: "keys",
+  summary: "create an API key offline and print it once (keys create)",
+  usage: "create --name NAME --scopes a,b [--config FILE]",
+  description: "Writes a new API key straight into the store named by the config (the " +
+    "daemon may be running or not) and prints {id, name, scopes, key} once. Scopes: " +
+    `${SCOPES.join(", ")}.`,
+  options: [
+    { name: "name", value: "NAME", help: "what the key is for, e.g. checkout-service" },
+    { name: "scopes", value: "a,b", help: "comma-separated scopes the key grants" },
+    CONFIG_OPTION,
+  ],
+  footer: CONFIG_HELP,
+  async run({ args, io }) {
+    const usage = (message: string) => new UsageError(message, "keys");
+    if (args.positional[0] !== "create") {
+      throw usage('expected "keys create --name NAME --scopes a,b"');
+    }
+    const name = args.string("name");
+    const scopes = args.string("scopes");
+    if (name === undefined || name === "") throw usage("keys create needs --name");
+    if (scopes === undefined) throw usage(`keys create needs --scopes (${SCOPES.join(",")})`);
+    const list = scopes.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const unknown = list.filter((s) => !(SCOPES as readonly string[]).includes(s));
+    if (list.length === 0 || unknown.length > 0) {
+      throw usage(
+        `unknown scope ${JSON.stringify(unknown[0] ?? "")}; allowed: ${SCOPES.join(", ")}`,
+      );
+    }
+    const config = loadFromFlags(args);
+    const store = await Store.open(config.store);
+    try {
+      const { record, key } = await newApiKey(name, [...new Set(list)] as Scope[], Date.now());
+      await store.write("insertApiKey", { key: record });
+      io.stdout(JSON.stringify({ id: record.id, name, scopes: record.scopes, key }) + "\n");
+    } finally {
+      await store.close();
+    }
+    return EXIT.ok;
+  },
+};
+
+const version: Command = {
+  name: "version",
+  summary: "print the version (also --version, -V)",
+  usage: "",
+  description: "Prints hookd's version.",
+  options: [],
+  run({ io }) {
+    io.stdout(`hookd ${VERSION}\n`);
+    return EXIT.ok;
+  },
+};
+
+const help: Command = {
+  name: "help",
+  summary: "print this help, or a command's (also --help, -h)",
+  usage: "[COMMAND]",
+  description: "Prints the list of commands, or the help of COMMAND.",
+  options: [],
+  run({ args, io }) {
+    const name = args.positional[0];
+    io.stdout((name === undefined ? topHelp() : commandHelp(findCommand(name))) + "\n");
+    return EXIT.ok;
+  },
+};
+
+/** Every command, in the order the help lists them. */
+const COMMANDS: readonly Command[] = [
+  serve,
+  checkConfig,
+  keys,
+  replayCommand,
+  deliveriesCommand,
+  webhooksCommand,
+  version,
+  help,
+];
+
+function findCommand(name: string): Command {
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command) return command;
+  const guess = suggest(name, COMMANDS.map((c) => c.name));
+  throw new UsageError(`unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ""}`);
 }
 
-function checkConfig(flags: Flags): number {
-  const file = flags.positional[1];
-  if (file === undefined) throw new UsageError("check-config needs a FILE");
-  console.log(formatConfig(loadConfig({ file, env: Deno.env.toObject() })));
-  return 0;
+function topHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return `hookd ${VERSION}: a self-hosted webhook delivery daemon
+
+Usage: hookd [COMMAND] [options]     (no command: serve)
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join("\n")}
+
+"hookd COMMAND --help" shows a command's options. serve, check-config and keys
+read the config (--config FILE or HOOKD_CONFIG, then HOOKD_<SECTION>_<KEY>
+variables); replay, deliveries and webhooks talk to a running daemon's API at
+--url or HOOKD_URL (default ${DEFAULT_URL}) with --key or HOOKD_KEY (else
+HOOKD_ADMIN_KEY).
+
+${EXIT_CODES_HELP}`;
 }
 
-async function keys(flags: Flags): Promise<number> {
-  if (flags.positional[1] !== "create") {
-    throw new UsageError('expected "keys create --name NAME --scopes a,b"');
+async function main(args: readonly string[], io = systemIo()): Promise<number> {
+  const [first, ...rest] = args;
+  if (first === "--version" || first === "-V") return version.run({ args: parseArgs([], []), io });
+  if (first === "--help" || first === "-h") return help.run({ args: parseArgs([], []), io });
+  // Options without a command are serve's: `hookd --config hookd.toml`.
+  const named = first !== undefined && !first.startsWith("-");
+  const command = findCommand(named ? first : "serve");
+  const parsed = parseArgs(named ? rest : args, [...command.options, HELP_OPTION], command.name);
+  if (parsed.flag("help")) {
+    io.stdout(commandHelp(command) + "\n");
+    return EXIT.ok;
   }
-  const name = flags.options.get("name");
-  const scopes = flags.options.get("scopes");
-  if (typeof name !== "string" || name === "") throw new UsageError("keys create needs --name");
-  if (typeof scopes !== "string") {
-    throw new UsageError(`keys create needs --scopes (${SCOPES.join(",")})`);
-  }
-  const list = scopes.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  const unknown = list.filter((s) => !(SCOPES as readonly string[]).includes(s));
-  if (list.length === 0 || unknown.length > 0) {
-    throw new UsageError(
-      `unknown scope ${JSON.stringify(unknown[0] ?? "")}; allowed: ${SCOPES.join(", ")}`,
-    );
-  }
-  const config = loadFromFlags(flags);
-  const store = await Store.open(config.store);
-  try {
-    const { record, key } = await newApiKey(name, [...new Set(list)] as Scope[], Date.now());
-    await store.write("insertApiKey", { key: record });
-    console.log(JSON.stringify({ id: record.id, name, scopes: record.scopes, key }));
-  } finally {
-    await store.close();
-  }
-  return 0;
-}
-
-async function main(args: string[]): Promise<number> {
-  const command = args[0] !== undefined && !args[0].startsWith("--") ? args[0] : "serve";
-  const flags = parseFlags(command === args[0] ? args : ["serve", ...args], [
-    "config",
-    "name",
-    "scopes",
-  ]);
-  if (flags.options.has("help") || command === "help") {
-    console.log(HELP);
-    return 0;
-  }
-  switch (command) {
-    case "serve":
-      return await serve(flags);
-    case "check-config":
-      return checkConfig(flags);
-    case "keys":
-      return await keys(flags);
-    case "version":
-      console.log(`hookd ${VERSION}`);
-      return 0;
-    default:
-      throw new UsageError(`unknown command "${command}"`);
-  }
+  return await command.run({ args: parsed, io });
 }
 
 if (import.meta.main) {
@@ -159,14 +217,15 @@ if (import.meta.main) {
   try {
     code = await main(Deno.args);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`hookd: ${error.message}`);
-    } else if (error instanceof UsageError) {
-      console.error(`hookd: ${error.message} (see hookd --help)`);
+    if (error instanceof UsageError) {
+      const help = error.command ? `hookd ${error.command} --help` : "hookd --help";
+      console.error(`hookd: ${error.message} (see ${help})`);
+      code = EXIT.usage;
     } else {
+      // ConfigError, ApiRequestError, DaemonUnreachableError: their message is the whole story.
       console.error(`hookd: ${error instanceof Error ? error.message : String(error)}`);
+      code = error instanceof DaemonUnreachableError ? EXIT.unreachable : EXIT.failed;
     }
-    code = error instanceof UsageError ? 2 : 1;
   }
   Deno.exit(code);
 }

@@ -467,7 +467,7 @@ Deno.test("fatal errors print hookd: <reason> on stderr and exit non-zero", asyn
       assert.equal(unknownOption.code, 2, unknownOption.output);
       assert.deepEqual(
         lines(unknownOption.stderr),
-        ["hookd: unknown option --frob (see hookd --help)"],
+        ["hookd: unknown option --frob (see hookd serve --help)"],
         unknownOption.output,
       );
       const badScope = await runCli({
@@ -603,9 +603,11 @@ Deno.test("version and --help exit 0", async () => {
     // The version in the help is the one `version` prints.
     assert.ok(help.stdout.startsWith(version.stdout.trim()), help.output);
 
+    // A command's own help: its usage and options (tests/cli_test.ts covers the others).
     const subHelp = await runCli({ dir, args: ["serve", "--help"] });
     assert.equal(subHelp.code, 0, subHelp.output);
-    assert.equal(subHelp.stdout, help.stdout);
+    assert.match(subHelp.stdout, /^Usage: hookd serve \[--config FILE\]\n/, subHelp.output);
+    assert.ok(subHelp.stdout.includes("HOOKD_CONFIG"), subHelp.output);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
