@@ -9,7 +9,9 @@
  * The layers, top to bottom (DESIGN.md, "Where each concept lives"):
  *
  * - `main.ts`, `src/daemon.ts`: the CLI and the wiring; they know every part.
- * - `src/api/`: the HTTP edge.
+ * - `src/api/` and `src/cli/`: siblings. The HTTP edge; and the operator
+ *   commands, which reach a daemon only over HTTP (never its store or api
+ *   code) and take defaults from config.
  * - `src/ingest/` and `src/delivery/`: siblings, neither imports the other;
  *   the daemon hands ingest's claims to delivery.
  * - `src/scheduler/`: the timer wheel and the windowed loader over the store.
@@ -51,7 +53,7 @@ interface Unit {
 /** Ranks, top first; units on the same rank are siblings and may not import each other. */
 const LAYERS: readonly (readonly Unit[])[] = [
   [{ name: "entry", paths: ["main.ts", "src/daemon.ts"] }],
-  [{ name: "api", paths: ["src/api/"] }],
+  [{ name: "api", paths: ["src/api/"] }, { name: "cli", paths: ["src/cli/"] }],
   [{ name: "ingest", paths: ["src/ingest/"] }, { name: "delivery", paths: ["src/delivery/"] }],
   [{ name: "scheduler", paths: ["src/scheduler/"] }],
   [{ name: "store", paths: ["src/store/"] }],

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 import { withProgress } from "./progress.ts";
 
 Deno.test("withProgress redraws the elapsed seconds each second, then erases its line", async () => {
