@@ -15,12 +15,14 @@ import { systemIo } from "./src/cli/io.ts";
 import { replayCommand } from "./src/cli/replay.ts";
 import { webhooksCommand } from "./src/cli/webhooks.ts";
 import { DEFAULT_URL } from "./src/cli/api_target.ts";
+import { ConfigError, formatIssue } from "./src/config/config_error.ts";
 import { formatConfig } from "./src/config/format_config.ts";
 import { loadConfig } from "./src/config/load_config.ts";
 import type { Config } from "./src/config/types.ts";
 import { suggest } from "./src/config/suggest.ts";
 import { startDaemon } from "./src/daemon.ts";
-import { createLogger } from "./src/ops/log.ts";
+import { createLogger, formatLogLine, type LogFormat } from "./src/ops/log.ts";
+import { BufferedLineWriter } from "./src/ops/line_writer.ts";
 import { Store } from "./src/store/client.ts";
 import { VERSION } from "./src/version.ts";
 
@@ -44,12 +46,23 @@ const serve: Command = {
   summary: "run the daemon (the default command)",
   usage: "[--config FILE]",
   description: "Runs the daemon until SIGINT or SIGTERM, on the embedded defaults unless a " +
-    'config file is given. It prints "hookd listening on URL" once the API accepts requests.',
+    "config file is given. It logs JSON lines on stdout, the first one " +
+    '"hookd listening on URL" once the API accepts requests.',
   options: [CONFIG_OPTION],
   footer: CONFIG_HELP,
   async run({ args }) {
-    const config = loadFromFlags(args);
-    const log = createLogger(config.log);
+    // The log stream goes to stdout, as journald and container runtimes expect,
+    // buffered so that a burst of attempts is not slowed by one write per line.
+    const output = new BufferedLineWriter({
+      writeSync: (bytes) => Deno.stdout.writeSync(bytes),
+    });
+    let format: LogFormat = "json";
+    // An uncaught error ends the process without reaching `finally`: what the
+    // log said before it must still get out. (The default handling, printing
+    // and exiting, goes on.)
+    const flushLogs = () => output.flush();
+    globalThis.addEventListener("error", flushLogs);
+    globalThis.addEventListener("unhandledrejection", flushLogs);
     // Listen for signals before starting, so one that arrives mid-start still
     // shuts down cleanly once the daemon is up.
     const signalled = Promise.withResolvers<void>();
@@ -62,20 +75,51 @@ const serve: Command = {
     // writes again (tests/store_faults_test.ts).
     Deno.addSignalListener("SIGXFSZ", () => {});
     try {
+      const config = loadFromFlags(args);
+      format = config.log.format;
+      const log = createLogger({ ...config.log, write: (line) => output.write(line) });
       const daemon = await startDaemon(config, log);
       const { hostname, port, scheme } = daemon.address;
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      // Tools and tests read this line to find the address (the port may have been 0).
-      console.log(`hookd listening on ${scheme}://${host}:${port}`);
+      const url = `${scheme}://${host}:${port}`;
+      // Tools and tests read this line to find the address (the port may have
+      // been 0), so it is written whatever the level, and at once.
+      output.write(
+        formatLogLine(format, Date.now(), "info", `hookd listening on ${url}`, {
+          url,
+          version: VERSION,
+        }),
+      );
+      output.flush();
       await signalled.promise;
       await daemon.shutdown();
       return EXIT.ok;
+    } catch (error) {
+      // The log stream says why the daemon stopped; stderr gets `hookd: <reason>` too.
+      output.write(formatLogLine(format, Date.now(), "error", "hookd stopped", fatalFields(error)));
+      throw error;
     } finally {
+      output.close();
+      globalThis.removeEventListener("error", flushLogs);
+      globalThis.removeEventListener("unhandledrejection", flushLogs);
       Deno.removeSignalListener("SIGINT", onSignal);
       Deno.removeSignalListener("SIGTERM", onSignal);
     }
   },
 };
+
+/** A fatal error of `serve` as log fields, with what to do about it. */
+function fatalFields(error: unknown): Record<string, unknown> {
+  if (error instanceof ConfigError) {
+    return {
+      error: "invalid configuration",
+      problems: error.issues.map(formatIssue),
+      action: "fix these in the config file or HOOKD_* variables; " +
+        "`hookd check-config FILE` lists every problem",
+    };
+  }
+  return { error: error instanceof Error ? error.message : String(error) };
+}
 
 const checkConfig: Command = {
   name: "check-config",

@@ -36,7 +36,7 @@ export function spawnHookd(options: HookdOptions): Promise<Child> {
       HOOKD_LOG_LEVEL: "warn",
       ...options.env,
     },
-    listening: /hookd listening on (http:\/\/[^\s]+)/,
+    listening: /hookd listening on (http:\/\/[^\s"]+)/,
   });
 }
 

@@ -12,7 +12,6 @@ import type { Logger } from "./ops/log.ts";
 import { DeliveryEngine } from "./delivery/engine.ts";
 import { Intake } from "./ingest/intake.ts";
 import { Store } from "./store/client.ts";
-import { VERSION } from "./version.ts";
 
 export interface Daemon {
   /** The address the API listens on; the port is the real one when 0 was configured. */
@@ -65,7 +64,6 @@ export async function startDaemon(
     port: api.address.port,
     scheme: config.server.tlsCert === "" ? "http" as const : "https" as const,
   };
-  log.info("hookd started", { version: VERSION, listen: `${address.hostname}:${address.port}` });
   if (!config.auth.adminKey) {
     log.warn("no admin key set: create one with HOOKD_ADMIN_KEY or `hookd keys create`");
   }

@@ -10,7 +10,6 @@ const REPO = new URL("../", import.meta.url);
 export const MAIN = new URL("main.ts", REPO).pathname;
 /** The repo's deno.json, passed explicitly because the child runs in a temp cwd. */
 const DENO_CONFIG = new URL("deno.json", REPO).pathname;
-const LISTEN_LINE = /^hookd listening on (https?:\/\/\S+)$/m;
 /** Generous: a cold start loads npm modules and the store worker. */
 const DEFAULT_START_TIMEOUT_MS = 20_000;
 const DEFAULT_EXIT_TIMEOUT_MS = 20_000;
@@ -45,6 +44,33 @@ function command(options: SpawnOptions, stdin: "null" | "piped" = "null"): Deno.
     stdout: "piped",
     stderr: "piped",
   });
+}
+
+/**
+ * The address from the daemon's listen line: a JSON log line whose `url` the
+ * daemon listens on. Only complete lines count (the pipe may split one).
+ */
+function listenUrl(stdout: string): string | undefined {
+  for (const entry of logLines(stdout.slice(0, stdout.lastIndexOf("\n") + 1))) {
+    if (typeof entry.msg === "string" && entry.msg.startsWith("hookd listening on ")) {
+      return String(entry.url);
+    }
+  }
+  return undefined;
+}
+
+/** The JSON log lines in `text` (the daemon's stdout), parsed; other lines are skipped. */
+export function logLines(text: string): Record<string, unknown>[] {
+  const entries: Record<string, unknown>[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      entries.push(JSON.parse(line));
+    } catch {
+      // A line cut off by a kill: not a log entry.
+    }
+  }
+  return entries;
 }
 
 /** Collects a stream's text as it arrives; `onText` sees the whole text so far. */
@@ -152,9 +178,14 @@ export interface RunningDaemon {
 export async function startDaemon(options: SpawnOptions): Promise<RunningDaemon> {
   const child = command({ ...options, args: ["serve", ...(options.args ?? [])] }).spawn();
   const listening = Promise.withResolvers<string>();
+  let found = false;
   const stdout = collect(child.stdout, (all) => {
-    const match = LISTEN_LINE.exec(all);
-    if (match) listening.resolve(match[1]!);
+    if (found) return;
+    const url = listenUrl(all);
+    if (url !== undefined) {
+      found = true;
+      listening.resolve(url);
+    }
   });
   const stderr = collect(child.stderr);
   const output = () => describeOutput(stdout.text(), stderr.text());

@@ -4,7 +4,7 @@
  * and what it prints.
  */
 import assert from "node:assert/strict";
-import { api, runCli, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import { api, type CliResult, runCli, type RunningDaemon, startDaemon } from "./_daemon.ts";
 
 const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 const API_KEY_FORMAT = /^hkd_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/;
@@ -70,6 +70,16 @@ function lines(text: string): string[] {
 /** Stderr lines that are not JSON log lines: what main.ts itself printed. */
 function plainLines(stderr: string): string[] {
   return lines(stderr).filter((line) => !line.startsWith("{"));
+}
+
+/** A serve that could not run says why on its log stream too: one JSON error line on stdout. */
+function assertFatalLogLine(run: CliResult): void {
+  const out = lines(run.stdout);
+  assert.equal(out.length, 1, run.output);
+  const entry = JSON.parse(out[0]!) as Record<string, unknown>;
+  assert.equal(entry.level, "error", run.output);
+  assert.equal(entry.msg, "hookd stopped", run.output);
+  assert.equal(typeof entry.error, "string", run.output);
 }
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -253,8 +263,8 @@ Deno.test("serve keeps webhooks, events, deliveries and CLI-created keys across 
       assert.deepEqual(read.body.data, { n: 1 });
 
       assert.equal(await daemon.stop("SIGTERM"), 0);
-      // Logs are JSON lines on stderr, and the daemon said it stopped.
-      const logs = lines(daemon.stderr()).map((line) =>
+      // Logs are JSON lines on stdout, and the daemon said it stopped.
+      const logs = lines(daemon.stdout()).map((line) =>
         JSON.parse(line) as Record<string, unknown>
       );
       assert.ok(
@@ -374,7 +384,7 @@ Deno.test("fatal errors print hookd: <reason> on stderr and exit non-zero", asyn
           env: { ...base, HOOKD_SERVER_LISTEN: listen },
         });
         assert.equal(run.code, 1, run.output);
-        assert.equal(run.stdout, "", run.output);
+        assertFatalLogLine(run);
         assert.deepEqual(
           plainLines(run.stderr),
           [`hookd: Cannot listen on ${listen}: address already in use`],
@@ -396,7 +406,7 @@ Deno.test("fatal errors print hookd: <reason> on stderr and exit non-zero", asyn
         },
       });
       assert.equal(run.code, 1, run.output);
-      assert.equal(run.stdout, "", run.output);
+      assertFatalLogLine(run);
       const printed = plainLines(run.stderr);
       assert.equal(printed.length, 1, run.output);
       assert.ok(
@@ -410,7 +420,7 @@ Deno.test("fatal errors print hookd: <reason> on stderr and exit non-zero", asyn
       await Deno.writeTextFile(file, '# hookd\n[server]\nlisten = "nowhere"\n');
       const run = await runCli({ dir, args: ["serve", "--config", file], env: base });
       assert.equal(run.code, 1, run.output);
-      assert.equal(run.stdout, "", run.output);
+      assertFatalLogLine(run);
       const printed = plainLines(run.stderr);
       assert.ok(printed[0]?.startsWith("hookd: "), run.output);
       assert.ok(
@@ -419,6 +429,10 @@ Deno.test("fatal errors print hookd: <reason> on stderr and exit non-zero", asyn
         ),
         run.output,
       );
+      // The log line carries the same problems and what to do.
+      const logged = JSON.parse(run.stdout) as { problems: string[]; action: string };
+      assert.ok(logged.problems.some((p) => p.startsWith(`${file}:3:1: server.listen: `)));
+      assert.match(logged.action, /hookd check-config/);
     });
 
     await t.step("TOML syntax error names FILE:LINE:COLUMN", async () => {
@@ -436,7 +450,7 @@ Deno.test("fatal errors print hookd: <reason> on stderr and exit non-zero", asyn
         env: { ...base, HOOKD_SERVER_LISTEN: "127.0.0.1:0", HOOKD_SERVER_LISTN: "127.0.0.1:0" },
       });
       assert.equal(run.code, 1, run.output);
-      assert.equal(run.stdout, "", run.output);
+      assertFatalLogLine(run);
       assert.ok(plainLines(run.stderr)[0]?.startsWith("hookd: "), run.output);
       assert.match(
         run.stderr,

@@ -264,8 +264,12 @@ Deno.test({
       assert.equal(refused.status, 503, JSON.stringify(refused.body));
       assert.equal(refused.body.error?.code, "store_unavailable");
       assert.match(refused.body.error?.message ?? "", /nothing was stored/);
-      // The answer stays generic; the log names what is wrong with the store.
-      assert.match(running.stderr(), /"msg":"store unavailable".*SQLITE_(IOERR|READONLY|PERM)/);
+      // The answer stays generic; the log names what is wrong with the store
+      // (on stdout, buffered: it arrives within the flush delay).
+      await waitFor(
+        "the store-unavailable log line",
+        () => /"msg":"store unavailable".*SQLITE_(IOERR|READONLY|PERM)/.test(running.stdout()),
+      );
       await waitFor("reads during the fault", () => readStatuses.length >= 200);
       reading = false;
       await Promise.all(readers);

@@ -34,3 +34,11 @@ Deno.test("text logs are one readable line", () => {
   log.warn("slow", { ms: 12, route: "/x" });
   assert.deepEqual(lines, ['1970-01-01T00:00:00.000Z WARN slow ms=12 route="/x"']);
 });
+
+Deno.test("enabled says which levels are written", () => {
+  const log = createLogger({ level: "warn", format: "json", write: () => {} });
+  assert.deepEqual(
+    (["debug", "info", "warn", "error"] as const).map((level) => log.enabled(level)),
+    [false, false, true, true],
+  );
+});
