@@ -85,6 +85,7 @@ export class Dispatcher {
     this.#recorder = new AttemptRecorder({
       store: options.store,
       owner: options.owner,
+      log: options.log,
       onRetry: options.onRetry,
     });
     this.#pool = new SendingPool({
@@ -254,7 +255,7 @@ export class Dispatcher {
     done();
     const now = clock.now();
     const conclusion = concludeAttempt({ ...sent, delivery, policy, now, rng: this.#o.rng });
-    await this.#recorder.record(conclusion, webhook.id, now);
+    await this.#recorder.record(conclusion, delivery, now);
   }
 
   /** Prepares and sends; undefined when the sender closed under it (no attempt happened). */

@@ -4,15 +4,32 @@
  * store write is conditional on this daemon still holding the delivery's
  * lease, so a result that comes back after the delivery was cancelled or
  * taken over is kept as history only, and nothing follows from it.
+ *
+ * Each attempt the store accepted is logged here, once, at `info`: the
+ * fields seed 002 recommends, so an operator can follow one event through
+ * its attempts (and a receiver can match its own logs) by `event_id`.
  */
-import type { DueDelivery } from "../store/delivery_queue.ts";
+import type { Logger } from "../ops/log.ts";
+import type { ClaimedDelivery, DueDelivery } from "../store/delivery_queue.ts";
 import type { Store } from "../store/client.ts";
 import type { Conclusion } from "./attempt.ts";
+
+/** What the attempt line says about the delivery beyond the conclusion. */
+export type AttemptSubject = Pick<ClaimedDelivery, "webhookId"> & {
+  readonly event: Pick<ClaimedDelivery["event"], "id" | "type">;
+};
+
+/** How an attempt ended for its delivery, as the log says it. */
+export type AttemptOutcome = "succeeded" | "retry" | "failed" | "dead";
+
+const DEAD_LETTER_ACTION = "fix the receiver, then replay: POST /api/v1/deliveries/{id}/retry " +
+  "for this one, POST /api/v1/dead-letters/replay for many";
 
 export interface RecorderOptions {
   readonly store: Store;
   /** This daemon's lease owner id. */
   readonly owner: string;
+  readonly log: Logger;
   /** A retry was recorded as pending: hand it back to the scheduler. */
   readonly onRetry: (due: DueDelivery) => void;
 }
@@ -42,7 +59,7 @@ export class AttemptRecorder {
   }
 
   /** Records the conclusion (through group commit) and acts on it once it is durable. */
-  async record(conclusion: Conclusion, webhookId: string, now: number): Promise<void> {
+  async record(conclusion: Conclusion, subject: AttemptSubject, now: number): Promise<void> {
     const { attempt, verdict } = conclusion;
     this.#counts.attempts++;
     this.#recording++;
@@ -57,12 +74,56 @@ export class AttemptRecorder {
     } finally {
       this.#recording--;
     }
-    if (!moved) return; // cancelled or taken over meanwhile: history only
+    if (!moved) {
+      this.#o.log.debug("attempt kept as history only: the delivery was cancelled or taken over", {
+        delivery_id: attempt.deliveryId,
+        attempt_id: attempt.id,
+      });
+      return;
+    }
+    this.#log(conclusion, subject);
     if (verdict.state === "pending") {
       this.#counts.retried++;
-      this.#o.onRetry({ id: attempt.deliveryId, webhookId, dueAt: verdict.nextAttemptAt! });
+      this.#o.onRetry({
+        id: attempt.deliveryId,
+        webhookId: subject.webhookId,
+        dueAt: verdict.nextAttemptAt!,
+      });
     } else {
       this.#counts[verdict.state]++;
+    }
+  }
+
+  /** The attempt line; never headers or bodies, which may carry secrets and personal data. */
+  #log({ attempt, verdict }: Conclusion, subject: AttemptSubject): void {
+    const { log } = this.#o;
+    const outcome: AttemptOutcome = verdict.state === "pending" ? "retry" : verdict.state;
+    log.info("attempt", {
+      event_id: subject.event.id,
+      event_type: subject.event.type,
+      delivery_id: attempt.deliveryId,
+      attempt_id: attempt.id,
+      attempt: attempt.number,
+      webhook_id: subject.webhookId,
+      attempted_at: new Date(attempt.startedAt).toISOString(),
+      status: attempt.responseStatus,
+      error_kind: attempt.errorKind,
+      duration_ms: attempt.durationMs,
+      outcome,
+      next_attempt_at: verdict.nextAttemptAt === null
+        ? null
+        : new Date(verdict.nextAttemptAt).toISOString(),
+      trigger: attempt.trigger,
+    });
+    if (outcome === "dead") {
+      log.warn("delivery dead-lettered: its retries are exhausted", {
+        delivery_id: attempt.deliveryId,
+        event_id: subject.event.id,
+        webhook_id: subject.webhookId,
+        attempts: attempt.number,
+        error_kind: attempt.errorKind,
+        action: DEAD_LETTER_ACTION,
+      });
     }
   }
 }

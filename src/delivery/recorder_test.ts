@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Store } from "../store/client.ts";
 import type { DueDelivery } from "../store/delivery_queue.ts";
 import { attemptFixture } from "../testing/attempt_fixture.ts";
+import { captureLogs } from "../testing/log_capture.ts";
 import { webhookFixture } from "../testing/webhook_fixture.ts";
 import { AttemptRecorder } from "./recorder.ts";
 
@@ -29,7 +30,13 @@ Deno.test("the recorder writes each conclusion, hands retries back and counts ou
     });
     const [d1, d2, d3] = results.map((r) => r.status === "created" ? r.deliveries[0]!.id : "");
     const retries: DueDelivery[] = [];
-    const recorder = new AttemptRecorder({ store, owner: "me", onRetry: (d) => retries.push(d) });
+    const logs = captureLogs("info");
+    const recorder = new AttemptRecorder({
+      store,
+      owner: "me",
+      log: logs.log,
+      onRetry: (d) => retries.push(d),
+    });
     let attempts = 0;
     const conclusion = (deliveryId: string, state: "succeeded" | "pending" | "dead") => ({
       attempt: attemptFixture(`att-${++attempts}`, deliveryId, NOW),
@@ -39,13 +46,23 @@ Deno.test("the recorder writes each conclusion, hands retries back and counts ou
         scheduleAttempts: 1,
       },
     });
-    await recorder.record(conclusion(d1!, "succeeded"), "w", NOW);
-    await recorder.record(conclusion(d2!, "pending"), "w", NOW);
-    await recorder.record(conclusion(d3!, "dead"), "w", NOW);
+    const subject = { webhookId: "w", event: { id: "e", type: "t" } };
+    await recorder.record(conclusion(d1!, "succeeded"), subject, NOW);
+    await recorder.record(conclusion(d2!, "pending"), subject, NOW);
+    await recorder.record(conclusion(d3!, "dead"), subject, NOW);
     // Recorded again: the delivery is no longer held by "me", so nothing follows.
-    await recorder.record(conclusion(d2!, "pending"), "w", NOW);
+    await recorder.record(conclusion(d2!, "pending"), subject, NOW);
 
     assert.deepEqual(retries, [{ id: d2, webhookId: "w", dueAt: NOW + 5_000 }]);
+    // Logged once each, as the store took them: the history-only write logs no attempt.
+    assert.deepEqual(
+      logs.withMessage("attempt").map((e) => [e.delivery_id, e.outcome, e.next_attempt_at]),
+      [[d1, "succeeded", null], [d2, "retry", new Date(NOW + 5_000).toISOString()], [
+        d3,
+        "dead",
+        null,
+      ]],
+    );
     assert.deepEqual(recorder.stats(), {
       attempts: 4,
       recording: 0,

@@ -15,7 +15,7 @@ import type { AttemptTransport } from "../delivery/sender.ts";
 import { DeliveryEngine } from "../delivery/engine.ts";
 import type { Rng } from "../delivery/policy.ts";
 import { type GuardResult, TargetGuard } from "../net/target_guard.ts";
-import { silentLogger } from "../ops/log.ts";
+import { type Logger, silentLogger } from "../ops/log.ts";
 import { Store } from "../store/client.ts";
 import { ADMIN_KEY, type Json } from "./api_harness.ts";
 
@@ -44,6 +44,8 @@ export interface EngineHarnessOptions {
   readonly env?: Record<string, string>;
   /** An SSRF guard with scripted DNS; by default the one `[security]` builds. */
   readonly guard?: { check(url: URL): Promise<GuardResult> };
+  /** Where the engine and the API log; silent by default (`testing/log_capture.ts` keeps lines). */
+  readonly log?: Logger;
 }
 
 export async function withEngine(
@@ -67,7 +69,7 @@ export async function withEngine(
     config,
     store,
     clock,
-    log: silentLogger,
+    log: options.log ?? silentLogger,
     rng: options.rng,
     transport: options.sender,
     // Tests never resolve a name for real: a stray hostname fails as `dns`
@@ -86,7 +88,7 @@ export async function withEngine(
     store,
     clock,
     auth,
-    log: silentLogger,
+    log: options.log ?? silentLogger,
     intake: new Intake({ store, clock, sink: engine }),
     delivery: engine,
   });
