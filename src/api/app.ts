@@ -48,12 +48,30 @@ export function apiRoutes(deps: ApiDeps): Route[] {
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
   const routes = apiRoutes(deps);
+  /** Who made each request, for its debug line; a request refused before that has none. */
+  const keyIds = new WeakMap<Request, string>();
+
+  // At debug, one line per request. The path only: query values may be
+  // filters an operator would rather not see in logs, and headers carry keys.
+  app.use(async (c, next) => {
+    if (!deps.log.enabled("debug")) return await next();
+    const started = performance.now();
+    await next();
+    deps.log.debug("request", {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      key_id: keyIds.get(c.req.raw) ?? null,
+    });
+  });
 
   for (const r of routes) {
     app.on(r.method, r.path, async (c) => {
       const principal = r.scope === null
         ? { keyId: "anonymous", scopes: new Set<never>() }
         : await deps.auth.authenticate(c.req.header("authorization") ?? null);
+      keyIds.set(c.req.raw, principal.keyId);
       if (r.scope !== null) requireScope(principal, r.scope);
       const params = r.params ? validate(r.params, c.req.param()) : {};
       const query = validateQuery(r.query, c.req.url);

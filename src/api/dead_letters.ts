@@ -8,7 +8,7 @@ import { StoreUnavailableError } from "../store/errors.ts";
 import { checkTimeRange, deliveryFilterFields } from "./deliveries.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError } from "./errors.ts";
-import { renderDelivery, renderPage } from "./render.ts";
+import { renderDelivery, renderPage, rfc3339 } from "./render.ts";
 import { DeliveryPage, Replayed } from "./responses.ts";
 import { route } from "./route.ts";
 import { pageQuery } from "./schemas.ts";
@@ -30,7 +30,7 @@ const replayFilter = z.strictObject({
   ...deliveryFilterFields,
 }).superRefine(checkTimeRange);
 
-export function deadLetterRoutes({ store, clock, delivery }: ApiDeps) {
+export function deadLetterRoutes({ store, clock, delivery, log }: ApiDeps) {
   return [
     route({
       method: "GET",
@@ -65,7 +65,7 @@ export function deadLetterRoutes({ store, clock, delivery }: ApiDeps) {
         200: { description: "How many dead deliveries are pending again", schema: Replayed },
         503: "The store failed part way; `details.replayed` says how many were replayed",
       },
-      handler: async ({ c, body }) => {
+      handler: async ({ c, body, principal }) => {
         const now = clock.now();
         const filter = {
           webhookId: body.webhook_id,
@@ -101,6 +101,16 @@ export function deadLetterRoutes({ store, clock, delivery }: ApiDeps) {
           // The engine can start on this batch while the next one commits.
           if (batch.count > 0) delivery?.refill();
         }
+        log.info("dead letters replayed", {
+          count: replayed,
+          filter: {
+            webhook_id: body.webhook_id,
+            event_type: body.event_type,
+            since: body.since === undefined ? undefined : rfc3339(body.since),
+            until: body.until === undefined ? undefined : rfc3339(body.until),
+          },
+          key_id: principal.keyId,
+        });
         return c.json({ replayed });
       },
     }),

@@ -49,7 +49,7 @@ const historyQuery = z.strictObject({
   ...deliveryFilterFields,
 }).superRefine(checkTimeRange);
 
-export function deliveryRoutes({ store, clock, delivery }: ApiDeps) {
+export function deliveryRoutes({ store, clock, delivery, log }: ApiDeps) {
   return [
     route({
       method: "GET",
@@ -111,7 +111,7 @@ export function deliveryRoutes({ store, clock, delivery }: ApiDeps) {
         404: "No such delivery",
         409: "The delivery cannot be retried now (in flight, cancelled, or its webhook paused)",
       },
-      handler: async ({ c, params }) => {
+      handler: async ({ c, params, principal }) => {
         const now = clock.now();
         const result = await store.write("retryDelivery", { id: params.id, now });
         if (result.status === "not_found") throw notFound("delivery", params.id);
@@ -125,6 +125,11 @@ export function deliveryRoutes({ store, clock, delivery }: ApiDeps) {
         }
         const scheduled = result.delivery;
         delivery?.due([{ id: scheduled.id, webhookId: scheduled.webhookId, dueAt: now }]);
+        log.info("delivery retry requested", {
+          delivery_id: scheduled.id,
+          webhook_id: scheduled.webhookId,
+          key_id: principal.keyId,
+        });
         return c.json(renderDelivery(scheduled), 202);
       },
     }),

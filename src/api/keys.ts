@@ -18,7 +18,7 @@ export const createKeySchema = z.strictObject({
   ).min(1, "must grant at least one scope"),
 });
 
-export function keyRoutes({ store, clock, auth }: ApiDeps) {
+export function keyRoutes({ store, clock, auth, log }: ApiDeps) {
   return [
     route({
       method: "POST",
@@ -28,9 +28,16 @@ export function keyRoutes({ store, clock, auth }: ApiDeps) {
       scope: "keys:manage",
       body: createKeySchema,
       responses: { 201: { description: "The key's record and `key`", schema: CreatedApiKey } },
-      handler: async ({ c, body }) => {
+      handler: async ({ c, body, principal }) => {
         const { record, key } = await newApiKey(body.name, [...new Set(body.scopes)], clock.now());
         await store.write("insertApiKey", { key: record });
+        // The key itself is shown once, in the answer; the log names it by id.
+        log.info("API key created", {
+          created_key_id: record.id,
+          name: record.name,
+          scopes: record.scopes,
+          key_id: principal.keyId,
+        });
         return c.json({ ...renderApiKey(record), key }, 201);
       },
     }),
@@ -57,10 +64,11 @@ export function keyRoutes({ store, clock, auth }: ApiDeps) {
       scope: "keys:manage",
       params: idParam,
       responses: { 204: "Revoked", 404: "No such active key" },
-      handler: async ({ c, params }) => {
+      handler: async ({ c, params, principal }) => {
         const revoked = await store.write("revokeApiKey", { id: params.id, now: clock.now() });
         if (!revoked) throw notFound("active API key", params.id);
         auth.forget(params.id);
+        log.info("API key revoked", { revoked_key_id: params.id, key_id: principal.keyId });
         return c.body(null, 204);
       },
     }),

@@ -164,8 +164,21 @@ function resolveState(enabled: boolean | undefined, state: WebhookState | undefi
   return undefined;
 }
 
+/** What the log says of a state change, and what the operator may do next. */
+const STATE_CHANGE: Record<WebhookState, { message: string; effect: string }> = {
+  enabled: { message: "webhook enabled", effect: "deliveries resume, held ones included" },
+  paused: {
+    message: "webhook paused",
+    effect: 'deliveries are held; resume with PATCH /api/v1/webhooks/{id} {"state":"enabled"}',
+  },
+  disabled: {
+    message: "webhook disabled",
+    effect: 'pending deliveries are cancelled; enable with PATCH {"state":"enabled"}',
+  },
+};
+
 export function webhookRoutes(deps: ApiDeps) {
-  const { store, clock, delivery } = deps;
+  const { store, clock, delivery, log } = deps;
 
   /** A referenced credential must exist: a 400 naming the field, not a failure at send time. */
   async function checkCredential(id: string | null | undefined) {
@@ -192,7 +205,7 @@ export function webhookRoutes(deps: ApiDeps) {
       200: { description: "The updated webhook", schema: Webhook },
       404: "No such webhook",
     },
-    handler: async ({ c, params, body }) => {
+    handler: async ({ c, params, body, principal }) => {
       const state = resolveState(body.enabled, body.state);
       await checkCredential(body.credential_id);
       const patch: WebhookPatch = {
@@ -218,6 +231,10 @@ export function webhookRoutes(deps: ApiDeps) {
       });
       if (!updated) throw notFound("webhook", params.id);
       delivery?.webhookChanged(updated.id);
+      // Names of the fields sent, never their values (headers and URLs may carry secrets).
+      const fields = { webhook_id: updated.id, key_id: principal.keyId, fields: Object.keys(body) };
+      if (state === undefined) log.info("webhook updated", fields);
+      else log.info(STATE_CHANGE[state].message, { ...fields, effect: STATE_CHANGE[state].effect });
       return c.json(renderWebhook(updated));
     },
   });
@@ -231,7 +248,7 @@ export function webhookRoutes(deps: ApiDeps) {
       scope: "webhooks:manage",
       body: create,
       responses: { 201: { description: "The webhook, with `secret`", schema: CreatedWebhook } },
-      handler: async ({ c, body }) => {
+      handler: async ({ c, body, principal }) => {
         await checkCredential(body.credential_id);
         const now = clock.now();
         const webhook: WebhookRecord = {
@@ -261,6 +278,11 @@ export function webhookRoutes(deps: ApiDeps) {
         }
         const created = await store.write("insertWebhook", { webhook });
         delivery?.webhookChanged(created.id);
+        log.info("webhook created", {
+          webhook_id: created.id,
+          key_id: principal.keyId,
+          state: created.state,
+        });
         return c.json({ ...renderWebhook(created), secret: created.secret }, 201);
       },
     }),
@@ -305,10 +327,15 @@ export function webhookRoutes(deps: ApiDeps) {
       scope: "webhooks:manage",
       params: idParam,
       responses: { 204: "Deleted", 404: "No such webhook" },
-      handler: async ({ c, params }) => {
+      handler: async ({ c, params, principal }) => {
         const deleted = await store.write("deleteWebhook", { id: params.id, now: clock.now() });
         if (!deleted) throw notFound("webhook", params.id);
         delivery?.webhookChanged(params.id);
+        log.info("webhook deleted", {
+          webhook_id: params.id,
+          key_id: principal.keyId,
+          effect: "its pending deliveries are cancelled",
+        });
         return c.body(null, 204);
       },
     }),
@@ -323,7 +350,7 @@ export function webhookRoutes(deps: ApiDeps) {
         200: { description: "The new secret", schema: SecretRotation },
         404: "No such webhook",
       },
-      handler: async ({ c, params }) => {
+      handler: async ({ c, params, principal }) => {
         const now = clock.now();
         const secret = generateSecret();
         const rotated = await store.write("rotateWebhookSecret", {
@@ -334,6 +361,12 @@ export function webhookRoutes(deps: ApiDeps) {
         });
         if (!rotated) throw notFound("webhook", params.id);
         delivery?.webhookChanged(rotated.id);
+        log.info("webhook secret rotated", {
+          webhook_id: rotated.id,
+          key_id: principal.keyId,
+          previous_secret_expires_at: rfc3339(rotated.previousSecretUntil!),
+          effect: "requests carry both signatures until the previous secret expires",
+        });
         return c.json({
           id: rotated.id,
           secret,

@@ -12,7 +12,7 @@ import type { DeliveryTrigger } from "../delivery/trigger.ts";
 import { Intake } from "../ingest/intake.ts";
 import { FakeClock } from "./fake_clock.ts";
 import { loadConfig } from "../config/load_config.ts";
-import { silentLogger } from "../ops/log.ts";
+import { type Logger, silentLogger } from "../ops/log.ts";
 import type { DueDelivery } from "../store/delivery_queue.ts";
 import { Store } from "../store/client.ts";
 import { ResponseConformance } from "./openapi_conformance.ts";
@@ -66,7 +66,7 @@ export class RecordingTrigger implements DeliveryTrigger {
 export async function withApi(
   fn: (api: ApiHarness) => Promise<void>,
   configToml = "",
-  options: { delivery?: DeliveryTrigger; env?: Record<string, string> } = {},
+  options: { delivery?: DeliveryTrigger; env?: Record<string, string>; log?: Logger } = {},
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "hookd-api-" });
   const config = loadConfig({
@@ -87,7 +87,7 @@ export async function withApi(
     store,
     clock,
     auth: new Authenticator(store, clock, config.auth.adminKey),
-    log: silentLogger,
+    log: options.log ?? silentLogger,
     intake: new Intake({ store, clock }),
     delivery: options.delivery,
   };
