@@ -1,10 +1,20 @@
 /**
  * Buffered line output for the daemon's log stream. A sustained burst logs
- * one line per attempt; writing each with its own syscall (what `console.log`
- * does) would make logging cost as much as a small part of the attempt
- * itself. Lines collect in memory and go out in one write when the buffer
- * passes `maxBytes`, when `flushAfterMs` has passed since the first line
- * waiting, on `flush()`, and at `close()`. `bench/log_cost.ts` measures both.
+ * one line per attempt; a syscall per line (what `console.log` does) costs
+ * several times what building the line does. Lines collect in memory and go
+ * out in one write when the buffer passes `maxBytes`, `flushAfterMs` after
+ * the first line waiting, on `flush()`, and at `close()`.
+ *
+ * `deno task bench:log` (`bench/log_cost.ts`), per attempt line, on the
+ * 2-core dev machine:
+ *
+ *                        to a drained pipe   to /dev/null
+ *   formatting only            5.5 µs           6.9 µs
+ *   buffered (this)           17.3 µs           7.8 µs
+ *   writeSync per line        27.5 µs          22.2 µs
+ *   console.log               33.8 µs          39.6 µs
+ *
+ * (The pipe figures include waiting for the reader, which shares the cores.)
  *
  * The writes are synchronous: the process never exits, on purpose or on a
  * fatal error, with a write half done, and a log line is never reordered
