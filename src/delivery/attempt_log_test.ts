@@ -139,6 +139,7 @@ Deno.test("every attempt logs seed 002's fields at info: succeeded, retry, dead,
     assert.equal(dead.event_id, "evt_1");
     assert.equal(dead.webhook_id, down.id);
     assert.equal(dead.attempts, 2);
+    assert.match(String(dead.action), /hookd replay --webhook ID/);
     assert.match(String(dead.action), /POST \/api\/v1\/dead-letters\/replay/);
 
     // A manual retry is an attempt like any other, with its trigger.

@@ -22,8 +22,8 @@ export type AttemptSubject = Pick<ClaimedDelivery, "webhookId"> & {
 /** How an attempt ended for its delivery, as the log says it. */
 export type AttemptOutcome = "succeeded" | "retry" | "failed" | "dead";
 
-const DEAD_LETTER_ACTION = "fix the receiver, then replay: POST /api/v1/deliveries/{id}/retry " +
-  "for this one, POST /api/v1/dead-letters/replay for many";
+const DEAD_LETTER_ACTION = "fix the receiver, then replay: `hookd replay --webhook ID` or " +
+  "POST /api/v1/dead-letters/replay for many, POST /api/v1/deliveries/{id}/retry for this one";
 
 export interface RecorderOptions {
   readonly store: Store;
