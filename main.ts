@@ -21,6 +21,7 @@ import { loadConfig } from "./src/config/load_config.ts";
 import type { Config } from "./src/config/types.ts";
 import { suggest } from "./src/config/suggest.ts";
 import { startDaemon } from "./src/daemon.ts";
+import { checkDaemon } from "./src/ops/healthcheck.ts";
 import { createLogger, formatLogLine, type LogFormat } from "./src/ops/log.ts";
 import { BufferedLineWriter } from "./src/ops/line_writer.ts";
 import { Store } from "./src/store/client.ts";
@@ -179,6 +180,27 @@ const keys: Command = {
   },
 };
 
+const healthcheck: Command = {
+  name: "healthcheck",
+  summary: "exit 0 if the daemon is ready (GET /readyz answers 200), else 1",
+  usage: "[--url URL] [--config FILE]",
+  description: "Probes a running daemon's GET /readyz, for container health checks (the " +
+    "image needs no curl) and scripts. Without --url it probes the address the config " +
+    "listens on: 0.0.0.0 and :: on loopback, over https when tls_cert is set, trusting " +
+    "that certificate. It never goes through HTTP_PROXY. Exits 0 when ready, and 1 when " +
+    "not ready, unreachable or silent for 5 s (Docker's HEALTHCHECK reserves 2).",
+  options: [
+    { name: "url", value: "URL", help: "the API's URL (else from [server] listen)" },
+    CONFIG_OPTION,
+  ],
+  footer: CONFIG_HELP,
+  async run({ args, io }) {
+    const { ready, message } = await checkDaemon(loadFromFlags(args).server, args.string("url"));
+    (ready ? io.stdout : io.stderr)(`hookd: ${message}\n`);
+    return ready ? EXIT.ok : EXIT.failed;
+  },
+};
+
 const version: Command = {
   name: "version",
   summary: "print the version (also --version, -V)",
@@ -209,6 +231,7 @@ const COMMANDS: readonly Command[] = [
   serve,
   checkConfig,
   keys,
+  healthcheck,
   replayCommand,
   deliveriesCommand,
   webhooksCommand,
@@ -232,9 +255,9 @@ Usage: hookd [COMMAND] [options]     (no command: serve)
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join("\n")}
 
-"hookd COMMAND --help" shows a command's options. serve, check-config and keys
-read the config (--config FILE or HOOKD_CONFIG, then HOOKD_<SECTION>_<KEY>
-variables); replay, deliveries and webhooks talk to a running daemon's API at
+"hookd COMMAND --help" shows a command's options. serve, check-config, keys and
+healthcheck read the config (--config FILE or HOOKD_CONFIG, then
+HOOKD_<SECTION>_<KEY> variables); replay, deliveries and webhooks talk to a running daemon's API at
 --url or HOOKD_URL (default ${DEFAULT_URL}) with --key or HOOKD_KEY (else
 HOOKD_ADMIN_KEY).
 
