@@ -10,7 +10,21 @@
  *
  * @module
  */
-import type { ServerConfig } from "../config/types.ts";
+import { closeQuietly, writeAll } from "../net/conn_io.ts";
+import { contentLength, splitHead } from "../net/http1_head.ts";
+import { Http1Reader } from "../net/http1_reader.ts";
+
+/**
+ * Where the daemon's API listens, as `[server]` resolves it (the fields of
+ * `ServerConfig` that matter here; ops sits below config, so it does not
+ * import the type).
+ */
+export interface ListenConfig {
+  readonly hostname: string;
+  readonly port: number;
+  /** Non-empty when the API serves HTTPS: the PEM certificate chain's path. */
+  readonly tlsCert: string;
+}
 
 /** What a probe found: ready only for a 200 from `/readyz`. */
 export interface Readiness {
@@ -28,15 +42,16 @@ export interface ProbeOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 5_000;
+const MAX_HEAD_BYTES = 64 * 1024;
 /** A `/readyz` answer is a few hundred bytes; anything past this is not read. */
-const MAX_RESPONSE_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 4 * 1024;
 
 /**
  * The `/readyz` URL of the daemon that `server` configures, as seen from the
  * same host: a wildcard listen address (0.0.0.0, ::) is probed on loopback,
  * https when the API serves TLS.
  */
-export function readinessUrl(server: Pick<ServerConfig, "hostname" | "port" | "tlsCert">): URL {
+export function readinessUrl(server: ListenConfig): URL {
   if (server.port === 0) {
     throw new RangeError(
       `Cannot derive the readiness URL: [server] listen has port 0 (a free port picked at start); pass --url`,
@@ -57,7 +72,7 @@ export function readinessUrl(server: Pick<ServerConfig, "hostname" | "port" | "t
  * certificate (`tls_cert`), so a self-signed one verifies.
  */
 export function checkDaemon(
-  server: Pick<ServerConfig, "hostname" | "port" | "tlsCert">,
+  server: ListenConfig,
   url?: string,
 ): Promise<Readiness> {
   let target: URL;
@@ -90,9 +105,7 @@ export async function probeReadiness(url: URL, options: ProbeOptions = {}): Prom
     timer = setTimeout(() => {
       timedOut = true;
       // Closing the connection ends a read that waits for an answer.
-      try {
-        conn?.close();
-      } catch { /* closed already */ }
+      closeQuietly(conn);
       reject(new Error("timed out"));
     }, timeoutMs);
   });
@@ -100,7 +113,7 @@ export async function probeReadiness(url: URL, options: ProbeOptions = {}): Prom
     const exchange = (async () => {
       const connecting = connect(url, options.caCerts);
       // A connection that completes after the deadline is closed, not leaked.
-      connecting.then((c) => timedOut && c.close(), () => {});
+      connecting.then((c) => timedOut && closeQuietly(c), () => {});
       conn = await connecting;
       return await get(conn, url);
     })();
@@ -118,9 +131,7 @@ export async function probeReadiness(url: URL, options: ProbeOptions = {}): Prom
     return { ready: false, message: `${url} did not answer: ${why}` };
   } finally {
     clearTimeout(timer);
-    try {
-      conn?.close();
-    } catch { /* closed already */ }
+    closeQuietly(conn);
   }
 }
 
@@ -133,46 +144,31 @@ function connect(url: URL, caCerts: string[] | undefined): Promise<Deno.Conn> {
     : Deno.connect({ hostname, port });
 }
 
-/** One GET on a fresh connection: the status and, when it is sized, the body. */
+/** One GET on a fresh connection: the status and, when it is sized, the body's start. */
 async function get(conn: Deno.Conn, url: URL): Promise<{ status: number; body: string }> {
   const request = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n` +
     `User-Agent: hookd-healthcheck\r\nAccept: application/json\r\nConnection: close\r\n\r\n`;
-  await conn.write(new TextEncoder().encode(request));
-  const buffer = new Uint8Array(MAX_RESPONSE_BYTES);
-  let length = 0;
-  let head: { status: number; bodyStart: number; bodyEnd: number } | undefined;
-  // Until the head is in, then until a sized body is (it holds the reason);
-  // an unsized body is not needed.
-  while (head === undefined || length < head.bodyEnd) {
-    const read = length < buffer.length ? await conn.read(buffer.subarray(length)) : null;
-    if (read === null) break;
-    length += read;
-    head ??= parseHead(buffer.subarray(0, length));
+  await writeAll(conn, new TextEncoder().encode(request));
+  const reader = new Http1Reader(conn);
+  const head = await reader.head(MAX_HEAD_BYTES);
+  if (head === null) throw new Error("the connection closed before a complete response head");
+  if (head === "too-large") throw new Error(`the response head is over ${MAX_HEAD_BYTES} bytes`);
+  const { startLine, fields } = splitHead(head);
+  const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(startLine);
+  if (status === null || fields === undefined) {
+    throw new Error(`not a valid HTTP/1.1 response: ${JSON.stringify(startLine.slice(0, 40))}`);
   }
-  if (head === undefined) {
-    throw new Error(
-      length === buffer.length
-        ? `the response head is larger than ${MAX_RESPONSE_BYTES} bytes`
-        : "the connection closed before a complete response head",
-    );
-  }
-  const body = buffer.subarray(head.bodyStart, Math.min(length, head.bodyEnd));
-  return { status: head.status, body: new TextDecoder().decode(body) };
-}
-
-/** The status and body bounds of a complete response head in `bytes`, else undefined. */
-function parseHead(
-  bytes: Uint8Array,
-): { status: number; bodyStart: number; bodyEnd: number } | undefined {
-  const text = new TextDecoder("latin1").decode(bytes);
-  const headEnd = text.indexOf("\r\n\r\n");
-  if (headEnd === -1) return undefined;
-  const head = text.slice(0, headEnd);
-  const status = /^HTTP\/1\.[01] (\d{3})(?: |\r|$)/.exec(head);
-  if (!status) throw new Error(`not an HTTP/1.1 response: ${JSON.stringify(head.slice(0, 40))}`);
-  const size = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
-  const bodyStart = headEnd + 4;
-  return { status: Number(status[1]), bodyStart, bodyEnd: bodyStart + Number(size?.[1] ?? 0) };
+  // A sized body holds the reason; an unsized one is not needed.
+  const length = contentLength(
+    fields.filter(([name]) => name === "content-length").map(([, v]) => v),
+  );
+  const wanted = typeof length === "number" ? Math.min(length, MAX_BODY_BYTES) : 0;
+  while (reader.buffered < wanted && await reader.fill()) { /* reading */ }
+  const body = reader.buffer.subarray(
+    reader.start,
+    reader.start + Math.min(wanted, reader.buffered),
+  );
+  return { status: Number(status[1]), body: new TextDecoder().decode(body) };
 }
 
 /** The `reason` of hookd's `{status, reason}` answer, else the body's start. */

@@ -100,7 +100,7 @@ Deno.test("probeReadiness: a peer that does not speak HTTP is not ready", async 
     const url = new URL(`http://127.0.0.1:${listener.addr.port}/readyz`);
     const result = await probeReadiness(url);
     assert.equal(result.ready, false);
-    assert.match(result.message, /did not answer: not an HTTP\/1\.1 response/);
+    assert.match(result.message, /did not answer: not a valid HTTP\/1\.1 response/);
   } finally {
     await peer;
     listener.close();
