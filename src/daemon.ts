@@ -9,6 +9,8 @@ import { serveApi, type ServedApi } from "./api/serve_api.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./ops/log.ts";
+import { MetricsRegistry } from "./ops/metrics_registry.ts";
+import { processMetrics } from "./ops/process_metrics.ts";
 import { DeliveryEngine } from "./delivery/engine.ts";
 import { Intake } from "./ingest/intake.ts";
 import { Store } from "./store/client.ts";
@@ -36,16 +38,14 @@ export async function startDaemon(
     throw error;
   }
   const auth = new Authenticator(store, clock, config.auth.adminKey);
-  const app = createApp({
-    config,
-    store,
-    clock,
-    auth,
-    log,
-    intake: new Intake({ store, clock, sink: engine }),
-    delivery: engine,
-    metrics: () => engine.metrics(),
-  });
+  const intake = new Intake({ store, clock, sink: engine });
+  const process = processMetrics();
+  const metrics = new MetricsRegistry()
+    .add(intake.ingested, ...engine.metricFamilies(), ...store.metricFamilies())
+    .add(...process.families)
+    .collect(() => engine.collectMetrics())
+    .collect(process.collect);
+  const app = createApp({ config, store, clock, auth, log, intake, delivery: engine, metrics });
   let api: ServedApi;
   try {
     api = await serveApi(config.server, app.fetch, log);
@@ -59,6 +59,7 @@ export async function startDaemon(
       : String(error);
     throw new Error(`Cannot listen on ${config.server.listen}: ${reason}`, { cause: error });
   }
+  metrics.add(...api.frontDoor.families());
   const address = {
     hostname: api.address.hostname,
     port: api.address.port,

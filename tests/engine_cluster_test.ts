@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { Authenticator } from "../src/api/auth.ts";
 import { createApp } from "../src/api/app.ts";
 import { Intake } from "../src/ingest/intake.ts";
+import { MetricsRegistry } from "../src/ops/metrics_registry.ts";
 import { systemClock } from "../src/clock.ts";
 import { loadConfig } from "../src/config/load_config.ts";
 import { silentLogger } from "../src/ops/log.ts";
@@ -46,6 +47,7 @@ async function cluster(
     auth,
     log: silentLogger,
     intake: new Intake({ store: stores[0]!, clock: systemClock }),
+    metrics: new MetricsRegistry(),
   });
   const post = (path: string, body: unknown) =>
     Promise.resolve(app.request(`http://hookd.test${path}`, {

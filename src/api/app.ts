@@ -5,6 +5,7 @@
  * and answered with a bare 500 (or 503 when the store is unavailable).
  */
 import { Hono } from "hono";
+import { Histogram } from "../ops/metrics.ts";
 import { StoreUnavailableError } from "../store/errors.ts";
 import { requireScope } from "./auth.ts";
 import { deadLetterRoutes } from "./dead_letters.ts";
@@ -45,6 +46,16 @@ export function apiRoutes(deps: ApiDeps): Route[] {
   return routes;
 }
 
+/**
+ * The ingest routes whose acknowledgement latency `/metrics` shows, by the
+ * `endpoint` label they get. Measured from the handler's start (auth, body,
+ * validation, the durable commit) to the response it returns.
+ */
+const ACKNOWLEDGED: Readonly<Record<string, string>> = {
+  "POST /api/v1/events": "events",
+  "POST /api/v1/events/batch": "events_batch",
+};
+
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
   const routes = apiRoutes(deps);
@@ -66,8 +77,18 @@ export function createApp(deps: ApiDeps): Hono {
     });
   });
 
+  const ackSeconds = new Histogram({
+    name: "hookd_ingest_ack_duration_seconds",
+    help: "Time to acknowledge events (2xx), from the request reaching the API to its answer.",
+    labels: [{ name: "endpoint", values: Object.values(ACKNOWLEDGED) }],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  });
+  deps.metrics.add(ackSeconds);
+
   for (const r of routes) {
+    const endpoint = ACKNOWLEDGED[`${r.method} ${r.path}`];
     app.on(r.method, r.path, async (c) => {
+      const started = performance.now();
       const principal = r.scope === null
         ? { keyId: "anonymous", scopes: new Set<never>() }
         : await deps.auth.authenticate(c.req.header("authorization") ?? null);
@@ -78,7 +99,17 @@ export function createApp(deps: ApiDeps): Hono {
       const body = r.body
         ? await readBody(c.req.raw, r.body, deps.config.server.bodyLimit)
         : undefined;
-      return await r.handler({ c: replyFor(c, r.responses), principal, params, query, body });
+      const response = await r.handler({
+        c: replyFor(c, r.responses),
+        principal,
+        params,
+        query,
+        body,
+      });
+      if (endpoint !== undefined && response.status < 300) {
+        ackSeconds.observe((performance.now() - started) / 1000, endpoint);
+      }
+      return response;
     });
   }
 

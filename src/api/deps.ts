@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../ops/log.ts";
-import type { Metric } from "../ops/metrics.ts";
+import type { MetricsRegistry } from "../ops/metrics_registry.ts";
 import type { DeliveryTrigger } from "../delivery/trigger.ts";
 import type { Intake } from "../ingest/intake.ts";
 import type { Store } from "../store/client.ts";
@@ -18,6 +18,6 @@ export interface ApiDeps {
   readonly intake: Intake;
   /** Absent when no delivery engine runs (API-only tests). */
   readonly delivery?: DeliveryTrigger;
-  /** The daemon's counters and gauges for `/metrics`. */
-  readonly metrics?: () => readonly Metric[];
+  /** What `/metrics` renders; the API adds its own families to it. */
+  readonly metrics: MetricsRegistry;
 }

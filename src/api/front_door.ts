@@ -35,6 +35,7 @@ import { contentLength, splitHead } from "../net/http1_head.ts";
 import { Http1Reader } from "../net/http1_reader.ts";
 import type { Logger } from "../ops/log.ts";
 import { errorBody } from "./errors.ts";
+import { FrontDoorMetrics } from "./front_door_metrics.ts";
 
 /** Added to every forwarded request head: which front-door connection carried it. */
 export const FRONT_CONNECTION_HEADER = "hookd-front-connection";
@@ -51,6 +52,8 @@ export interface FrontDoorOptions {
   readonly log: Logger;
   /** How often deadlines are checked, ms; default 250. */
   readonly sweepIntervalMs?: number;
+  /** Where to count connections and refusals; a fresh set by default. */
+  readonly metrics?: FrontDoorMetrics;
 }
 
 /** What a connection is doing, which decides its deadline. */
@@ -154,11 +157,11 @@ export class FrontDoor {
   readonly #sweep: ReturnType<typeof setInterval>;
   #nextId = 1;
   #closing = false;
-  #refused = 0;
-  #timedOut = 0;
+  readonly #metrics: FrontDoorMetrics;
 
   private constructor(options: FrontDoorOptions) {
     this.#o = options;
+    this.#metrics = options.metrics ?? new FrontDoorMetrics();
     this.#sweep = setInterval(() => this.#enforceDeadlines(), options.sweepIntervalMs ?? 250);
     this.#track(this.#accept());
   }
@@ -185,7 +188,12 @@ export class FrontDoor {
 
   /** Connections refused for being over `maxConnections`, and closed by a deadline. */
   stats(): { open: number; refused: number; timedOut: number } {
-    return { open: this.#connections.size, refused: this.#refused, timedOut: this.#timedOut };
+    const { refused, timedOut } = this.#metrics;
+    return {
+      open: this.#connections.size,
+      refused: refused.get(),
+      timedOut: timedOut.get("header") + timedOut.get("idle"),
+    };
   }
 
   /** Called by the server wrapper when it starts answering a request from connection `id`. */
@@ -236,7 +244,7 @@ export class FrontDoor {
     try {
       for await (const client of this.#o.listener) {
         if (this.#connections.size >= this.#o.maxConnections) {
-          this.#refused++;
+          this.#metrics.refused.inc();
           this.#track(refuse(client, "503 Service Unavailable", "too many open connections"));
           continue;
         }
@@ -246,6 +254,7 @@ export class FrontDoor {
         if ("setNoDelay" in client && typeof client.setNoDelay === "function") {
           client.setNoDelay(true);
         }
+        this.#metrics.accepted.inc();
         const conn: Connection = {
           id: this.#nextId++,
           client,
@@ -271,7 +280,8 @@ export class FrontDoor {
       const elapsed = now - conn.since;
       if (conn.phase === "fresh" || conn.phase === "head") {
         if (elapsed <= this.#o.headerTimeoutMs) continue;
-        this.#timedOut++;
+        this.#metrics.timedOut.inc("header");
+        this.#metrics.rejected.inc("header_timeout");
         this.#end(conn, false);
         this.#track(
           refuse(conn.client, "408 Request Timeout", "request head not received in time"),
@@ -279,7 +289,7 @@ export class FrontDoor {
       } else if (
         elapsed > this.#o.idleTimeoutMs && (conn.phase === "body" || conn.answering === 0)
       ) {
-        this.#timedOut++;
+        this.#metrics.timedOut.inc("idle");
         this.#end(conn);
       }
     }
@@ -314,6 +324,7 @@ export class FrontDoor {
         conn.since = performance.now();
         const head = await reader.head(this.#o.maxHeaderBytes);
         if (head === "too-large") {
+          this.#metrics.rejected.inc("head_too_large");
           return await refuse(
             conn.client,
             "431 Request Header Fields Too Large",
@@ -322,7 +333,10 @@ export class FrontDoor {
         }
         if (head === null) break;
         const framing = framingOf(head);
-        if (!framing.ok) return await refuse(conn.client, "400 Bad Request", framing.reason);
+        if (!framing.ok) {
+          this.#metrics.rejected.inc("bad_request");
+          return await refuse(conn.client, "400 Bad Request", framing.reason);
+        }
         if (conn.backend === undefined) {
           conn.backend = await Deno.connect({ transport: "unix", path: this.#o.backendPath });
           this.#track(this.#relayResponses(conn));

@@ -1,10 +1,12 @@
 /** Liveness and readiness, unauthenticated so orchestrators can probe them. */
+import { constantTimeEqual } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
-import { type Metric, renderPrometheus } from "../ops/metrics.ts";
+import { ApiError } from "./errors.ts";
 import { Health, NotReady, Ready } from "./responses.ts";
 import { route } from "./route.ts";
 
-export function healthRoutes({ store, clock, metrics }: ApiDeps) {
+export function healthRoutes({ config, store, clock, metrics }: ApiDeps) {
+  const metricsKey = config.server.metricsKey;
   return [
     route({
       method: "GET",
@@ -54,33 +56,29 @@ export function healthRoutes({ store, clock, metrics }: ApiDeps) {
     route({
       method: "GET",
       path: "/metrics",
-      summary: "Counters and gauges in Prometheus text format",
+      summary: "Counters, gauges and histograms in Prometheus text format",
       tag: "health",
+      // Open like the probes, unless `[server] metrics_key` asks for its own key.
       scope: null,
       responses: {
         200: {
           description: "Prometheus text exposition",
           text: "text/plain; version=0.0.4; charset=utf-8",
         },
+        401: "`[server] metrics_key` is set and the request did not carry it as a bearer token",
       },
-      handler: ({ c }) => {
-        const { transactions, writes } = store.stats();
-        const all: Metric[] = [
-          {
-            name: "hookd_store_transactions_total",
-            help: "Store transactions committed (group commit: many writes each).",
-            type: "counter",
-            value: transactions,
-          },
-          {
-            name: "hookd_store_writes_total",
-            help: "Store writes committed.",
-            type: "counter",
-            value: writes,
-          },
-          ...(metrics?.() ?? []),
-        ];
-        return c.text(renderPrometheus(all), 200);
+      handler: async ({ c }) => {
+        if (metricsKey !== "") {
+          const given = c.req.raw.headers.get("authorization") ?? "";
+          if (!constantTimeEqual(given, `Bearer ${metricsKey}`)) {
+            throw new ApiError(
+              401,
+              "unauthorized",
+              "/metrics needs the metrics key as a bearer token",
+            );
+          }
+        }
+        return c.text(await metrics.render(), 200);
       },
     }),
   ];

@@ -11,10 +11,13 @@ import type { ServerConfig } from "../config/types.ts";
 import type { Logger } from "../ops/log.ts";
 import { internalError } from "./errors.ts";
 import { FRONT_CONNECTION_HEADER, FrontDoor } from "./front_door.ts";
+import { FrontDoorMetrics } from "./front_door_metrics.ts";
 import { makeSocketDir } from "./socket_dir.ts";
 
 export interface ServedApi {
   readonly address: { hostname: string; port: number };
+  /** The front door's counters; they stay at zero when it is not in the way. */
+  readonly frontDoor: FrontDoorMetrics;
   /** Stops taking connections and lets requests in progress finish, at most `graceMs`. */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -36,11 +39,13 @@ export async function serveApi(
     return internalError().toResponse();
   };
   const { hostname, port } = config;
+  const frontDoor = new FrontDoorMetrics();
 
   if (!enforcesLimits(config)) {
     const server = Deno.serve({ ...tls, hostname, port, onListen: () => {}, onError }, handler);
     return {
       address: { hostname: server.addr.hostname, port: server.addr.port },
+      frontDoor,
       shutdown: (graceMs) => withDeadline(server.shutdown(), graceMs),
     };
   }
@@ -71,6 +76,7 @@ export async function serveApi(
       maxHeaderBytes: config.maxHeaderBytes,
       maxConnections: config.maxConnections,
       log,
+      metrics: frontDoor,
     });
   } catch (error) {
     try {
@@ -83,6 +89,7 @@ export async function serveApi(
   const started = { door, server, socketDir };
   return {
     address: { hostname: listener.addr.hostname, port: listener.addr.port },
+    frontDoor,
     async shutdown(graceMs) {
       await Promise.all([
         started.door.close(graceMs),

@@ -100,7 +100,7 @@ function profileLines(profile: Profile): string[] {
 
 /**
  * Renders a resolved config as TOML for `hookd check-config`, every key
- * present. Secrets (`auth.admin_key`, `store.auth_token`, credentials inside
+ * present. Secrets (`auth.admin_key`, `server.metrics_key`, `store.auth_token`, credentials inside
  * `store.url`) are shown as `(set)` or `(empty)`, never their value; with
  * those lines aside, the output loads back to the same config.
  */
@@ -125,6 +125,7 @@ export function formatConfig(config: Config): string {
       `idle_timeout = ${dur(server.idleTimeoutMs)}`,
       `max_header_size = ${size(server.maxHeaderBytes)}`,
       `max_connections = ${server.maxConnections}`,
+      `metrics_key = ${secret(server.metricsKey)}`,
     ],
     [
       "[store]",

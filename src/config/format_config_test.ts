@@ -13,6 +13,7 @@ header_timeout = "10s"
 idle_timeout = "1m"
 max_header_size = "16KiB"
 max_connections = 1024
+metrics_key = (empty)
 
 [store]
 url = "file:data/hookd.db"
@@ -65,11 +66,13 @@ Deno.test("formatConfig() never shows secrets", () => {
     env: {
       HOOKD_ADMIN_KEY: "super-secret-admin",
       HOOKD_STORE_AUTH_TOKEN: "secret-token",
+      HOOKD_SERVER_METRICS_KEY: "secret-metrics-key",
       HOOKD_STORE_URL: "libsql://db.turso.io?authToken=secret-in-url",
     },
   }));
   assert.match(text, /^admin_key = \(set\)$/m);
   assert.match(text, /^auth_token = \(set\)$/m);
+  assert.match(text, /^metrics_key = \(set\)$/m);
   assert.match(text, /^url = "libsql:\/\/db\.turso\.io\?authToken=\(set\)"$/m);
   assert.doesNotMatch(text, /secret/);
 });

@@ -42,6 +42,7 @@ const DEFAULTS: Config = {
     idleTimeoutMs: 60_000,
     maxHeaderBytes: 16_384,
     maxConnections: 1024,
+    metricsKey: "",
   },
   store: { url: "file:data/hookd.db", authToken: "", commitWindowMs: 0, commitMaxBatch: 512 },
   auth: { adminKey: "" },
@@ -165,6 +166,7 @@ format = "text"
       idleTimeoutMs: 60_000,
       maxHeaderBytes: 16_384,
       maxConnections: 1024,
+      metricsKey: "",
     });
     assert.equal(config.delivery.concurrency, 8);
     assert.equal(config.delivery.leaseMs, 120_000);
@@ -277,7 +279,7 @@ urll = "file:x"
   assert.deepEqual(
     problems({ text: "[server]\nport = 1\n", file: "h.toml" })[0]?.message,
     "unknown key; allowed keys are listen, body_limit, shutdown_grace, tls_cert, tls_key, " +
-      "enforce_connection_limits, header_timeout, idle_timeout, max_header_size, max_connections",
+      "enforce_connection_limits, header_timeout, idle_timeout, max_header_size, max_connections, metrics_key",
   );
 });
 

@@ -42,6 +42,7 @@ export const SECTIONS = {
     idle_timeout: durationField(100, HOUR),
     max_header_size: sizeField(1024, MiB),
     max_connections: integerField(1, 1_000_000),
+    metrics_key: stringField(),
   },
   store: {
     url: storeUrlField(),
@@ -115,6 +116,8 @@ const server = withRules(section("server"), (s, { report }) => {
   maxHeaderBytes: s.max_header_size,
   /** Most open client connections; more are answered 503 and closed. */
   maxConnections: s.max_connections,
+  /** Bearer token `/metrics` requires; empty leaves it open. */
+  metricsKey: s.metrics_key,
 }));
 
 const store = section("store").transform((s) => ({

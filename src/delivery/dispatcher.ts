@@ -25,6 +25,7 @@ import {
   type PreparedAttempt,
   unpreparedAttempt,
 } from "./attempt.ts";
+import type { DeliveryMetrics } from "./delivery_metrics.ts";
 import type { DeliverySender } from "./guarded_sender.ts";
 import type { Rng } from "./policy.ts";
 import { SendingPool } from "./pool.ts";
@@ -57,6 +58,8 @@ export interface DispatcherOptions {
   readonly onRetry: (due: DueDelivery) => void;
   /** The last queued job started: a good moment to load more work. */
   readonly onIdle?: () => void;
+  /** Counts each concluded attempt. */
+  readonly metrics?: DeliveryMetrics;
 }
 
 /** A claim must outlive the attempt by this much, or it is renewed before sending. */
@@ -255,6 +258,7 @@ export class Dispatcher {
     done();
     const now = clock.now();
     const conclusion = concludeAttempt({ ...sent, delivery, policy, now, rng: this.#o.rng });
+    this.#o.metrics?.attempt(conclusion.attempt);
     await this.#recorder.record(conclusion, delivery, now);
   }
 

@@ -9,12 +9,13 @@
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../ops/log.ts";
-import type { Metric } from "../ops/metrics.ts";
+import type { MetricFamily } from "../ops/metrics.ts";
 import { DeliveryLoader } from "../scheduler/loader.ts";
 import { TimerWheel } from "../scheduler/timer_wheel.ts";
 import type { Lease } from "../store/deliveries.ts";
 import type { ClaimedDelivery, DueDelivery } from "../store/delivery_queue.ts";
 import type { Store } from "../store/client.ts";
+import { DeliveryMetrics } from "./delivery_metrics.ts";
 import { Dispatcher, type DispatcherStats } from "./dispatcher.ts";
 import { GuardedSender } from "./guarded_sender.ts";
 import type { Rng } from "./policy.ts";
@@ -51,7 +52,9 @@ const INGEST_CLAIM_LIMIT = 10_000;
 export class DeliveryEngine implements DeliveryTrigger {
   readonly owner: string;
   readonly #config: Config;
+  readonly #store: Store;
   readonly #clock: Clock;
+  readonly #metrics = new DeliveryMetrics();
   readonly #wheel: TimerWheel<DueDelivery>;
   readonly #dispatcher: Dispatcher;
   readonly #loader: DeliveryLoader;
@@ -61,6 +64,7 @@ export class DeliveryEngine implements DeliveryTrigger {
   private constructor(options: EngineOptions) {
     const { config, store, clock, log } = options;
     this.#config = config;
+    this.#store = store;
     this.#clock = clock;
     this.owner = options.owner ??
       `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
@@ -91,11 +95,15 @@ export class DeliveryEngine implements DeliveryTrigger {
       profiles: config.profiles,
       onRetry: (due) => this.#scheduleIfNear(due),
       onIdle: () => void this.#loader.refill(),
+      metrics: this.#metrics,
     });
     this.#wheel = new TimerWheel<DueDelivery>({
       clock,
-      onDue: (items) =>
-        this.#dispatcher.enqueue(items.map((d) => ({ deliveryId: d.id, webhookId: d.webhookId }))),
+      onDue: (items) => {
+        const now = clock.now();
+        for (const due of items) this.#metrics.latenessSeconds.observe((now - due.dueAt) / 1000);
+        this.#dispatcher.enqueue(items.map((d) => ({ deliveryId: d.id, webhookId: d.webhookId })));
+      },
     });
     this.#loader = new DeliveryLoader({
       store,
@@ -123,39 +131,19 @@ export class DeliveryEngine implements DeliveryTrigger {
     return { ...this.#dispatcher.stats(), scheduled: this.#wheel.size };
   }
 
-  /** The engine's figures for `/metrics`. */
-  metrics(): Metric[] {
-    const s = this.stats();
-    const counter = (name: string, help: string, value: number): Metric => ({
-      name,
-      help,
-      type: "counter",
-      value,
-    });
-    const gauge = (name: string, help: string, value: number): Metric => ({
-      name,
-      help,
-      type: "gauge",
-      value,
-    });
-    return [
-      counter("hookd_attempts_total", "Delivery attempts recorded.", s.attempts),
-      counter("hookd_deliveries_succeeded_total", "Deliveries that succeeded.", s.succeeded),
-      counter(
-        "hookd_attempts_retried_total",
-        "Attempts that failed and were rescheduled.",
-        s.retried,
-      ),
-      counter("hookd_deliveries_failed_total", "Deliveries that ended failed.", s.failed),
-      counter("hookd_deliveries_dead_total", "Deliveries moved to the dead-letter queue.", s.dead),
-      gauge("hookd_deliveries_queued", "Deliveries due and waiting for a sending slot.", s.queued),
-      gauge("hookd_attempts_in_flight", "Attempts being sent now.", s.inFlight),
-      gauge(
-        "hookd_deliveries_scheduled",
-        "Deliveries in the timer wheel (due within the horizon).",
-        s.scheduled,
-      ),
-    ];
+  /** The engine's families for `/metrics`; {@linkcode collectMetrics} refreshes them. */
+  metricFamilies(): MetricFamily[] {
+    return this.#metrics.families();
+  }
+
+  /** Reads what `/metrics` shows at scrape time: totals, gauges and the store's backlog. */
+  collectMetrics(): Promise<void> {
+    const { queued, inFlight, scheduled, ...recorded } = this.stats();
+    return this.#metrics.collect(
+      { store: this.#store, clock: this.#clock, horizonMs: this.#config.delivery.horizonMs },
+      recorded,
+      { queued, inFlight, scheduled },
+    );
   }
 
   ingestLease(): Lease | undefined {

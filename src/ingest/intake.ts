@@ -12,6 +12,7 @@
  * and the scheduler's loader finds them.
  */
 import type { Clock } from "../clock.ts";
+import { Counter } from "../ops/metrics.ts";
 import type { Lease } from "../store/deliveries.ts";
 import type { ClaimedDelivery } from "../store/delivery_queue.ts";
 import type { Store } from "../store/client.ts";
@@ -49,6 +50,11 @@ export interface IntakeOptions {
 
 export class Intake {
   readonly #o: IntakeOptions;
+  /** For `/metrics`. */
+  readonly ingested = new Counter({
+    name: "hookd_events_ingested_total",
+    help: "Events stored (repeats of an earlier event and conflicts not counted).",
+  });
 
   constructor(options: IntakeOptions) {
     this.#o = options;
@@ -68,6 +74,9 @@ export class Intake {
       now: clock.now(),
       lease,
     });
+    let created = 0;
+    for (const result of results) if (result.status === "created") created++;
+    this.ingested.add(created);
     if (lease) {
       for (const result of results) {
         if (result.status === "created" && result.claimed.length > 0) {

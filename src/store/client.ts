@@ -8,6 +8,7 @@
  * round trip for it; the worker runs them strictly one after the other.
  */
 import type { StoreConfig } from "../config/types.ts";
+import { Counter, Histogram, type MetricFamily } from "../ops/metrics.ts";
 import { WebhookView } from "./webhook_view.ts";
 import type { OpenOptions, WriteOutcome } from "./writer.ts";
 import { deserializeError, StoreUnavailableError } from "./errors.ts";
@@ -46,8 +47,26 @@ export class Store {
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** Batches sent and not yet answered. */
   #inFlight = new Set<Promise<void>>();
-  #transactions = 0;
-  #writes = 0;
+  readonly #transactions = new Counter({
+    name: "hookd_store_transactions_total",
+    help: "Store transactions committed (group commit: many writes each).",
+  });
+  readonly #writes = new Counter({
+    name: "hookd_store_writes_total",
+    help: "Store writes committed.",
+  });
+  readonly #commitSize = new Histogram({
+    name: "hookd_store_commit_batch_size",
+    help: "Writes per group commit batch sent to the store's writer.",
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
+  });
+  // From sending a batch to the worker to its answer: the commit itself, plus
+  // any wait behind the other batch in flight (at most one).
+  readonly #commitSeconds = new Histogram({
+    name: "hookd_store_commit_duration_seconds",
+    help: "Round trip of one group commit batch to the store's writer, in seconds.",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  });
   #closed = false;
   /** Why the last write batch failed, while no write has succeeded since. */
   #writeTrouble: string | undefined;
@@ -60,7 +79,7 @@ export class Store {
       const settle = this.#replies.get(event.data.id);
       this.#replies.delete(event.data.id);
       if (event.data.ok) {
-        this.#transactions = event.data.transactions;
+        this.#transactions.set(event.data.transactions);
         if (event.data.view) this.#webhooks = new WebhookView(event.data.view);
       }
       settle?.(event.data);
@@ -140,7 +159,12 @@ export class Store {
 
   /** Committed transactions and the writes they carried, for tests and metrics. */
   stats(): { transactions: number; writes: number } {
-    return { transactions: this.#transactions, writes: this.#writes };
+    return { transactions: this.#transactions.get(), writes: this.#writes.get() };
+  }
+
+  /** The store's families for `/metrics`: commits, writes, batch sizes and commit times. */
+  metricFamilies(): MetricFamily[] {
+    return [this.#transactions, this.#writes, this.#commitSize, this.#commitSeconds];
   }
 
   /** Commits everything queued, then closes the database and stops the worker. */
@@ -186,11 +210,14 @@ export class Store {
 
   async #commit(batch: PendingWrite[]): Promise<void> {
     try {
+      const started = performance.now();
       const outcomes = await this.#call({
         kind: "write",
         requests: batch.map(({ name, args }) => ({ name, args })),
       }) as WriteOutcome[];
-      this.#writes += batch.length;
+      this.#commitSeconds.observe((performance.now() - started) / 1000);
+      this.#commitSize.observe(batch.length);
+      this.#writes.add(batch.length);
       let committed = false;
       let trouble: string | undefined;
       outcomes.forEach((outcome, i) => {

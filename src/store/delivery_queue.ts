@@ -48,6 +48,43 @@ export async function dueDeliveries(
   }));
 }
 
+/** How many deliveries wait, and where: the backlog gauges of `/metrics`. */
+export interface Backlog {
+  /** Pending and due by `until` (within the scheduler's horizon). */
+  readonly dueSoon: number;
+  /** Pending and due after `until`. */
+  readonly later: number;
+  /** Held while their webhook is paused. */
+  readonly held: number;
+  readonly dead: number;
+}
+
+/**
+ * Counts the backlog in one statement. Each count walks only its partial
+ * index (`deliveries_pending`, `deliveries_held_by_webhook`,
+ * `deliveries_dead`), never the table: cost grows with the backlog counted,
+ * so callers cache the answer for a few seconds.
+ */
+export async function backlog(db: Executor, until: number): Promise<Backlog> {
+  const result = await db.execute({
+    sql: `SELECT
+        (SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1)
+          AS due_soon,
+        (SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND next_attempt_at > ?1)
+          AS later,
+        (SELECT COUNT(*) FROM deliveries WHERE state = 'held') AS held,
+        (SELECT COUNT(*) FROM deliveries WHERE state = 'dead') AS dead`,
+    args: [until],
+  });
+  const row = result.rows[0]!;
+  return {
+    dueSoon: int(row, "due_soon"),
+    later: int(row, "later"),
+    held: int(row, "held"),
+    dead: int(row, "dead"),
+  };
+}
+
 /** Everything needed to send a claimed delivery: its counters and its event. */
 export interface ClaimedDelivery {
   readonly id: string;

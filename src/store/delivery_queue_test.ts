@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { type Client, createClient, type InStatement } from "@libsql/client/node";
 import type { AttemptToRecord } from "./delivery_queue.ts";
 import {
+  backlog,
   claimDeliveries,
   dueDeliveries,
   recordAttempts,
@@ -148,6 +149,29 @@ Deno.test("the delivery queue's statements use an index that fits, whatever the 
       assert.deepEqual(spy.take().sort(), [
         "SEARCH deliveries USING INDEX deliveries_pending (next_attempt_at<?)",
         "SEARCH deliveries USING INDEX deliveries_sending (lease_until<?)",
+      ]);
+    });
+
+    await t.step("the backlog is counted from the partial indexes, never the table", async () => {
+      const until = NOW + 3_600_000 - 1;
+      const counted = await backlog(spy, until);
+      const steps = spy.take();
+      const truth = async (where: string) =>
+        Number(
+          (await db.execute(`SELECT count(*) AS n FROM deliveries WHERE ${where}`)).rows[0]!.n,
+        );
+      assert.deepEqual(counted, {
+        dueSoon: await truth(`state = 'pending' AND next_attempt_at <= ${until}`),
+        later: await truth(`state = 'pending' AND next_attempt_at > ${until}`),
+        held: await truth(`state = 'held'`),
+        dead: PER_STATE,
+      });
+      assert.ok(counted.later > 0, "some pending deliveries lie beyond the horizon");
+      assert.deepEqual(steps.sort(), [
+        "SCAN deliveries USING COVERING INDEX deliveries_dead",
+        "SCAN deliveries USING COVERING INDEX deliveries_held_by_webhook",
+        "SEARCH deliveries USING COVERING INDEX deliveries_pending (next_attempt_at<?)",
+        "SEARCH deliveries USING COVERING INDEX deliveries_pending (next_attempt_at>?)",
       ]);
     });
 

@@ -35,6 +35,7 @@ import {
 } from "./delivery_history.ts";
 import {
   type AttemptToRecord,
+  backlog,
   claimDeliveries,
   dueDeliveries,
   recordAttempts,
@@ -166,6 +167,8 @@ export const readOperations = {
   },
   dueDeliveries: (db: Executor, a: { until: number; now: number; limit: number }) =>
     dueDeliveries(db, a.until, a.now, a.limit),
+  /** Backlog counts for `/metrics` (pending within and beyond `until`, held, dead). */
+  backlog: (db: Executor, a: { until: number }) => backlog(db, a.until),
   getDelivery: (db: Executor, a: { id: string }) => getDelivery(db, a.id),
   listDeliveries: (db: Executor, a: { filter: DeliveryFilter; page: Page }) =>
     listDeliveries(db, a.filter, a.page),

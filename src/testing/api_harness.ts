@@ -10,6 +10,7 @@ import { createApp } from "../api/app.ts";
 import type { ApiDeps } from "../api/deps.ts";
 import type { DeliveryTrigger } from "../delivery/trigger.ts";
 import { Intake } from "../ingest/intake.ts";
+import { MetricsRegistry } from "../ops/metrics_registry.ts";
 import { FakeClock } from "./fake_clock.ts";
 import { loadConfig } from "../config/load_config.ts";
 import { type Logger, silentLogger } from "../ops/log.ts";
@@ -90,6 +91,7 @@ export async function withApi(
     log: options.log ?? silentLogger,
     intake: new Intake({ store, clock }),
     delivery: options.delivery,
+    metrics: new MetricsRegistry().add(...store.metricFamilies()),
   };
   const app = createApp(deps);
   const conformance = new ResponseConformance(

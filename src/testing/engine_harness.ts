@@ -7,6 +7,7 @@
 import type { Hono } from "hono";
 import { createApp } from "../api/app.ts";
 import { Intake } from "../ingest/intake.ts";
+import { MetricsRegistry } from "../ops/metrics_registry.ts";
 import { Authenticator } from "../api/auth.ts";
 import type { Clock } from "../clock.ts";
 import { loadConfig } from "../config/load_config.ts";
@@ -91,6 +92,8 @@ export async function withEngine(
     log: options.log ?? silentLogger,
     intake: new Intake({ store, clock, sink: engine }),
     delivery: engine,
+    metrics: new MetricsRegistry().add(...store.metricFamilies(), ...engine.metricFamilies())
+      .collect(() => engine.collectMetrics()),
   });
   const api: EngineHarness["api"] = async (method, path, body) => {
     const response = await app.request(`http://hookd.test${path}`, {

@@ -1,0 +1,40 @@
+/**
+ * The families `/metrics` shows, and what refreshes them at scrape time.
+ * Each part of the daemon owns its families (hot paths update them directly);
+ * the daemon adds them here, one registry per daemon, so daemons sharing a
+ * process (tests) never mix their figures.
+ */
+import { type MetricFamily, renderPrometheus } from "./metrics.ts";
+
+/** Sets gauges (or copies totals kept elsewhere) just before a scrape is rendered. */
+export type Collector = () => void | Promise<void>;
+
+export class MetricsRegistry {
+  readonly #families: MetricFamily[] = [];
+  readonly #names = new Set<string>();
+  readonly #collectors: Collector[] = [];
+
+  /** Adds families; a name already present is a wiring bug and throws. */
+  add(...families: MetricFamily[]): this {
+    for (const family of families) {
+      if (this.#names.has(family.name)) {
+        throw new RangeError(`Cannot add metric "${family.name}": it is registered already`);
+      }
+      this.#names.add(family.name);
+      this.#families.push(family);
+    }
+    return this;
+  }
+
+  /** Runs `collect` before every scrape. */
+  collect(collect: Collector): this {
+    this.#collectors.push(collect);
+    return this;
+  }
+
+  /** Runs the collectors, then renders every family as Prometheus text (format 0.0.4). */
+  async render(): Promise<string> {
+    await Promise.all(this.#collectors.map((collect) => collect()));
+    return renderPrometheus(this.#families);
+  }
+}
