@@ -6,6 +6,7 @@
  * these commands.
  */
 import { DEFAULTS } from "../config/default_toml.ts";
+import { ENV_ADMIN_KEY, ENV_CLI_KEY, ENV_CLI_URL, envName } from "../config/schema.ts";
 import { HELP_WIDTH, type OptionSpec, wrap } from "./command.ts";
 import { UsageError } from "./errors.ts";
 import type { ParsedArgs } from "./args.ts";
@@ -14,7 +15,7 @@ import type { ParsedArgs } from "./args.ts";
 export const DEFAULT_URL = `http://${(DEFAULTS.server as Record<string, unknown>).listen}`;
 
 /** Key variables in the order they are tried after `--key`. */
-const KEY_VARIABLES = ["HOOKD_KEY", "HOOKD_ADMIN_KEY", "HOOKD_AUTH_ADMIN_KEY"] as const;
+const KEY_VARIABLES = [ENV_CLI_KEY, ENV_ADMIN_KEY, envName("auth", "admin_key")] as const;
 
 export const API_OPTIONS: readonly OptionSpec[] = [
   { name: "url", value: "URL", help: `the API's URL (else HOOKD_URL, else ${DEFAULT_URL})` },
@@ -48,8 +49,8 @@ export function apiTarget(
   const given = args.string("url");
   const [source, text] = given !== undefined
     ? ["--url", given]
-    : env.HOOKD_URL
-    ? ["HOOKD_URL", env.HOOKD_URL]
+    : env[ENV_CLI_URL]
+    ? [ENV_CLI_URL, env[ENV_CLI_URL]]
     : ["the default URL", DEFAULT_URL];
   let base: URL;
   try {

@@ -1,6 +1,16 @@
 import type { z } from "zod";
 import { envKind } from "./fields.ts";
-import { ENV_ADMIN_KEY, ENV_CONFIG, envName, SECTIONS } from "./schema.ts";
+import {
+  ENV_ADMIN_KEY,
+  ENV_CLI_KEY,
+  ENV_CLI_URL,
+  ENV_CONFIG,
+  envName,
+  SECTIONS,
+} from "./schema.ts";
+
+/** Variables that are not config keys: main.ts and the operator commands read them. */
+const NOT_CONFIG: ReadonlySet<string> = new Set([ENV_CONFIG, ENV_CLI_URL, ENV_CLI_KEY]);
 import { suggest } from "./suggest.ts";
 
 /** A value taken from a `HOOKD_*` variable, converted to its key's TOML type. */
@@ -30,8 +40,9 @@ function knownVariables(): Map<string, { section: string; key: string }> {
 }
 
 /**
- * Reads the `HOOKD_*` variables of `env` (others are ignored, as is
- * `HOOKD_CONFIG`, which main.ts uses to find the file). Values are converted
+ * Reads the `HOOKD_*` variables of `env` (others are ignored, as are
+ * `HOOKD_CONFIG`, which main.ts uses to find the file, and `HOOKD_URL` /
+ * `HOOKD_KEY`, the operator commands'). Values are converted
  * to their key's TOML type: booleans from true/false/1/0, integers from
  * digits, everything else kept as a string for the key's own parser. Returns
  * the values and every problem: unknown variables (with a suggestion),
@@ -44,7 +55,7 @@ export function readEnv(
   const values: EnvValue[] = [];
   const issues: EnvIssue[] = [];
   for (const [variable, text] of Object.entries(env).sort(([a], [b]) => a < b ? -1 : 1)) {
-    if (!variable.startsWith("HOOKD_") || variable === ENV_CONFIG) continue;
+    if (!variable.startsWith("HOOKD_") || NOT_CONFIG.has(variable)) continue;
     const target = known.get(variable);
     if (target === undefined) {
       const guess = suggest(variable, [...known.keys(), ENV_CONFIG]);

@@ -73,3 +73,14 @@ Deno.test("readEnv() reports unknown variables and bad values by name", () => {
     },
   ]);
 });
+
+Deno.test("readEnv() leaves the variables of main.ts and the operator commands alone", () => {
+  const { values, issues } = readEnv({
+    HOOKD_CONFIG: "/etc/hookd/hookd.toml",
+    HOOKD_URL: "http://127.0.0.1:8787",
+    HOOKD_KEY: "hkd_secret",
+    HOOKD_SERVER_LISTEN: "127.0.0.1:9000",
+  });
+  assert.deepEqual(issues, []);
+  assert.deepEqual(values.map((v) => v.variable), ["HOOKD_SERVER_LISTEN"]);
+});

@@ -216,3 +216,10 @@ export function envName(section: string, key: string): string {
 export const ENV_CONFIG = "HOOKD_CONFIG";
 /** Short alias of `HOOKD_AUTH_ADMIN_KEY`. */
 export const ENV_ADMIN_KEY = "HOOKD_ADMIN_KEY";
+/**
+ * Reserved for the operator commands (`hookd replay`, `deliveries`, ...):
+ * the daemon's URL and the key they present. Not config keys, so ignored
+ * here: a shell set up for those commands can still start the daemon.
+ */
+export const ENV_CLI_URL = "HOOKD_URL";
+export const ENV_CLI_KEY = "HOOKD_KEY";
