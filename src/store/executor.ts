@@ -3,6 +3,17 @@ import type { InStatement, ResultSet, Row } from "@libsql/client";
 /** What store operations need: a client or an open transaction. */
 export interface Executor {
   execute(statement: InStatement): Promise<ResultSet>;
+  /**
+   * The first row of a statement that returns at most one, without building
+   * a result set; the file writer has it (see `FileWriter.queryOne` for why),
+   * the libSQL client does not, and `firstRow` falls back to `execute`.
+   */
+  queryOne?(statement: InStatement): Promise<Row | undefined>;
+}
+
+/** The one row `statement` returns, or undefined when it returns none. */
+export function firstRow(db: Executor, statement: InStatement): Promise<Row | undefined> {
+  return db.queryOne ? db.queryOne(statement) : db.execute(statement).then((r) => r.rows[0]);
 }
 
 /**

@@ -169,6 +169,21 @@ export class FileWriter implements Executor {
     }
   }
 
+  /**
+   * The first row of a statement, by the binding's `get`. On Deno 2.9.6 every
+   * `all`/`iterate` of the `libsql` binding leaves its native row cursor
+   * behind for good (measured: 880 B per call, full GC or not; `get` and
+   * `run` leave nothing), so statements run on every transaction read their
+   * one row this way (issue #11, the soak's leak).
+   */
+  queryOne(statement: InStatement): Promise<Row | undefined> {
+    try {
+      return Promise.resolve(guarded(() => this.#first(statement)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** Begins a write transaction (`BEGIN IMMEDIATE`, as the client's "write" mode). */
   begin(): FileTransaction {
     guarded(() => this.#db.exec("BEGIN IMMEDIATE"));
@@ -180,6 +195,7 @@ export class FileWriter implements Executor {
     };
     return {
       execute: (statement) => this.execute(statement),
+      queryOne: (statement) => this.queryOne(statement),
       commit: () => {
         try {
           end("COMMIT");
@@ -215,23 +231,35 @@ export class FileWriter implements Executor {
     if (this.#db.open) this.#db.close();
   }
 
-  #run(statement: InStatement): ResultSet {
+  #first(statement: InStatement): Row | undefined {
+    const { prepared: { statement: prepared, columns }, bound } = this.#bind(statement, "get");
+    if (columns === null) throw new TypeError("queryOne needs a statement that returns rows");
+    const raw = prepared.get(bound) as unknown[] | undefined;
+    if (raw === undefined) return undefined;
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < columns.length; i++) row[columns[i]!] = fromSql(raw[i]);
+    return row as Row;
+  }
+
+  #bind(statement: InStatement, use: "get" | "all"): {
+    prepared: Prepared;
+    bound: unknown[] | Record<string, unknown>;
+  } {
     const { sql, args } = typeof statement === "string"
       ? { sql: statement, args: undefined }
       : statement;
-    const { statement: prepared, columns } = this.#prepare(sql);
-    let bound: unknown[] | Record<string, unknown>;
-    if (args === undefined) {
-      bound = [];
-    } else if (Array.isArray(args)) {
-      bound = args.map(toSql);
-    } else {
-      const named: Record<string, unknown> = {};
-      for (const [name, value] of Object.entries(args)) {
-        named[/^[@$:]/.test(name) ? name.slice(1) : name] = toSql(value);
-      }
-      bound = named;
+    const prepared = this.#prepare(sql, use);
+    if (args === undefined) return { prepared, bound: [] };
+    if (Array.isArray(args)) return { prepared, bound: args.map(toSql) };
+    const named: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(args)) {
+      named[/^[@$:]/.test(name) ? name.slice(1) : name] = toSql(value);
     }
+    return { prepared, bound: named };
+  }
+
+  #run(statement: InStatement): ResultSet {
+    const { prepared: { statement: prepared, columns }, bound } = this.#bind(statement, "all");
     if (columns === null) {
       const info = prepared.run(bound);
       return resultSet([], [], info.changes, BigInt(info.lastInsertRowid));
@@ -245,15 +273,22 @@ export class FileWriter implements Executor {
     return resultSet(columns, rows, 0, undefined);
   }
 
-  #prepare(sql: string): Prepared {
-    let prepared = this.#prepared.get(sql);
+  /**
+   * The kept statement for `sql`, one per way of running it: the binding
+   * does not reset a statement that `all` stepped through before `get` binds
+   * it again (a later `get` with no matching row returned a stale one), so
+   * `get` statements and `all`/`run` statements are never the same object.
+   */
+  #prepare(sql: string, use: "get" | "all"): Prepared {
+    const key = `${use}\0${sql}`;
+    let prepared = this.#prepared.get(key);
     if (prepared === undefined) {
       if (this.#prepared.size >= MAX_CACHED_STATEMENTS) this.#prepared.clear();
       const statement = this.#db.prepare(sql);
       statement.safeIntegers(true);
       const columns = statement.reader ? statement.raw(true).columns().map((c) => c.name) : null;
       prepared = { statement, columns };
-      this.#prepared.set(sql, prepared);
+      this.#prepared.set(key, prepared);
     }
     return prepared;
   }

@@ -10,7 +10,7 @@
  */
 import { WebhookIndex } from "../fanout/webhook_index.ts";
 import { type CredentialRecord, liveCredentials } from "./credentials.ts";
-import type { Executor } from "./executor.ts";
+import { type Executor, firstRow } from "./executor.ts";
 import { liveWebhooks, type WebhookRecord } from "./webhooks.ts";
 
 /** A consistent copy of every live webhook and credential, as plain data (it crosses threads). */
@@ -65,8 +65,9 @@ export class WebhookView {
 
 /** The version row's value, read in the caller's transaction. */
 export async function webhookViewVersion(db: Executor): Promise<number> {
-  const result = await db.execute("SELECT version FROM webhook_view_version WHERE id = 1");
-  return Number(result.rows[0]?.version ?? 0);
+  // Read on every write transaction: one row, no result set (see Executor.queryOne).
+  const row = await firstRow(db, "SELECT version FROM webhook_view_version WHERE id = 1");
+  return Number(row?.version ?? 0);
 }
 
 /**
