@@ -6,15 +6,14 @@
  * daemon's RSS grew ~6 MiB a minute at 500 events/s (issue #11, item 8).
  */
 import assert from "node:assert/strict";
-import { FakeClock } from "../clock.ts";
 import { START } from "../testing/api_harness.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 import { withEngine } from "../testing/engine_harness.ts";
-import type { AttemptSender } from "./dispatcher.ts";
-import type { AttemptResult } from "./sender.ts";
+import type { AttemptResult, AttemptTransport } from "./sender.ts";
 
 const EVENTS = 50;
 
-const accepting: AttemptSender = {
+const accepting: AttemptTransport = {
   send: (): Promise<AttemptResult> =>
     Promise.resolve({
       outcome: { kind: "response", status: 200 },

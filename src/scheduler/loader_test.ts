@@ -4,10 +4,10 @@
  * look must not follow every delivery.
  */
 import assert from "node:assert/strict";
-import { FakeClock } from "../clock.ts";
 import { silentLogger } from "../ops/log.ts";
 import type { DueDelivery } from "../store/delivery_queue.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../store/client.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 import { DeliveryLoader } from "./loader.ts";
 
 /** A loader over a store that answers `dueDeliveries` from `pages`, one page per read. */
