@@ -14,6 +14,7 @@
  */
 import type { Child } from "./child.ts";
 import { spawnChild } from "./child.ts";
+import { cpuSnapshot, cpuUse, systemBusySeconds } from "./cpu.ts";
 import { api, memoryOf, spawnHookd } from "./hookd.ts";
 import { openLoop, type OpenLoopResult } from "./load.ts";
 import type { Row } from "./report.ts";
@@ -90,6 +91,12 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
 
   const durationMs = options.minutes * 60_000;
   const started = performance.now();
+  const cpuBefore = {
+    daemon: cpuSnapshot(daemon.pid),
+    receiver: cpuSnapshot(receiver.pid),
+    bench: cpuSnapshot(Deno.pid),
+    system: systemBusySeconds(),
+  };
   const samples: Sample[] = [];
   let loading = true;
   // Sampled on a fixed timeline from the start of the load.
@@ -121,6 +128,12 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
     loading = false;
     await sampler;
   }
+  const seconds = (performance.now() - started) / 1000;
+  const daemonCores = cpuUse(cpuBefore.daemon, cpuSnapshot(daemon.pid), seconds).total;
+  const ownCores = daemonCores +
+    cpuUse(cpuBefore.receiver, cpuSnapshot(receiver.pid), seconds).total +
+    cpuUse(cpuBefore.bench, cpuSnapshot(Deno.pid), seconds).total;
+  const otherCores = Math.max(0, (systemBusySeconds() - cpuBefore.system) / seconds - ownCores);
   if (!Number.isFinite(memoryOf(daemon.pid).rssMb)) {
     throw new Error(
       `soak: hookd exited during the run; its output:\n${daemon.output().slice(-4000)}`,
@@ -174,6 +187,19 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
   if (!drained) {
     notes.push(`soak: the receivers did not get every acknowledged event within 60 s`);
   }
+  if (otherCores > 0.2) {
+    notes.push(
+      `warning: soak: other processes kept ${otherCores.toFixed(2)} cores busy; a daemon ` +
+        "starved of CPU falls behind, and the backlog's memory shows in its RSS.",
+    );
+  }
+  if (load.latencyMs.p99 > 1_000) {
+    notes.push(
+      `warning: soak: acknowledgements fell behind (p99 ${
+        (load.latencyMs.p99 / 1000).toFixed(1)
+      } s): RSS then holds a backlog, not only what the steady state needs.`,
+    );
+  }
   if (load.sendLagMs.p99 > 50) {
     notes.push(
       `soak: the load generator sent late (send lag p99 ${load.sendLagMs.p99.toFixed(1)} ms)`,
@@ -190,6 +216,8 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
       delivered,
       succeeded,
       drained,
+      daemonCores,
+      otherCores,
       minute1,
       end,
       // Every 5th sample keeps the JSON short.
