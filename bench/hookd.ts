@@ -61,14 +61,18 @@ export async function api<T = unknown>(
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-/** Resident and peak memory of a process in MB, from /proc (NaN where unavailable). */
-export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
+/**
+ * Resident and peak memory of a process in MB, from /proc (NaN where
+ * unavailable); `anonMb` is the anonymous part (heaps, native allocations),
+ * the part that grows when memory leaks, as opposed to mapped files.
+ */
+export function memoryOf(pid: number): { rssMb: number; peakMb: number; anonMb: number } {
   try {
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     const kb = (name: string) =>
       Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
-    return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
+    return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024, anonMb: kb("RssAnon") / 1024 };
   } catch {
-    return { rssMb: NaN, peakMb: NaN };
+    return { rssMb: NaN, peakMb: NaN, anonMb: NaN };
   }
 }

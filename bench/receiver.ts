@@ -15,7 +15,12 @@
  *   request of each webhook-id gets a 500 and the second one is expected MS
  *   after that answer was written. Its lateness is measured on this process's
  *   monotonic clock from the 500's departure, so it is an upper bound: the
- *   daemon sees the 500 a little later and schedules from then.
+ *   daemon sees the 500 a little later and schedules from then;
+ * - `GET /_ports`: `{ports}`, every port this process listens on.
+ *
+ * `--ports N` listens on N loopback ports instead of one (many receivers at
+ * the cost of one process); they share the log, and the first one printed is
+ * the one to control.
  */
 const ids: string[] = [];
 const receivedAt: number[] = [];
@@ -30,6 +35,8 @@ function control(request: Request, url: URL): Response {
       return Response.json({ count: ids.length });
     case "/_log":
       return Response.json({ ids, receivedAt, lateMs });
+    case "/_ports":
+      return Response.json({ ports });
     case "/_reset": {
       ids.length = 0;
       receivedAt.length = 0;
@@ -46,11 +53,7 @@ function control(request: Request, url: URL): Response {
   }
 }
 
-Deno.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  onListen: ({ hostname, port }) => console.log(`receiver listening on http://${hostname}:${port}`),
-}, async (request) => {
+async function handle(request: Request): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname.startsWith("/_")) return control(request, url);
   await request.arrayBuffer();
@@ -67,4 +70,17 @@ Deno.serve({
     lateMs.push(performance.now() - first - failFirstMs);
   }
   return new Response(null, { status: 200 });
-});
+}
+
+const portsFlag = Deno.args.indexOf("--ports");
+const count = portsFlag >= 0 ? Number(Deno.args[portsFlag + 1]) : 1;
+if (!Number.isInteger(count) || count < 1) {
+  throw new RangeError(
+    `receiver: --ports must be a positive integer, got ${Deno.args[portsFlag + 1]}`,
+  );
+}
+const ports: number[] = [];
+for (let i = 0; i < count; i++) {
+  ports.push(Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handle).addr.port);
+}
+console.log(`receiver listening on http://127.0.0.1:${ports[0]}`);

@@ -14,7 +14,12 @@
  * `setTimeout`, and a restart with 1,000,000 pending retries against one
  * with none.
  *
- * Flags: `--quick` (a ~1 min smoke run), `--only ingest|delivery` (one part),
+ * Soak (see soak.ts, only with `--only soak`): RSS after 10 minutes at a
+ * steady 500 single-event requests/s fanned out to 50 receivers, against RSS
+ * at minute 1, and every event delivered.
+ *
+ * Flags: `--quick` (a ~1 min smoke run; a 2 min soak), `--only ingest|delivery|soak`
+ * (one part; the soak runs only so), `--soak-minutes N` (the soak's length),
  * `--json` (also print the results as JSON after the table), `--cpu-prof`
  * (write the daemons' V8 CPU profiles to bench/results/prof-<time>/ and print
  * where their main threads spend time). Only 127.0.0.1 is used; children and
@@ -32,6 +37,7 @@ import {
 import { type DeliveryBenchResult, runDeliveryBench } from "./delivery.ts";
 import { api, spawnHookd } from "./hookd.ts";
 import { summarizeProfiles } from "./profile_summary.ts";
+import { runSoakBench, type SoakResult } from "./soak.ts";
 import type { ReferenceRequest, ReferenceResult } from "./reference_worker.ts";
 import { printTable, type Row, rowsJson } from "./report.ts";
 import { storeProbe, type StoreProbeResult } from "./store_probe.ts";
@@ -89,9 +95,13 @@ interface Scenario {
   readonly otherCores?: number;
 }
 
-const USAGE = "usage: deno task bench [--quick] [--only ingest|delivery] [--json] [--cpu-prof]";
+const USAGE = "usage: deno task bench [--quick] [--only ingest|delivery|soak] " +
+  "[--soak-minutes N] [--json] [--cpu-prof]";
+const SOAK_MINUTES = 10;
+const QUICK_SOAK_MINUTES = 2;
 const flags = new Set<string>();
-let only: "ingest" | "delivery" | undefined;
+let only: "ingest" | "delivery" | "soak" | undefined;
+let soakMinutes: number | undefined;
 for (let i = 0; i < Deno.args.length; i++) {
   const arg = Deno.args[i]!;
   if (arg === "--help") {
@@ -101,11 +111,22 @@ for (let i = 0; i < Deno.args.length; i++) {
   const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
   if (name === "--only") {
     const part = inline ?? Deno.args[++i];
-    if (part !== "ingest" && part !== "delivery") {
-      console.error(`bench: --only takes "ingest" or "delivery", got ${JSON.stringify(part)}`);
+    if (part !== "ingest" && part !== "delivery" && part !== "soak") {
+      console.error(
+        `bench: --only takes "ingest", "delivery" or "soak", got ${JSON.stringify(part)}`,
+      );
       Deno.exit(2);
     }
     only = part;
+  } else if (name === "--soak-minutes") {
+    const value = inline ?? Deno.args[++i];
+    soakMinutes = Number(value);
+    if (!(soakMinutes >= 2)) {
+      console.error(
+        `bench: --soak-minutes takes a number of at least 2, got ${JSON.stringify(value)}`,
+      );
+      Deno.exit(2);
+    }
   } else if (["--quick", "--json", "--cpu-prof"].includes(arg)) {
     flags.add(arg);
   } else {
@@ -550,9 +571,20 @@ async function main(): Promise<void> {
   progress(`${mode} run${only ? ` (${only} only)` : ""}, temp dir ${tempDir}`);
   if (profileDir) await Deno.mkdir(profileDir, { recursive: true });
 
-  const ingest = only === "delivery" ? undefined : await ingestBench();
-  const delivery = only === "ingest" ? undefined : await runDeliveryBench({
+  const ingest = only === undefined || only === "ingest" ? await ingestBench() : undefined;
+  const delivery = only !== undefined && only !== "delivery" ? undefined : await runDeliveryBench({
     quick: flags.has("--quick"),
+    tempDir: tempDir!,
+    root: ROOT,
+    adminKey: ADMIN_KEY,
+    profileDir,
+    track: (child) => children.add(child),
+    stop: stopChild,
+    progress,
+  });
+  // Ten minutes or more: only when asked for by name.
+  const soak: SoakResult | undefined = only !== "soak" ? undefined : await runSoakBench({
+    minutes: soakMinutes ?? (flags.has("--quick") ? QUICK_SOAK_MINUTES : SOAK_MINUTES),
     tempDir: tempDir!,
     root: ROOT,
     adminKey: ADMIN_KEY,
@@ -568,11 +600,11 @@ async function main(): Promise<void> {
       seconds.toFixed(0)
     } s, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno})\n`,
   );
-  const rows = [...(ingest?.rows ?? []), ...(delivery?.rows ?? [])];
+  const rows = [...(ingest?.rows ?? []), ...(delivery?.rows ?? []), ...(soak?.rows ?? [])];
   printTable(rows);
   if (ingest) printCpu(ingest.scenarios);
   if (delivery) printDeliveryCpu(delivery);
-  const notes = [...(ingest?.notes ?? []), ...(delivery?.notes ?? [])];
+  const notes = [...(ingest?.notes ?? []), ...(delivery?.notes ?? []), ...(soak?.notes ?? [])];
   if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
   if (profileDir) {
     console.log(`\nCPU profiles in ${profileDir}:`);
@@ -590,6 +622,7 @@ async function main(): Promise<void> {
         rows: rowsJson(rows),
         ingest: ingest?.json,
         delivery: delivery ? { details: delivery.details, cpu: delivery.cpu } : undefined,
+        soak: soak?.details,
       },
       null,
       2,

@@ -94,7 +94,8 @@ export class DeliveryEngine implements DeliveryTrigger {
       policies: config.policies,
       profiles: config.profiles,
       onRetry: (due) => this.#scheduleIfNear(due),
-      onIdle: () => void this.#loader.refill(),
+      // Not a look per idle: see DeliveryLoader.refillIfBehind.
+      onIdle: () => void this.#loader.refillIfBehind(),
       metrics: this.#metrics,
     });
     this.#wheel = new TimerWheel<DueDelivery>({
@@ -151,6 +152,7 @@ export class DeliveryEngine implements DeliveryTrigger {
     // Under backlog, new deliveries wait in the store instead of piling up here.
     const { queued } = this.#dispatcher.stats();
     if (queued >= Math.max(this.#config.delivery.concurrency * 4, INGEST_CLAIM_LIMIT)) {
+      this.#loader.markBehind();
       return undefined;
     }
     return { owner: this.owner, until: this.#clock.now() + this.#config.delivery.leaseMs };

@@ -1,0 +1,263 @@
+/**
+ * The soak benchmark (`deno task bench -- --only soak`): hookd at a steady
+ * 500 events/s for a long time, one event per request (open loop, so the
+ * rate does not bend to the daemon), each event fanned out to one of 50
+ * webhooks whose receivers listen on 50 loopback ports of one receiver
+ * process. The daemon's RSS is sampled from /proc every second; the figure
+ * is RSS at the end against RSS at minute 1 (warm: caches, pools and heaps
+ * grown), which must stay within 10 %, with every acknowledged event
+ * delivered. Each of the two is the median of 30 s of samples (minute 1: from
+ * 0:45 to 1:15; the end: the last 30 s), because the V8 heaps' collection
+ * cycle alone moves RSS by ±10 MB from one second to the next. This is the shape that found a native leak of a few MiB per
+ * minute (issue #11 item 8): single-event requests that each claim a
+ * delivery.
+ */
+import type { Child } from "./child.ts";
+import { spawnChild } from "./child.ts";
+import { cpuSnapshot, cpuUse, systemBusySeconds } from "./cpu.ts";
+import { api, memoryOf, spawnHookd } from "./hookd.ts";
+import { openLoop, type OpenLoopResult } from "./load.ts";
+import type { Row } from "./report.ts";
+
+export interface SoakOptions {
+  /** How long the load runs; the RSS reference is taken after the first minute. */
+  readonly minutes: number;
+  readonly tempDir: string;
+  readonly root: string;
+  readonly adminKey: string;
+  readonly profileDir?: string;
+  /** Called with every child started, so the caller can stop it on failure. */
+  readonly track: (child: Child) => void;
+  /** Stops a child the caller tracks and reports an abnormal exit. */
+  readonly stop: (child: Child) => Promise<void>;
+  readonly progress: (message: string) => void;
+}
+
+export interface SoakResult {
+  readonly rows: Row[];
+  readonly notes: string[];
+  readonly details: Record<string, unknown>;
+}
+
+const RATE = 500;
+const RECEIVERS = 50;
+const SAMPLE_EVERY_MS = 1_000;
+/** Minute 1 is the median of the samples within this much of 1:00; the end, of the last 2x. */
+const HALF_WINDOW_S = 15;
+/** RSS at the end may exceed RSS at minute 1 by at most this factor. */
+const TARGET_GROWTH = 1.1;
+const DRAIN_TIMEOUT_MS = 60_000;
+
+interface Sample {
+  /** Seconds since the load started. */
+  readonly s: number;
+  readonly rssMb: number;
+  readonly anonMb: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
+  const { progress, adminKey } = options;
+  if (!(options.minutes > 1.5)) {
+    throw new RangeError(`soak: must run longer than 1.5 minutes, got ${options.minutes} min`);
+  }
+  const receiver = await spawnChild({
+    name: "soak receivers",
+    args: ["run", "-A", `${options.root}bench/receiver.ts`, "--ports", String(RECEIVERS)],
+    cwd: options.root,
+    listening: /receiver listening on (http:\/\/[^\s]+)/,
+  });
+  options.track(receiver);
+  const { ports } = await (await fetch(`${receiver.origin}/_ports`)).json() as {
+    ports: number[];
+  };
+  const daemon = await spawnHookd({
+    name: "soak",
+    dbPath: `${options.tempDir}/soak.db`,
+    adminKey,
+    root: options.root,
+    profileDir: options.profileDir,
+  });
+  options.track(daemon);
+  // One webhook per receiver port, each subscribed to its own event type.
+  for (const [i, port] of ports.entries()) {
+    await api(daemon.origin, adminKey, "POST", "/api/v1/webhooks", {
+      url: `http://127.0.0.1:${port}/hook`,
+      event_types: [`soak.${i}`],
+      description: `soak receiver ${i}`,
+    }, 201);
+  }
+
+  const durationMs = options.minutes * 60_000;
+  const started = performance.now();
+  const cpuBefore = {
+    daemon: cpuSnapshot(daemon.pid),
+    receiver: cpuSnapshot(receiver.pid),
+    bench: cpuSnapshot(Deno.pid),
+    system: systemBusySeconds(),
+  };
+  const samples: Sample[] = [];
+  let loading = true;
+  // Sampled on a fixed timeline from the start of the load.
+  const sampler = (async () => {
+    for (let at = SAMPLE_EVERY_MS;; at += SAMPLE_EVERY_MS) {
+      await sleep(Math.max(0, started + at - performance.now()));
+      if (!loading) return;
+      const memory = memoryOf(daemon.pid);
+      samples.push({ s: at / 1000, rssMb: memory.rssMb, anonMb: memory.anonMb });
+      if (at % 60_000 === 0) {
+        progress(
+          `soak: minute ${at / 60_000}: RSS ${memory.rssMb.toFixed(1)} MB ` +
+            `(anonymous ${memory.anonMb.toFixed(1)} MB)`,
+        );
+      }
+    }
+  })();
+  let load: OpenLoopResult;
+  try {
+    load = await openLoop({
+      url: `${daemon.origin}/api/v1/events`,
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      body: (n) =>
+        `{"type":"soak.${n % RECEIVERS}","data":{"order_id":${n},"amount":4200,"currency":"EUR"}}`,
+      eventsPerRequest: 1,
+      okStatus: 202,
+    }, { rate: RATE, warmupMs: 0, measureMs: durationMs });
+  } finally {
+    loading = false;
+    await sampler;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const daemonCores = cpuUse(cpuBefore.daemon, cpuSnapshot(daemon.pid), seconds).total;
+  const ownCores = daemonCores +
+    cpuUse(cpuBefore.receiver, cpuSnapshot(receiver.pid), seconds).total +
+    cpuUse(cpuBefore.bench, cpuSnapshot(Deno.pid), seconds).total;
+  const otherCores = Math.max(0, (systemBusySeconds() - cpuBefore.system) / seconds - ownCores);
+  if (!Number.isFinite(memoryOf(daemon.pid).rssMb)) {
+    throw new Error(
+      `soak: hookd exited during the run; its output:\n${daemon.output().slice(-4000)}`,
+    );
+  }
+  const drained = await waitForCount(receiver.origin, load.acknowledged, DRAIN_TIMEOUT_MS);
+  const delivered = await receivedCount(receiver.origin);
+  const succeeded = await succeededCount(daemon.origin, adminKey);
+  await options.stop(daemon);
+  await options.stop(receiver);
+
+  const lastS = samples.at(-1)?.s ?? 0;
+  const minute1 = medianOf(samples.filter((x) => Math.abs(x.s - 60) <= HALF_WINDOW_S));
+  const end = medianOf(samples.filter((x) => x.s > lastS - 2 * HALF_WINDOW_S));
+  progress(
+    `soak ${options.minutes} min: RSS ${minute1.rssMb.toFixed(1)} MB at minute 1, ` +
+      `${end.rssMb.toFixed(1)} MB at the end (${(end.rssMb / minute1.rssMb).toFixed(3)}x); ` +
+      `${delivered}/${load.acknowledged} delivered`,
+  );
+  const label = `soak ${options.minutes} min, ${RATE}/s single-event, ${RECEIVERS} receivers`;
+  const rows: Row[] = [
+    { figure: `${label}: RSS at minute 1`, value: minute1.rssMb, unit: "MB" },
+    {
+      figure: `${label}: RSS at the end`,
+      value: end.rssMb,
+      unit: "MB",
+      reference: { name: "minute 1", value: minute1.rssMb },
+      target: { kind: "max", value: TARGET_GROWTH, ratio: true },
+    },
+    {
+      figure: `${label}: anonymous RSS at the end (informative)`,
+      value: end.anonMb,
+      unit: "MB",
+      reference: { name: "minute 1", value: minute1.anonMb },
+    },
+    {
+      figure: `${label}: delivered (of acknowledged)`,
+      value: delivered,
+      unit: "deliveries",
+      reference: { name: "acknowledged", value: load.acknowledged },
+      target: { kind: "min", value: 1, ratio: true },
+    },
+  ];
+  const notes: string[] = [];
+  if (load.failures > 0) {
+    notes.push(`soak: ${load.failures} failed requests, first: ${load.firstFailure}`);
+  }
+  if (load.acknowledged < load.sent) {
+    notes.push(`soak: only ${load.acknowledged} of ${load.sent} requests were acknowledged`);
+  }
+  if (!drained) {
+    notes.push(`soak: the receivers did not get every acknowledged event within 60 s`);
+  }
+  if (otherCores > 0.2) {
+    notes.push(
+      `warning: soak: other processes kept ${otherCores.toFixed(2)} cores busy; a daemon ` +
+        "starved of CPU falls behind, and the backlog's memory shows in its RSS.",
+    );
+  }
+  if (load.latencyMs.p99 > 1_000) {
+    notes.push(
+      `warning: soak: acknowledgements fell behind (p99 ${
+        (load.latencyMs.p99 / 1000).toFixed(1)
+      } s): RSS then holds a backlog, not only what the steady state needs.`,
+    );
+  }
+  if (load.sendLagMs.p99 > 50) {
+    notes.push(
+      `soak: the load generator sent late (send lag p99 ${load.sendLagMs.p99.toFixed(1)} ms)`,
+    );
+  }
+  return {
+    rows,
+    notes,
+    details: {
+      minutes: options.minutes,
+      rate: RATE,
+      receivers: RECEIVERS,
+      load,
+      delivered,
+      succeeded,
+      drained,
+      daemonCores,
+      otherCores,
+      minute1,
+      end,
+      // Every 5th sample keeps the JSON short.
+      samples: samples.filter((x) => x.s % 5 === 0),
+    },
+  };
+}
+
+/** The median RSS and anonymous RSS of `samples`. */
+function medianOf(samples: readonly Sample[]): { rssMb: number; anonMb: number } {
+  const median = (values: number[]) => {
+    const sorted = values.sort((a, b) => a - b);
+    if (sorted.length === 0) return NaN;
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  return {
+    rssMb: median(samples.map((x) => x.rssMb)),
+    anonMb: median(samples.map((x) => x.anonMb)),
+  };
+}
+
+async function receivedCount(origin: string): Promise<number> {
+  return ((await (await fetch(`${origin}/_stats`)).json()) as { count: number }).count;
+}
+
+async function waitForCount(origin: string, count: number, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (await receivedCount(origin) >= count) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+/** `hookd_deliveries_succeeded_total` from the daemon's `/metrics`. */
+async function succeededCount(origin: string, adminKey: string): Promise<number> {
+  const response = await fetch(`${origin}/metrics`, {
+    headers: { authorization: `Bearer ${adminKey}` },
+  });
+  const text = await response.text();
+  return Number(/^hookd_deliveries_succeeded_total (\S+)$/m.exec(text)?.[1]);
+}
