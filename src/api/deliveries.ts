@@ -8,7 +8,7 @@ import { DELIVERY_STATES } from "../store/deliveries.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound } from "./errors.ts";
 import { renderAttempt, renderDelivery, renderPage } from "./render.ts";
-import { Delivery, DeliveryPage, DeliveryWithAttempts } from "./responses.ts";
+import { Delivery, DeliveryHistoryPage, DeliveryWithAttempts } from "./responses.ts";
 import { route } from "./route.ts";
 import { idParam, pageQuery, rfc3339Timestamp } from "./schemas.ts";
 
@@ -47,6 +47,9 @@ const historyQuery = z.strictObject({
     error: `must be one of ${DELIVERY_STATES.map((s) => JSON.stringify(s)).join(", ")}`,
   }).optional(),
   ...deliveryFilterFields,
+  include: z.literal("attempts", {
+    error: 'must be "attempts" (every attempt of each delivery; the latest is always inline)',
+  }).optional(),
 }).superRefine(checkTimeRange);
 
 export function deliveryRoutes({ store, clock, delivery, log }: ApiDeps) {
@@ -60,13 +63,13 @@ export function deliveryRoutes({ store, clock, delivery, log }: ApiDeps) {
       params: idParam,
       query: historyQuery,
       responses: {
-        200: { description: "A page of deliveries", schema: DeliveryPage },
+        200: { description: "A page of deliveries", schema: DeliveryHistoryPage },
         404: "No such webhook",
       },
       handler: async ({ c, params, query }) => {
         const webhook = await store.read("getWebhook", { id: params.id });
         if (!webhook) throw notFound("webhook", params.id);
-        const page = await store.read("listDeliveries", {
+        const page = await store.read("listDeliveryHistory", {
           filter: {
             webhookId: webhook.id,
             state: query.state,
@@ -76,7 +79,15 @@ export function deliveryRoutes({ store, clock, delivery, log }: ApiDeps) {
           },
           page: { limit: query.limit, after: query.cursor },
         });
-        return c.json(renderPage(page, renderDelivery));
+        return c.json(renderPage(page, (delivery) => {
+          const attempts = page.attempts.get(delivery.id) ?? [];
+          const latest = attempts.at(-1);
+          return {
+            ...renderDelivery(delivery),
+            latest_attempt: latest ? renderAttempt(latest) : null,
+            ...(query.include === "attempts" ? { attempts: attempts.map(renderAttempt) } : {}),
+          };
+        }));
       },
     }),
     route({

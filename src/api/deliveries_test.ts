@@ -90,7 +90,84 @@ Deno.test("history: each filter narrows a webhook's deliveries, oldest first", a
       last_error_kind: "status",
       created_at: iso(START),
       updated_at: iso(START + 2 * HOUR),
+      latest_attempt: {
+        id: `${d2}-attempt-1`,
+        number: 1,
+        trigger: "scheduled",
+        started_at: iso(START + 2 * HOUR),
+        duration_ms: 10,
+        request_headers: {},
+        response_status: 500,
+        response_headers: {},
+        response_body: "",
+        error_kind: "status",
+        error_message: "HTTP 500",
+      },
     });
+  });
+});
+
+Deno.test("history: the latest attempt inline (seed 004), every attempt with include=attempts", async () => {
+  await withApi(async (api) => {
+    const hook = await createWebhook(api);
+    const tried = (await ingest(api, "order.created"))[hook]!;
+    const fresh = (await ingest(api, "order.created"))[hook]!;
+    await recordAttempts(
+      api.store,
+      api.clock,
+      [tried],
+      { state: "pending", nextAttemptAt: START },
+      {
+        responseStatus: 503,
+        errorKind: "status",
+        errorMessage: "HTTP 503",
+        durationMs: 40,
+        requestHeaders: { "webhook-id": "e" },
+        responseHeaders: { "retry-after": "1" },
+      },
+    );
+    api.clock.advance(HOUR);
+    await recordAttempts(api.store, api.clock, [tried], { state: "succeeded" }, {
+      responseStatus: 200,
+      errorKind: null,
+      errorMessage: null,
+      durationMs: 25,
+      requestHeaders: { "webhook-id": "e" },
+      responseHeaders: { "x-ok": "yes" },
+    });
+    const history = async (query: string) =>
+      (await api.json("GET", `/api/v1/webhooks/${hook}/deliveries${query}`)).body.data;
+
+    const [first, second] = await history("");
+    assert.equal(first.id, tried);
+    assert.equal(first.attempts, undefined, "all attempts only on request");
+    assert.deepEqual(
+      {
+        number: first.latest_attempt.number,
+        status: first.latest_attempt.response_status,
+        duration: first.latest_attempt.duration_ms,
+        sent: first.latest_attempt.request_headers,
+        answered: first.latest_attempt.response_headers,
+      },
+      {
+        number: 2,
+        status: 200,
+        duration: 25,
+        sent: { "webhook-id": "e" },
+        answered: { "x-ok": "yes" },
+      },
+    );
+    assert.equal(second.id, fresh);
+    assert.equal(second.latest_attempt, null, "not attempted yet");
+
+    const [all] = await history("?include=attempts");
+    assert.deepEqual(all.attempts.map((a: { number: number }) => a.number), [1, 2]);
+    assert.equal(all.attempts[0].response_status, 503);
+    assert.deepEqual(all.latest_attempt, all.attempts[1]);
+
+    const bad = await api.json("GET", `/api/v1/webhooks/${hook}/deliveries?include=everything`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.details[0].field, "include");
   });
 });
 

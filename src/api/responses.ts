@@ -152,6 +152,16 @@ export const DeliveryWithAttempts = component(
   Delivery.extend({ attempts: z.array(Attempt) }),
 );
 
+export const DeliveryHistoryItem = component(
+  "DeliveryHistoryItem",
+  "A delivery in a webhook's history: its latest attempt inline (seed 004's delivery record), " +
+    "and every attempt with `include=attempts`",
+  Delivery.extend({
+    latest_attempt: Attempt.nullable(),
+    attempts: z.array(Attempt).optional().describe("Only with `include=attempts`; oldest first"),
+  }),
+);
+
 export const Event = component(
   "Event",
   "A stored event and the deliveries it fanned out to",
@@ -253,5 +263,10 @@ function page<T extends z.ZodType>(item: T, id: string, description: string) {
 
 export const WebhookPage = page(Webhook, "WebhookPage", "A page of webhooks, oldest first");
 export const DeliveryPage = page(Delivery, "DeliveryPage", "A page of deliveries, oldest first");
+export const DeliveryHistoryPage = page(
+  DeliveryHistoryItem,
+  "DeliveryHistoryPage",
+  "A page of a webhook's history, oldest first",
+);
 export const ApiKeyPage = page(ApiKey, "ApiKeyPage", "A page of active API keys");
 export const CredentialPage = page(Credential, "CredentialPage", "A page of credentials");

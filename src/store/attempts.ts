@@ -79,3 +79,29 @@ export async function attemptsOf(db: Executor, deliveryId: string): Promise<Atte
   });
   return result.rows.map(attemptFromRow);
 }
+
+/**
+ * The attempts of several deliveries in one query, oldest first per
+ * delivery; a delivery without attempts is absent from the map.
+ */
+export async function attemptsOfMany(
+  db: Executor,
+  deliveryIds: readonly string[],
+): Promise<Map<string, AttemptRecord[]>> {
+  const byDelivery = new Map<string, AttemptRecord[]>();
+  for (const chunk of statementChunks(deliveryIds, 512)) {
+    const result = await db.execute({
+      sql: `SELECT ${COLUMNS} FROM attempts WHERE delivery_id IN (${
+        chunk.map(() => "?").join(", ")
+      })
+        ORDER BY delivery_id, number, started_at`,
+      args: [...chunk],
+    });
+    for (const attempt of result.rows.map(attemptFromRow)) {
+      let list = byDelivery.get(attempt.deliveryId);
+      if (!list) byDelivery.set(attempt.deliveryId, list = []);
+      list.push(attempt);
+    }
+  }
+  return byDelivery;
+}

@@ -3,7 +3,7 @@
  * delivery with its attempts) and the manual actions on them: retry one now,
  * replay dead ones by filter.
  */
-import { type AttemptRecord, attemptsOf } from "./attempts.ts";
+import { type AttemptRecord, attemptsOf, attemptsOfMany } from "./attempts.ts";
 import {
   DELIVERY_COLUMNS,
   deliveryFromRow,
@@ -60,6 +60,20 @@ export async function listDeliveries(
     args: [...w.args, page.limit + 1],
   });
   return toPage(result.rows.map(deliveryFromRow), page.limit);
+}
+
+/**
+ * A webhook's history as seed 004 shows it: each delivery with its attempts
+ * (the API shows the latest inline, all of them on request), in two queries
+ * for the whole page.
+ */
+export async function listDeliveryHistory(
+  db: Executor,
+  filter: DeliveryFilter,
+  page: Page,
+): Promise<PageResult<DeliveryRecord> & { attempts: Map<string, AttemptRecord[]> }> {
+  const found = await listDeliveries(db, filter, page);
+  return { ...found, attempts: await attemptsOfMany(db, found.items.map((d) => d.id)) };
 }
 
 export async function getDelivery(

@@ -30,6 +30,7 @@ import {
   type DeliveryFilter,
   getDelivery,
   listDeliveries,
+  listDeliveryHistory,
   replayDeadLetters,
   retryDelivery,
 } from "./delivery_history.ts";
@@ -172,6 +173,8 @@ export const readOperations = {
   getDelivery: (db: Executor, a: { id: string }) => getDelivery(db, a.id),
   listDeliveries: (db: Executor, a: { filter: DeliveryFilter; page: Page }) =>
     listDeliveries(db, a.filter, a.page),
+  listDeliveryHistory: (db: Executor, a: { filter: DeliveryFilter; page: Page }) =>
+    listDeliveryHistory(db, a.filter, a.page),
   getCredential: (db: Executor, a: { id: string }) => getCredential(db, a.id),
   listCredentials: (db: Executor, a: { page: Page }) => listCredentials(db, a.page),
   getApiKey: (db: Executor, a: { id: string }) => getApiKey(db, a.id),
