@@ -107,65 +107,49 @@ export abstract class MetricFamily {
   }
 }
 
-/** A total that only goes up (restarts reset it; Prometheus copes). */
-export class Counter extends MetricFamily {
-  readonly type = "counter" as const;
-  readonly #values: Float64Array;
+/** A family with one number per series: the storage and rendering counters and gauges share. */
+abstract class ValueFamily extends MetricFamily {
+  protected readonly values: Float64Array;
 
   constructor(options: FamilyOptions) {
     super(options);
-    this.#values = new Float64Array(this.series);
+    this.values = new Float64Array(this.series);
   }
 
-  /** Adds 1 to the series of these label values (none for an unlabelled counter). */
-  inc(a?: string, b?: string): void {
-    this.#values[this.seriesOf(a, b)]! += 1;
-  }
-
-  /** Adds `by` (not negative) to the series of these label values. */
-  add(by: number, a?: string, b?: string): void {
-    this.#values[this.seriesOf(a, b)]! += by;
-  }
-
-  /** Sets the total, for a count kept elsewhere and copied in at scrape time. */
+  /** Sets the series of these label values (a counter: its total, kept elsewhere). */
   set(value: number, a?: string, b?: string): void {
-    this.#values[this.seriesOf(a, b)] = value;
+    this.values[this.seriesOf(a, b)] = value;
   }
 
   get(a?: string, b?: string): number {
-    return this.#values[this.seriesOf(a, b)]!;
+    return this.values[this.seriesOf(a, b)]!;
   }
 
   render(): string {
     let out = this.header();
-    for (let s = 0; s < this.series; s++) out += this.sample("", s, this.#values[s]!);
+    for (let s = 0; s < this.series; s++) out += this.sample("", s, this.values[s]!);
     return out;
   }
 }
 
+/** A total that only goes up (restarts reset it; Prometheus copes). */
+export class Counter extends ValueFamily {
+  readonly type = "counter" as const;
+
+  /** Adds 1 to the series of these label values (none for an unlabelled counter). */
+  inc(a?: string, b?: string): void {
+    this.values[this.seriesOf(a, b)]! += 1;
+  }
+
+  /** Adds `by` (not negative) to the series of these label values. */
+  add(by: number, a?: string, b?: string): void {
+    this.values[this.seriesOf(a, b)]! += by;
+  }
+}
+
 /** A value that goes up and down, usually set at scrape time. */
-export class Gauge extends MetricFamily {
+export class Gauge extends ValueFamily {
   readonly type = "gauge" as const;
-  readonly #values: Float64Array;
-
-  constructor(options: FamilyOptions) {
-    super(options);
-    this.#values = new Float64Array(this.series);
-  }
-
-  set(value: number, a?: string, b?: string): void {
-    this.#values[this.seriesOf(a, b)] = value;
-  }
-
-  get(a?: string, b?: string): number {
-    return this.#values[this.seriesOf(a, b)]!;
-  }
-
-  render(): string {
-    let out = this.header();
-    for (let s = 0; s < this.series; s++) out += this.sample("", s, this.#values[s]!);
-    return out;
-  }
 }
 
 /** Observations counted into fixed buckets (upper bounds, inclusive), with their sum. */
