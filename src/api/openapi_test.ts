@@ -149,6 +149,7 @@ Deno.test("real answers of every operation match the schemas the document declar
     await ok("PATCH", `/api/v1/webhooks/${webhook.id}`, 200, { description: "orders" });
     await ok("PUT", `/api/v1/webhooks/${webhook.id}`, 200, { rate_limit: 2.5 });
     await ok("POST", `/api/v1/webhooks/${webhook.id}/rotate-secret`, 200);
+    await ok("POST", `/api/v1/webhooks/${webhook.id}/cancel-held`, 200);
 
     const event = { id: "e1", type: "order.created", data: { n: 1 }, tenant_id: "t1" };
     const accepted = await ok("POST", "/api/v1/events", 202, event);

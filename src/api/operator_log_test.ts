@@ -93,7 +93,9 @@ Deno.test("operator actions are logged with the acting key and what follows", as
           webhook_id: id,
           key_id: ops.id,
           fields: ["enabled"],
-          effect: 'pending deliveries are cancelled; enable with PATCH {"state":"enabled"}',
+          effect: "new events are not delivered to it; pending deliveries are held: enable with " +
+            'PATCH {"state":"enabled"} to send them, or POST /api/v1/webhooks/{id}/cancel-held ' +
+            "to drop them",
         },
         { msg: "webhook updated", webhook_id: id, key_id: ops.id, fields: ["description"] },
         {

@@ -28,6 +28,7 @@ export function renderWebhook(webhook: WebhookRecord): z.input<typeof Webhook> {
     enabled: webhook.state === "enabled",
     state: webhook.state,
     disabled_reason: webhook.disabledReason,
+    disabled_at: rfc3339(webhook.disabledAt),
     policy: webhook.policy,
     profile: webhook.profile,
     headers: webhook.headers,

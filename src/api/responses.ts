@@ -80,6 +80,7 @@ export const Webhook = component(
     enabled: z.boolean(),
     state: z.enum(["enabled", "paused", "disabled"]),
     disabled_reason: z.string().nullable(),
+    disabled_at: timestamp.nullable(),
     policy: z.string(),
     profile: z.string(),
     headers: stringMap,
@@ -108,6 +109,12 @@ export const SecretRotation = component(
   "SecretRotation",
   "The new secret; the previous one keeps signing until `previous_secret_expires_at`",
   z.strictObject({ id: z.string(), secret: z.string(), previous_secret_expires_at: timestamp }),
+);
+
+export const HeldCancelled = component(
+  "HeldCancelled",
+  "How many held deliveries an operator cancelled",
+  z.strictObject({ cancelled: z.int().nonnegative() }),
 );
 
 export const Delivery = component(

@@ -10,7 +10,13 @@ import type { WebhookPatch, WebhookRecord, WebhookState, WebhookTls } from "../s
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound, validationError } from "./errors.ts";
 import { renderPage, renderWebhook, rfc3339 } from "./render.ts";
-import { CreatedWebhook, SecretRotation, Webhook, WebhookPage } from "./responses.ts";
+import {
+  CreatedWebhook,
+  HeldCancelled,
+  SecretRotation,
+  Webhook,
+  WebhookPage,
+} from "./responses.ts";
 import { route } from "./route.ts";
 import { idParam, jsonObject, pageQuery, tenantId } from "./schemas.ts";
 import { suppliedSecret } from "./credentials.ts";
@@ -173,7 +179,8 @@ const STATE_CHANGE: Record<WebhookState, { message: string; effect: string }> = 
   },
   disabled: {
     message: "webhook disabled",
-    effect: 'pending deliveries are cancelled; enable with PATCH {"state":"enabled"}',
+    effect: "new events are not delivered to it; pending deliveries are held: enable with " +
+      'PATCH {"state":"enabled"} to send them, or POST /api/v1/webhooks/{id}/cancel-held to drop them',
   },
 };
 
@@ -258,6 +265,7 @@ export function webhookRoutes(deps: ApiDeps) {
           eventTypes: body.event_types,
           state: resolveState(body.enabled, body.state) ?? "enabled",
           disabledReason: null,
+          disabledAt: null,
           policy: body.policy,
           profile: body.profile,
           secret: body.secret === undefined ? generateSecret() : body.secret,
@@ -274,7 +282,7 @@ export function webhookRoutes(deps: ApiDeps) {
           updatedAt: now,
         };
         if (webhook.state === "disabled") {
-          (webhook as { disabledReason: string | null }).disabledReason = "created disabled";
+          Object.assign(webhook, { disabledReason: "created disabled", disabledAt: now });
         }
         const created = await store.write("insertWebhook", { webhook });
         delivery?.webhookChanged(created.id);
@@ -337,6 +345,32 @@ export function webhookRoutes(deps: ApiDeps) {
           effect: "its pending deliveries are cancelled",
         });
         return c.body(null, 204);
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/api/v1/webhooks/:id/cancel-held",
+      summary: "Cancel the deliveries a paused or disabled webhook holds; they are never sent",
+      tag: "webhooks",
+      scope: "webhooks:manage",
+      params: idParam,
+      responses: {
+        200: { description: "How many deliveries were cancelled", schema: HeldCancelled },
+        404: "No such webhook",
+      },
+      handler: async ({ c, params, principal }) => {
+        const cancelled = await store.write("cancelHeldDeliveries", {
+          webhookId: params.id,
+          now: clock.now(),
+        });
+        if (cancelled === null) throw notFound("webhook", params.id);
+        log.info("held deliveries cancelled", {
+          webhook_id: params.id,
+          key_id: principal.keyId,
+          cancelled,
+          effect: "they are never sent; a replay of dead letters does not bring them back",
+        });
+        return c.json({ cancelled });
       },
     }),
     route({

@@ -234,9 +234,9 @@ export class Dispatcher {
     // The view as of the last write transaction, which may be newer than the claim.
     const webhook = store.webhooks.get(job.webhookId);
     if (!webhook || webhook.state !== "enabled") {
-      // Nowhere to send it: a deleted or disabled webhook's delivery is cancelled,
-      // a paused one's is held until the webhook resumes.
-      await this.#release([delivery.id], webhook?.state === "paused" ? "held" : "cancelled");
+      // Nowhere to send it: a deleted webhook's delivery is cancelled, a paused or
+      // disabled one's is held until the webhook is enabled again.
+      await this.#release([delivery.id], webhook ? "held" : "cancelled");
       return;
     }
     const credential = webhook.credentialId === null

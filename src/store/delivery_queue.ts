@@ -132,9 +132,9 @@ function claimedFromRow(row: Row): ClaimedDelivery {
  * ones whose lease expired, and ones `owner` already holds (a renewal).
  * Returns only what was claimed and can be sent; anything another daemon
  * holds is skipped. `view` is the webhook view as of this transaction: a
- * delivery whose webhook was paused meanwhile (by any daemon) is held
- * instead, and one whose webhook is disabled or gone is cancelled, so no
- * attempt goes out after the change committed.
+ * delivery whose webhook was paused or disabled meanwhile (by any daemon) is
+ * held instead, and one whose webhook is gone is cancelled, so no attempt
+ * goes out after the change committed.
  */
 export async function claimDeliveries(
   db: Executor,
@@ -171,7 +171,7 @@ export async function claimDeliveries(
   const cancelled: string[] = [];
   const sendable = claimed.filter((delivery) => {
     const state = view.get(delivery.webhookId)?.state;
-    if (state === "paused") held.push(delivery.id);
+    if (state === "paused" || state === "disabled") held.push(delivery.id);
     else if (state !== "enabled") cancelled.push(delivery.id);
     return state === "enabled";
   });
@@ -256,7 +256,7 @@ export async function recordAttempts(
 
 /**
  * Gives claimed deliveries back unsent: `pending` (shutdown), `held` (their
- * webhook is paused) or `cancelled` (their webhook is gone or disabled).
+ * webhook is paused or disabled) or `cancelled` (their webhook is gone).
  */
 export async function releaseDeliveries(
   db: Executor,
@@ -267,10 +267,17 @@ export async function releaseDeliveries(
 ): Promise<void> {
   for (const chunk of statementChunks(ids, 500)) {
     await db.execute({
-      sql: `UPDATE deliveries SET state = ?, next_attempt_at = ?, lease_owner = NULL,
+      sql: `UPDATE deliveries SET state = ?, next_attempt_at = ?, held_at = ?, lease_owner = NULL,
           lease_until = NULL, updated_at = ?
         WHERE id IN (${chunk.map(() => "?").join(", ")}) AND state = 'sending' AND lease_owner = ?`,
-      args: [state, state === "pending" ? now : null, now, ...chunk, owner],
+      args: [
+        state,
+        state === "pending" ? now : null,
+        state === "held" ? now : null,
+        now,
+        ...chunk,
+        owner,
+      ],
     });
   }
 }

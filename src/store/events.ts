@@ -70,7 +70,7 @@ export interface IngestRequest {
 /** SQLite takes at most 32,766 bound values per statement. */
 const MAX_VALUES = 32_000;
 const EVENT_VALUES = 8;
-const DELIVERY_VALUES = 11;
+const DELIVERY_VALUES = 12;
 
 /**
  * Stores events and a delivery per subscribed webhook, or finds the first
@@ -178,8 +178,9 @@ export async function ingestEvents(
   for (const chunk of statementChunks(newDeliveries, MAX_VALUES / DELIVERY_VALUES)) {
     await db.execute({
       sql: `INSERT INTO deliveries (id, event_id, webhook_id, event_type, state, attempts,
-        next_attempt_at, lease_owner, lease_until, schedule_started_at, created_at, updated_at)
-        VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+        next_attempt_at, lease_owner, lease_until, schedule_started_at, held_at, created_at,
+        updated_at)
+        VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
       args: chunk.flatMap(({ delivery: d, lease }) => [
         d.id,
         d.eventId,
@@ -190,6 +191,7 @@ export async function ingestEvents(
         lease?.owner ?? null,
         lease?.until ?? null,
         d.createdAt,
+        d.state === "held" ? d.createdAt : null,
         d.createdAt,
         d.updatedAt,
       ]),

@@ -176,6 +176,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ),
     ],
   },
+  {
+    version: 5,
+    name: "endpoint health",
+    sql: [
+      // A disabled or paused webhook holds its deliveries; `held_at` says since
+      // when, so releasing them can give back the time held: a hold never
+      // consumes a policy's `max_age`.
+      `ALTER TABLE deliveries ADD COLUMN held_at INTEGER`,
+      // When the webhook was disabled, by an operator or by an auto-disable rule.
+      `ALTER TABLE webhooks ADD COLUMN disabled_at INTEGER`,
+      // What the auto-disable rules count, per webhook. A table of its own:
+      // it changes with every final attempt, and a write to `webhooks` would
+      // make every daemon reload its webhook view.
+      `CREATE TABLE webhook_health (
+        webhook_id TEXT PRIMARY KEY REFERENCES webhooks (id),
+        failing_since INTEGER,
+        exhausted_in_row INTEGER NOT NULL DEFAULT 0,
+        last_attempt_at INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        last_success_at INTEGER
+      )`,
+    ],
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

@@ -33,6 +33,7 @@ Deno.test("migrations apply once; re-running is a no-op", async () => {
         "events",
         "readiness_probe",
         "schema_migrations",
+        "webhook_health",
         "webhook_view_version",
         "webhooks",
       ],

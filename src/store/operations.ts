@@ -47,6 +47,7 @@ import type { Executor, Page } from "./executor.ts";
 import { SCHEMA_VERSION } from "./migrations.ts";
 import type { WebhookView } from "./webhook_view.ts";
 import {
+  cancelOpenDeliveries,
   deleteWebhook,
   getWebhook,
   insertWebhook,
@@ -109,6 +110,11 @@ export const writeOperations = {
     a: { id: string; secret: string; previousUntil: number; now: number },
   ) => rotateWebhookSecret(db, a.id, a.secret, a.previousUntil, a.now)),
   deleteWebhook: single((db, _, a: { id: string; now: number }) => deleteWebhook(db, a.id, a.now)),
+  /** An operator drops what a paused or disabled webhook holds; null: no such webhook. */
+  cancelHeldDeliveries: single(async (db, _, a: { webhookId: string; now: number }) => {
+    if (!(await getWebhook(db, a.webhookId))) return null;
+    return await cancelOpenDeliveries(db, a.webhookId, a.now, ["held"]);
+  }),
   /**
    * Events with their fan-out deliveries; one request is one API call (the
    * batch endpoint's events commit together or not at all). Consecutive

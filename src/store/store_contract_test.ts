@@ -137,7 +137,7 @@ contract("ingest is idempotent by id and by key; other content conflicts", async
 });
 
 contract(
-  "pause holds, resume releases, disable and delete cancel open deliveries",
+  "pause and disable hold, enable releases (giving the held time back), delete cancels",
   async (openStore) => {
     const { url, dir } = await tempUrl();
     const store = await openStore(url);
@@ -149,22 +149,57 @@ contract(
       await store.write("ingest", { events: [event("x", { id: "e1" })], now: NOW });
       assert.deepEqual(await states("e1"), ["p:held", "q:pending"]);
 
-      await store.write("updateWebhook", { id: "p", patch: { state: "enabled" }, now: NOW + 1 });
+      // Held for 10 minutes from its creation: its schedule starts 10 minutes later.
+      const enabledAt = NOW + 600_000;
+      await store.write("updateWebhook", { id: "p", patch: { state: "enabled" }, now: enabledAt });
       assert.deepEqual(await states("e1"), ["p:pending", "q:pending"]);
+      const [pDelivery] = (await store.read("getEvent", { id: "e1" }))!.deliveries;
+      const [claimed] = await store.write("claimDeliveries", {
+        ids: [pDelivery!.id],
+        owner: "me",
+        now: enabledAt,
+        leaseUntil: enabledAt + 60_000,
+      });
+      assert.equal(claimed?.scheduleStartedAt, NOW + 600_000, "a hold spends no max_age");
+      await store.write("releaseDeliveries", {
+        ids: [pDelivery!.id],
+        owner: "me",
+        state: "pending",
+        now: enabledAt,
+      });
 
-      await store.write("updateWebhook", {
+      const disabled = await store.write("updateWebhook", {
         id: "p",
         patch: { state: "disabled", disabledReason: "maintenance" },
-        now: NOW + 2,
+        now: enabledAt + 1,
       });
+      assert.equal(disabled?.disabledAt, enabledAt + 1);
+      assert.equal(disabled?.disabledReason, "maintenance");
+      assert.deepEqual(await states("e1"), ["p:held", "q:pending"]);
       assert.equal(await store.write("deleteWebhook", { id: "q", now: NOW + 3 }), true);
-      assert.deepEqual(await states("e1"), ["p:cancelled", "q:cancelled"]);
+      assert.deepEqual(await states("e1"), ["p:held", "q:cancelled"]);
       assert.equal(await store.read("getWebhook", { id: "q" }), null);
       assert.equal(await store.write("deleteWebhook", { id: "q", now: NOW + 4 }), false);
 
       // A disabled webhook receives nothing new; a deleted one is gone from fan-out.
       await store.write("ingest", { events: [event("x", { id: "e2" })], now: NOW + 5 });
       assert.deepEqual(await states("e2"), []);
+
+      // Dropping what it holds is an explicit act.
+      assert.equal(await store.write("cancelHeldDeliveries", { webhookId: "p", now: NOW + 6 }), 1);
+      assert.deepEqual(await states("e1"), ["p:cancelled", "q:cancelled"]);
+      assert.equal(
+        await store.write("cancelHeldDeliveries", { webhookId: "q", now: NOW + 6 }),
+        null,
+      );
+      const enabled = await store.write("updateWebhook", {
+        id: "p",
+        patch: { state: "enabled" },
+        now: NOW + 7,
+      });
+      assert.equal(enabled?.disabledAt, null);
+      assert.equal(enabled?.disabledReason, null);
+      assert.deepEqual(await states("e1"), ["p:cancelled", "q:cancelled"]);
     } finally {
       await store.close();
       await Deno.remove(dir, { recursive: true });
@@ -314,7 +349,7 @@ contract(
 );
 
 contract(
-  "a claim holds or cancels what another store paused, disabled or deleted",
+  "a claim holds what another store paused or disabled and cancels what it deleted",
   async (openStore) => {
     const { url, dir } = await tempUrl();
     const a = await openStore(url);
@@ -345,9 +380,9 @@ contract(
       assert.deepEqual(claimed.map((c) => c.webhookId), ["enabled"]);
       const states = [];
       for (const id of ids) states.push((await b.read("getDelivery", { id }))!.delivery.state);
-      // Pausing held the pending one itself; the claim cancelled the one whose webhook was
+      // Pausing held the pending one itself; the claim held the one whose webhook was
       // disabled behind the API's back; deleting had cancelled the other.
-      assert.deepEqual(states, ["held", "cancelled", "cancelled", "sending"]);
+      assert.deepEqual(states, ["held", "held", "cancelled", "sending"]);
     } finally {
       await a.close();
       await b.close();

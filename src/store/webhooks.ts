@@ -29,7 +29,10 @@ export interface WebhookRecord {
   readonly description: string;
   readonly eventTypes: string[];
   readonly state: WebhookState;
+  /** Why the webhook is disabled (an operator, or which auto-disable rule and the last error). */
   readonly disabledReason: string | null;
+  /** When it was disabled; null unless `state` is disabled. */
+  readonly disabledAt: number | null;
   readonly policy: string;
   readonly profile: string;
   /** null: the webhook's requests are not signed (seed 002 signs only when a secret is set). */
@@ -58,6 +61,7 @@ export type WebhookPatch = Partial<
     | "eventTypes"
     | "state"
     | "disabledReason"
+    | "disabledAt"
     | "policy"
     | "profile"
     | "headers"
@@ -86,6 +90,7 @@ const FIELDS: readonly {
   { column: "event_types", value: (w) => JSON.stringify(w.eventTypes), mutable: true },
   { column: "state", value: (w) => w.state, mutable: true },
   { column: "disabled_reason", value: (w) => w.disabledReason, mutable: true },
+  { column: "disabled_at", value: (w) => w.disabledAt, mutable: true },
   { column: "policy", value: (w) => w.policy, mutable: true },
   { column: "profile", value: (w) => w.profile, mutable: true },
   { column: "secret", value: (w) => w.secret, mutable: false },
@@ -117,6 +122,7 @@ export function webhookFromRow(row: Row): WebhookRecord {
     eventTypes: JSON.parse(text(row, "event_types")),
     state: text(row, "state") as WebhookState,
     disabledReason: textOrNull(row, "disabled_reason"),
+    disabledAt: intOrNull(row, "disabled_at"),
     policy: text(row, "policy"),
     profile: text(row, "profile"),
     secret: textOrNull(row, "secret"),
@@ -173,9 +179,11 @@ export async function listWebhooks(
 
 /**
  * Applies a partial update and the delivery side effects of a state change:
- * pausing holds waiting deliveries, resuming releases the held ones (due now),
- * disabling cancels what was pending or held (seed 004: events during a
- * disable are not replayed).
+ * pausing or disabling holds waiting deliveries (nothing accepted before it is
+ * lost), enabling releases the held ones, due now. What a disabled webhook
+ * does not get is new deliveries: fan-out skips it (seed 004: events during a
+ * disable are not replayed). Cancelling held deliveries is a separate,
+ * explicit act (`cancelOpenDeliveries`).
  */
 export async function updateWebhook(
   db: Executor,
@@ -186,27 +194,50 @@ export async function updateWebhook(
   const current = await getWebhook(db, id);
   if (!current) return null;
   const next: WebhookRecord = { ...current, ...definedOnly(patch), updatedAt: now };
-  if (next.state !== "disabled") (next as { disabledReason: string | null }).disabledReason = null;
+  const mutable = next as { disabledReason: string | null; disabledAt: number | null };
+  if (next.state !== "disabled") {
+    mutable.disabledReason = null;
+    mutable.disabledAt = null;
+  } else if (current.state !== "disabled") {
+    mutable.disabledAt = patch.disabledAt ?? now;
+  }
   await db.execute({ sql: UPDATE_SQL, args: [...MUTABLE.map((f) => f.value(next)), id] });
   if (current.state !== next.state) {
-    if (next.state === "enabled") {
-      await db.execute({
-        sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?
-          WHERE webhook_id = ? AND state = 'held'`,
-        args: [now, now, id],
-      });
-    } else if (next.state === "paused") {
-      // Attempts already in flight finish; everything waiting is held.
-      await db.execute({
-        sql: `UPDATE deliveries SET state = 'held', next_attempt_at = NULL, updated_at = ?
-          WHERE webhook_id = ? AND state = 'pending'`,
-        args: [now, id],
-      });
-    } else if (next.state === "disabled") {
-      await cancelOpenDeliveries(db, id, now);
-    }
+    if (next.state === "enabled") await releaseHeldDeliveries(db, id, now);
+    else if (current.state === "enabled") await holdPendingDeliveries(db, id, now);
   }
   return next;
+}
+
+/**
+ * Holds a webhook's waiting deliveries (it was paused or disabled). Attempts
+ * already in flight finish; their result is recorded as usual.
+ */
+export async function holdPendingDeliveries(
+  db: Executor,
+  webhookId: string,
+  now: number,
+): Promise<void> {
+  await db.execute({
+    sql: `UPDATE deliveries SET state = 'held', next_attempt_at = NULL, held_at = ?, updated_at = ?
+      WHERE webhook_id = ? AND state = 'pending'`,
+    args: [now, now, webhookId],
+  });
+}
+
+/**
+ * Releases held deliveries, due now. The time they were held is given back
+ * to their schedule (`schedule_started_at` moves forward by it), so a hold
+ * never consumes a policy's `max_age`.
+ */
+async function releaseHeldDeliveries(db: Executor, webhookId: string, now: number): Promise<void> {
+  await db.execute({
+    sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?1,
+        schedule_started_at = schedule_started_at + MAX(0, ?1 - COALESCE(held_at, ?1)),
+        held_at = NULL, updated_at = ?1
+      WHERE webhook_id = ?2 AND state = 'held'`,
+    args: [now, webhookId],
+  });
 }
 
 /** Rotates the signing secret; the previous one keeps signing until `previousUntil`. */
@@ -233,25 +264,35 @@ export async function deleteWebhook(db: Executor, id: string, now: number): Prom
   return true;
 }
 
+/** The open states a cancel may take; `sending` is in flight. */
+export type OpenDeliveryState = "pending" | "held" | "sending";
+
 /**
- * One statement per open state, each naming its state as a literal so SQLite
- * takes that state's partial index instead of the webhook's whole history.
- * Deliveries in flight are found among all in flight (few, and indexed by
- * lease), never by walking the history.
+ * Cancels a webhook's deliveries in `states` (by default every open one) and
+ * returns how many. A delivery in flight finishes its attempt, but the result
+ * no longer moves it. One statement per state, each naming its state as a
+ * literal so SQLite takes that state's partial index instead of the webhook's
+ * whole history; deliveries in flight are found among all in flight (few, and
+ * indexed by lease), never by walking the history.
  */
-async function cancelOpenDeliveries(db: Executor, webhookId: string, now: number): Promise<void> {
-  const set = `SET state = 'cancelled', next_attempt_at = NULL, lease_owner = NULL,
-    lease_until = NULL, updated_at = ?`;
-  for (
-    const sql of [
-      `UPDATE deliveries ${set} WHERE webhook_id = ? AND state = 'pending'`,
-      `UPDATE deliveries ${set} WHERE webhook_id = ? AND state = 'held'`,
-      `UPDATE deliveries INDEXED BY deliveries_sending ${set}
-        WHERE webhook_id = ? AND state = 'sending'`,
-    ]
-  ) {
-    await db.execute({ sql, args: [now, webhookId] });
+export async function cancelOpenDeliveries(
+  db: Executor,
+  webhookId: string,
+  now: number,
+  states: readonly OpenDeliveryState[] = ["pending", "held", "sending"],
+): Promise<number> {
+  let cancelled = 0;
+  for (const state of states) {
+    const indexed = state === "sending" ? "INDEXED BY deliveries_sending" : "";
+    const result = await db.execute({
+      sql: `UPDATE deliveries ${indexed} SET state = 'cancelled', next_attempt_at = NULL,
+          lease_owner = NULL, lease_until = NULL, held_at = NULL, updated_at = ?
+        WHERE webhook_id = ? AND state = '${state}'`,
+      args: [now, webhookId],
+    });
+    cancelled += result.rowsAffected;
   }
+  return cancelled;
 }
 
 /** Every webhook not deleted, for the in-memory webhook view (webhook_view.ts). */

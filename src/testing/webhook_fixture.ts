@@ -14,6 +14,7 @@ export function webhookFixture(
     eventTypes,
     state: "enabled",
     disabledReason: null,
+    disabledAt: null,
     policy: "default",
     profile: "standard",
     secret: "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=",

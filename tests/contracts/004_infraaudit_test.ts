@@ -2,8 +2,10 @@
  * Seed 004 (InfraAudit), end to end with examples/004-infraaudit/hookd.toml:
  * 2xx succeeds; 4xx, 5xx, timeouts, refused connections and DNS failures are
  * retried 5m, 30m and 2h after the previous attempt, then `failed`;
- * `delivery_id` in the payload; `PUT {"enabled": false}` drops pending and
- * new deliveries, which are never delivered after re-enabling.
+ * `delivery_id` in the payload; `PUT {"enabled": false}` suppresses
+ * deliveries: events that fire while disabled are never delivered, even
+ * after re-enabling; what was accepted before is held and goes out after it
+ * (or is cancelled by an explicit operator act).
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -129,7 +131,7 @@ Deno.test("004: any 2xx succeeds; DNS failures, 3xx and 404 are retried", async 
   });
 });
 
-Deno.test("004: disabling cancels pending deliveries; events while disabled are never delivered", async () => {
+Deno.test("004: disabling holds what was pending; events while disabled are never delivered", async () => {
   const clock = new FakeClock(START);
   const sender = new ScriptedSender(clock);
   await withEngine({ clock, sender, rng: seededRng(8), configToml: TOML }, async (h) => {
@@ -139,42 +141,81 @@ Deno.test("004: disabling cancels pending deliveries; events while disabled are 
       type: "drift.detected",
       data: { n: 1 },
     });
-    const pendingId = before.body.deliveries[0].id as string;
+    const heldId = before.body.deliveries[0].id as string;
     await h.settle();
     assert.equal(sender.sent.length, 1);
-    assert.equal((await readDelivery(h, pendingId)).state, "pending");
+    assert.equal((await readDelivery(h, heldId)).state, "pending");
 
     const off = await h.api("PUT", `/api/v1/webhooks/${hookId}`, { enabled: false });
     assert.equal(off.status, 200);
     assert.equal(off.body.state, "disabled");
-    assert.equal((await readDelivery(h, pendingId)).state, "cancelled");
+    assert.equal(off.body.disabled_at, new Date(clock.now()).toISOString());
+    assert.equal((await readDelivery(h, heldId)).state, "held");
     const during = await h.api("POST", "/api/v1/events", {
       type: "drift.detected",
       data: { n: 2 },
     });
     assert.equal(during.status, 202);
     assert.deepEqual(during.body.deliveries, []);
+    // Longer than the whole schedule (5m + 30m + 2h): a hold spends none of it.
     clock.advance(3 * HOUR);
     await h.engine.refill();
     clock.advance(TICK);
     await h.settle();
     assert.equal(sender.sent.length, 1, "nothing is sent while disabled");
+    assert.equal((await readDelivery(h, heldId)).state, "held");
 
     sender.fallback = 200;
     const on = await h.api("PUT", `/api/v1/webhooks/${hookId}`, { enabled: true });
     assert.equal(on.body.state, "enabled");
+    assert.equal(on.body.disabled_at, null);
+    await h.engine.refill();
+    clock.advance(TICK);
+    await h.settle();
+    assert.equal(sender.sent.length, 2, "the held delivery goes out once enabled");
+    assert.equal(JSON.parse(sender.last().body).data.n, 1);
+    const held = await readDelivery(h, heldId);
+    assert.equal(held.state, "succeeded");
+    assert.equal(held.attempt_count, 2);
     clock.advance(3 * HOUR);
     await h.engine.refill();
     clock.advance(TICK);
     await h.settle();
-    assert.equal(sender.sent.length, 1, "nothing from the disabled window is replayed");
-    assert.equal((await readDelivery(h, pendingId)).state, "cancelled");
+    assert.equal(sender.sent.length, 2, "nothing from the disabled window is replayed");
 
     const after = await h.api("POST", "/api/v1/events", { type: "drift.detected", data: { n: 3 } });
     const d = await runSchedule(h, clock, sender, after.body.deliveries[0].id);
     assert.equal(d.state, "succeeded");
-    assert.equal(sender.sent.length, 2);
+    assert.equal(sender.sent.length, 3);
     assert.equal(JSON.parse(sender.last().body).data.n, 3);
+  });
+});
+
+Deno.test("004: an operator may cancel what a disabled webhook holds instead", async () => {
+  const clock = new FakeClock(START);
+  const sender = new ScriptedSender(clock);
+  sender.fallback = 200;
+  await withEngine({ clock, sender, rng: seededRng(8), configToml: TOML }, async (h) => {
+    const hook = await h.api("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/ia" });
+    const hookId = hook.body.id as string;
+    await h.api("PUT", `/api/v1/webhooks/${hookId}`, { state: "paused" });
+    const ids: string[] = [];
+    for (const n of [1, 2]) {
+      const e = await h.api("POST", "/api/v1/events", { type: "drift.detected", data: { n } });
+      ids.push(e.body.deliveries[0].id as string);
+    }
+    await h.api("PUT", `/api/v1/webhooks/${hookId}`, { enabled: false });
+    const cancel = await h.api("POST", `/api/v1/webhooks/${hookId}/cancel-held`);
+    assert.equal(cancel.status, 200);
+    assert.deepEqual(cancel.body, { cancelled: 2 });
+    for (const id of ids) assert.equal((await readDelivery(h, id)).state, "cancelled");
+    await h.api("PUT", `/api/v1/webhooks/${hookId}`, { enabled: true });
+    await h.engine.refill();
+    clock.advance(TICK);
+    await h.settle();
+    assert.equal(sender.sent.length, 0, "cancelled deliveries are never sent");
+    const missing = await h.api("POST", "/api/v1/webhooks/nope/cancel-held");
+    assert.equal(missing.status, 404);
   });
 });
 
