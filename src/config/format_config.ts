@@ -42,6 +42,11 @@ function policyLines(policy: Policy): string[] {
     `final = ${list(formatOutcomeSet(policy.final))}`,
     `on_exhausted = ${str(policy.onExhausted)}`,
     `retry_after = ${policy.retryAfter}`,
+    `disable_after_failing_for = ${
+      policy.autoDisable.failingForMs === null ? str("never") : dur(policy.autoDisable.failingForMs)
+    }`,
+    `disable_after_exhausted = ${policy.autoDisable.exhaustedInRow ?? 0}`,
+    `disable_on_status = ${list(formatOutcomeSet(policy.autoDisable.onStatus))}`,
   );
   return lines;
 }

@@ -49,6 +49,9 @@ retry = ["any"]
 final = []
 on_exhausted = "dead"
 retry_after = true
+disable_after_failing_for = "5d"
+disable_after_exhausted = 0
+disable_on_status = ["410"]
 
 [profiles.standard]
 headers = {}

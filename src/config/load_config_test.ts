@@ -69,6 +69,11 @@ const DEFAULTS: Config = {
       final: NONE,
       onExhausted: "dead",
       retryAfter: true,
+      autoDisable: {
+        failingForMs: 5 * 86_400_000,
+        exhaustedInRow: null,
+        onStatus: { ...NONE, statuses: [[410, 410]] },
+      },
     },
   },
   profiles: {
@@ -464,6 +469,7 @@ on_exhausted = "failed"
     final: NONE,
     onExhausted: "failed",
     retryAfter: true,
+    autoDisable: base.autoDisable,
   });
   assert.deepEqual(config.policies.seed001, {
     ...base,
@@ -497,6 +503,7 @@ on_exhausted = "failed"
     final: { ...NONE, statuses: [[400, 400], [401, 401], [403, 403], [404, 404], [410, 410]] },
     onExhausted: "failed",
     retryAfter: true,
+    autoDisable: base.autoDisable,
   });
   assert.deepEqual(config.policies.seed003, {
     ...base,

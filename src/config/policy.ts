@@ -123,6 +123,31 @@ function outcomeList<T>(item: z.ZodType<T>) {
   });
 }
 
+/** A duration, or `"never"` (null) to switch a rule off. */
+const durationOrNever = converted(
+  z.string({
+    error: (issue) => `expected a duration such as "5d", or "never", got ${describe(issue.input)}`,
+  }),
+  (text) => {
+    if (text === "never") return null;
+    let ms: number;
+    try {
+      ms = parseDuration(text);
+    } catch {
+      throw new TypeError(`expected a duration such as "5d", or "never", got "${text}"`);
+    }
+    if (ms < 1 || ms > 365 * DAY) {
+      throw new RangeError(`expected a duration from "1ms" to "365d", or "never", got "${text}"`);
+    }
+    return ms;
+  },
+);
+
+const statusList = outcomeList(outcome.refine((o) => o.token.kind === "status", {
+  error: (issue) =>
+    `lists statuses only, got ${JSON.stringify((issue.input as { text: string }).text)}`,
+}));
+
 const successList = outcomeList(outcome.refine((o) => o.token.kind === "status", {
   error: (issue) =>
     `success lists statuses only, got ${JSON.stringify((issue.input as { text: string }).text)}`,
@@ -137,6 +162,9 @@ const POLICY_SHAPE = {
   final: outcomeList(outcome),
   on_exhausted: oneOfField(["dead", "failed"]),
   retry_after: booleanField(),
+  disable_after_failing_for: durationOrNever,
+  disable_after_exhausted: integerField(0, 1_000_000),
+  disable_on_status: statusList,
 };
 
 /** Keys of one `[policies.NAME]` table, in default.toml's order. */
@@ -195,6 +223,15 @@ const policy = withRules(
   onExhausted: p.on_exhausted,
   /** Honour a `Retry-After` response header when it asks for a later retry. */
   retryAfter: p.retry_after,
+  /** When a webhook under this policy is disabled on its own (its deliveries are held). */
+  autoDisable: {
+    /** Failing without a single success for this long, ms; null: never. */
+    failingForMs: p.disable_after_failing_for,
+    /** This many deliveries in a row ended without success (failed or dead); null: never. */
+    exhaustedInRow: p.disable_after_exhausted === 0 ? null : p.disable_after_exhausted,
+    /** A response with one of these statuses disables at once. */
+    onStatus: toOutcomeSet(p.disable_on_status.map((o) => o.token)),
+  },
 }));
 
 /** Every `[policies.NAME]`, resolved; `default` is always there. */

@@ -52,7 +52,40 @@ Deno.test("resolvePolicy() with no keys is the built-in default policy", () => {
     final: NONE,
     onExhausted: "dead",
     retryAfter: true,
+    autoDisable: {
+      failingForMs: 5 * 86_400_000,
+      exhaustedInRow: null,
+      onStatus: { ...NONE, statuses: [[410, 410]] },
+    },
   });
+});
+
+Deno.test("resolvePolicy() reads the auto-disable rules and says what each allows", () => {
+  const policy = ok(
+    'disable_after_failing_for = "2h"\ndisable_after_exhausted = 3\n' +
+      'disable_on_status = ["404", "410-411"]\n',
+  );
+  assert.deepEqual(policy.autoDisable, {
+    failingForMs: 7_200_000,
+    exhaustedInRow: 3,
+    onStatus: { ...NONE, statuses: [[404, 404], [410, 411]] },
+  });
+  const off = ok('disable_after_failing_for = "never"\ndisable_on_status = []\n');
+  assert.deepEqual(off.autoDisable, { failingForMs: null, exhaustedInRow: null, onStatus: NONE });
+  assert.deepEqual(
+    issues(
+      'disable_after_failing_for = "soon"\ndisable_after_exhausted = -1\n' +
+        'disable_on_status = ["timeout"]\n',
+    ),
+    [
+      [
+        "policies.p.disable_after_failing_for",
+        'expected a duration such as "5d", or "never", got "soon"',
+      ],
+      ["policies.p.disable_after_exhausted", "expected an integer from 0 to 1000000, got -1"],
+      ["policies.p.disable_on_status.0", 'lists statuses only, got "timeout"'],
+    ],
+  );
 });
 
 Deno.test("resolvePolicy() reads a list schedule and policy-level jitter", () => {
@@ -268,7 +301,8 @@ Deno.test("resolvePolicy() checks names, key types and unknown keys", () => {
       [
         "policies.p.foo",
         "unknown key; allowed keys are timeout, schedule, jitter, success, retry, final, " +
-        "on_exhausted, retry_after",
+        "on_exhausted, retry_after, disable_after_failing_for, disable_after_exhausted, " +
+        "disable_on_status",
       ],
       ["policies.p.timeout", 'expected a duration from "1ms" to "1h", got "2h"'],
       ["policies.p.on_exhausted", 'expected one of "dead", "failed", got "drop"'],

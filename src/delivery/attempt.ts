@@ -13,9 +13,10 @@ import type { Policy, Profile } from "../config/types.ts";
 import type { RouteTls } from "../net/http1_route.ts";
 import type { AttemptRecord } from "../store/attempts.ts";
 import type { AttemptVerdict, ClaimedDelivery } from "../store/delivery_queue.ts";
+import type { HealthSignal } from "../store/webhook_health.ts";
 import type { WebhookRecord } from "../store/webhooks.ts";
 import { VERSION } from "../version.ts";
-import { decideNext, errorKindOf, type Rng } from "./policy.ts";
+import { decideNext, errorKindOf, matchesOutcome, type Rng } from "./policy.ts";
 import { headersForLog, renderRequest } from "./render_request.ts";
 import type { AttemptResult } from "./sender.ts";
 import type { SigningMaterial } from "./signing_material.ts";
@@ -91,6 +92,8 @@ export function unpreparedAttempt(
 export interface Conclusion {
   readonly attempt: AttemptRecord;
   readonly verdict: AttemptVerdict;
+  /** What the attempt tells about the webhook's health, with its policy's auto-disable rules. */
+  readonly health: HealthSignal;
 }
 
 export interface ConcludeInput {
@@ -139,6 +142,28 @@ export function concludeAttempt(input: ConcludeInput): Conclusion {
       state: decision.state === "retry" ? "pending" : decision.state,
       nextAttemptAt: decision.state === "retry" ? decision.nextAttemptAt : null,
       scheduleAttempts: delivery.scheduleAttempts + 1,
+    },
+    health: {
+      webhookId: delivery.webhookId,
+      kind: decision.state === "succeeded"
+        ? "success"
+        : decision.state === "retry"
+        ? "failure"
+        : "ended",
+      at: prepared.startedAt,
+      problem: errorKind === null
+        ? null
+        : errorKind === "status" || errorKind === "redirect"
+        ? `HTTP ${result.status}`
+        : errorKind,
+      disablingStatus: result.status !== null && errorKind !== null &&
+          matchesOutcome(policy.autoDisable.onStatus, result.outcome)
+        ? result.status
+        : null,
+      rules: {
+        failingForMs: policy.autoDisable.failingForMs,
+        exhaustedInRow: policy.autoDisable.exhaustedInRow,
+      },
     },
   };
 }

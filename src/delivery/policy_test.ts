@@ -43,6 +43,7 @@ function policy(overrides: Partial<Policy> & { schedule: Schedule }): Policy {
     final: set(),
     onExhausted: "failed",
     retryAfter: true,
+    autoDisable: { failingForMs: null, exhaustedInRow: null, onStatus: set() },
     ...overrides,
   };
 }

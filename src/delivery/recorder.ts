@@ -12,6 +12,7 @@
 import type { Logger } from "../ops/log.ts";
 import type { ClaimedDelivery, DueDelivery } from "../store/delivery_queue.ts";
 import type { Store } from "../store/client.ts";
+import type { AutoDisabled } from "../store/webhook_health.ts";
 import type { Conclusion } from "./attempt.ts";
 
 /** What the attempt line says about the delivery beyond the conclusion. */
@@ -32,6 +33,8 @@ export interface RecorderOptions {
   readonly log: Logger;
   /** A retry was recorded as pending: hand it back to the scheduler. */
   readonly onRetry: (due: DueDelivery) => void;
+  /** An auto-disable rule disabled a webhook (already durable and logged). */
+  readonly onAutoDisabled?: (disabled: AutoDisabled) => void;
 }
 
 export interface RecorderStats {
@@ -60,20 +63,23 @@ export class AttemptRecorder {
 
   /** Records the conclusion (through group commit) and acts on it once it is durable. */
   async record(conclusion: Conclusion, subject: AttemptSubject, now: number): Promise<void> {
-    const { attempt, verdict } = conclusion;
+    const { attempt, verdict, health } = conclusion;
     this.#counts.attempts++;
     this.#recording++;
     let moved: boolean;
+    let autoDisabled: AutoDisabled | null;
     try {
-      moved = await this.#o.store.write("recordAttempt", {
+      ({ moved, autoDisabled } = await this.#o.store.write("recordAttempt", {
         attempt,
         owner: this.#o.owner,
         verdict,
         now,
-      });
+        health,
+      }));
     } finally {
       this.#recording--;
     }
+    if (autoDisabled) this.#autoDisabled(autoDisabled);
     if (!moved) {
       this.#o.log.debug("attempt kept as history only: the delivery was cancelled or taken over", {
         delivery_id: attempt.deliveryId,
@@ -92,6 +98,18 @@ export class AttemptRecorder {
     } else {
       this.#counts[verdict.state]++;
     }
+  }
+
+  #autoDisabled(disabled: AutoDisabled): void {
+    this.#o.log.warn("webhook auto-disabled", {
+      webhook_id: disabled.webhookId,
+      rule: disabled.rule,
+      reason: disabled.reason,
+      effect: "its pending deliveries are held; new events are not delivered to it",
+      action: 'fix the receiver, then PATCH /api/v1/webhooks/{id} {"state":"enabled"} to send ' +
+        "what is held, or POST /api/v1/webhooks/{id}/cancel-held to drop it",
+    });
+    this.#o.onAutoDisabled?.(disabled);
   }
 
   /** The attempt line; never headers or bodies, which may carry secrets and personal data. */

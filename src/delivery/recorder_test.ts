@@ -45,6 +45,18 @@ Deno.test("the recorder writes each conclusion, hands retries back and counts ou
         nextAttemptAt: state === "pending" ? NOW + 5_000 : null,
         scheduleAttempts: 1,
       },
+      health: {
+        webhookId: "w",
+        kind: state === "succeeded"
+          ? "success" as const
+          : state === "pending"
+          ? "failure" as const
+          : "ended" as const,
+        at: NOW,
+        problem: state === "succeeded" ? null : "HTTP 500",
+        disablingStatus: null,
+        rules: { failingForMs: null, exhaustedInRow: null },
+      },
     });
     const subject = { webhookId: "w", event: { id: "e", type: "t" } };
     await recorder.record(conclusion(d1!, "succeeded"), subject, NOW);

@@ -9,6 +9,7 @@ import type { Row } from "@libsql/client";
 import { type AttemptRecord, insertAttempts } from "./attempts.ts";
 import type { DeliveryState } from "./deliveries.ts";
 import { type Executor, int, statementChunks, text, textOrNull } from "./executor.ts";
+import { applyHealthSignals, type AutoDisabled, type HealthSignal } from "./webhook_health.ts";
 import type { WebhookView } from "./webhook_view.ts";
 
 /** A delivery that should be in the scheduler: id, webhook and when it is due. */
@@ -194,6 +195,16 @@ export interface AttemptToRecord {
   readonly owner: string;
   readonly verdict: AttemptVerdict;
   readonly now: number;
+  /** What the attempt tells about its webhook's health; none: it counts toward no rule. */
+  readonly health?: HealthSignal;
+}
+
+/** What recording one attempt did. */
+export interface RecordedAttempt {
+  /** The delivery moved on; false: it was cancelled or taken over, the attempt is history only. */
+  readonly moved: boolean;
+  /** The webhook this attempt's result disabled (an auto-disable rule fired), if any. */
+  readonly autoDisabled: AutoDisabled | null;
 }
 
 /** SQLite takes at most 32,766 bound values per statement. */
@@ -224,13 +235,15 @@ function recordAttemptsSql(rows: number): string {
  * or taken over meanwhile keeps its state, and the late result is kept only
  * as history. Every attempt of a group commit goes at once: one multi-row
  * insert for the attempts and one UPDATE ... FROM (VALUES ...) for their
- * deliveries, instead of two statements per attempt. Returns, per attempt,
- * whether its delivery moved.
+ * deliveries, instead of two statements per attempt. Then the health
+ * signals of the attempts that moved their delivery count toward the
+ * auto-disable rules (webhook_health.ts). Returns, per attempt, whether its
+ * delivery moved and which webhook it disabled.
  */
 export async function recordAttempts(
   db: Executor,
   items: readonly AttemptToRecord[],
-): Promise<boolean[]> {
+): Promise<RecordedAttempt[]> {
   await insertAttempts(db, items.map((item) => item.attempt));
   const moved = new Set<string>();
   for (const chunk of statementChunks(items, MAX_VALUES / UPDATE_VALUES)) {
@@ -251,7 +264,19 @@ export async function recordAttempts(
     for (const row of result.rows) moved.add(text(row, "id"));
   }
   // A delivery attempted twice in one group (not possible under one lease) moves once.
-  return items.map((item) => moved.delete(item.attempt.deliveryId));
+  const movedPerItem = items.map((item) => moved.delete(item.attempt.deliveryId));
+  const signals = items.flatMap((item, i) => (movedPerItem[i] && item.health ? [item.health] : []));
+  const disabled = signals.length === 0
+    ? []
+    : await applyHealthSignals(db, signals, Math.max(...items.map((item) => item.now)));
+  // Each disabled webhook is reported once, on the last of its attempts here.
+  const reportOn = new Map(
+    disabled.map((d) => [items.findLastIndex((item) => item.health?.webhookId === d.webhookId), d]),
+  );
+  return movedPerItem.map((wasMoved, i) => ({
+    moved: wasMoved,
+    autoDisabled: reportOn.get(i) ?? null,
+  }));
 }
 
 /**

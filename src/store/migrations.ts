@@ -194,9 +194,7 @@ export const MIGRATIONS: readonly Migration[] = [
         failing_since INTEGER,
         exhausted_in_row INTEGER NOT NULL DEFAULT 0,
         last_attempt_at INTEGER,
-        last_status INTEGER,
-        last_error TEXT,
-        last_success_at INTEGER
+        last_error TEXT
       )`,
     ],
   },

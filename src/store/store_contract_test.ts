@@ -244,16 +244,30 @@ contract(
       const attempt = (deliveryId: string) => attemptFixture(`att-${deliveryId}`, deliveryId, NOW);
       const verdict = { state: "succeeded" as const, nextAttemptAt: null, scheduleAttempts: 1 };
       // Queued together, these share one transaction and one multi-row write.
-      const moved = await Promise.all([
+      // The late result would disable its webhook at once; being history only, it counts nothing.
+      const gone = {
+        webhookId: "w",
+        kind: "ended" as const,
+        at: NOW,
+        problem: "HTTP 410",
+        disablingStatus: 410,
+        rules: { failingForMs: null, exhaustedInRow: null },
+      };
+      const recorded = await Promise.all([
         store.write("recordAttempt", { attempt: attempt(ids[0]!), owner: "me", verdict, now: NOW }),
         store.write("recordAttempt", {
           attempt: attempt(ids[1]!),
           owner: "other",
           verdict,
           now: NOW,
+          health: gone,
         }),
       ]);
-      assert.deepEqual(moved, [true, false]);
+      assert.deepEqual(recorded, [
+        { moved: true, autoDisabled: null },
+        { moved: false, autoDisabled: null },
+      ]);
+      assert.equal((await store.read("getWebhook", { id: "w" }))?.state, "enabled");
       const states = (await store.read("getEvent", { id: "e1" }))!.deliveries.map((d) => d.state);
       assert.deepEqual(states, ["succeeded"]);
       const second = await store.read("getDelivery", { id: ids[1]! });

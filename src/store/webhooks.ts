@@ -10,7 +10,9 @@ import {
   textOrNull,
   toPage,
 } from "./executor.ts";
+import { holdPendingDeliveries, releaseHeldDeliveries } from "./holds.ts";
 import { rotateSecret } from "./secret_rotation.ts";
+import { resetHealth } from "./webhook_health.ts";
 
 /** PEM texts for TLS to one receiver. */
 export interface WebhookTls {
@@ -203,41 +205,13 @@ export async function updateWebhook(
   }
   await db.execute({ sql: UPDATE_SQL, args: [...MUTABLE.map((f) => f.value(next)), id] });
   if (current.state !== next.state) {
-    if (next.state === "enabled") await releaseHeldDeliveries(db, id, now);
-    else if (current.state === "enabled") await holdPendingDeliveries(db, id, now);
+    if (next.state === "enabled") {
+      await releaseHeldDeliveries(db, id, now);
+      // Enabled again by an operator: the auto-disable counts start afresh.
+      await resetHealth(db, id);
+    } else if (current.state === "enabled") await holdPendingDeliveries(db, id, now);
   }
   return next;
-}
-
-/**
- * Holds a webhook's waiting deliveries (it was paused or disabled). Attempts
- * already in flight finish; their result is recorded as usual.
- */
-export async function holdPendingDeliveries(
-  db: Executor,
-  webhookId: string,
-  now: number,
-): Promise<void> {
-  await db.execute({
-    sql: `UPDATE deliveries SET state = 'held', next_attempt_at = NULL, held_at = ?, updated_at = ?
-      WHERE webhook_id = ? AND state = 'pending'`,
-    args: [now, now, webhookId],
-  });
-}
-
-/**
- * Releases held deliveries, due now. The time they were held is given back
- * to their schedule (`schedule_started_at` moves forward by it), so a hold
- * never consumes a policy's `max_age`.
- */
-async function releaseHeldDeliveries(db: Executor, webhookId: string, now: number): Promise<void> {
-  await db.execute({
-    sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?1,
-        schedule_started_at = schedule_started_at + MAX(0, ?1 - COALESCE(held_at, ?1)),
-        held_at = NULL, updated_at = ?1
-      WHERE webhook_id = ?2 AND state = 'held'`,
-    args: [now, webhookId],
-  });
 }
 
 /** Rotates the signing secret; the previous one keeps signing until `previousUntil`. */
