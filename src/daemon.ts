@@ -13,6 +13,7 @@ import { MetricsRegistry } from "./ops/metrics_registry.ts";
 import { processMetrics } from "./ops/process_metrics.ts";
 import { DeliveryEngine } from "./delivery/engine.ts";
 import { Intake } from "./ingest/intake.ts";
+import { OperationalEvents } from "./ingest/operational_events.ts";
 import { Store } from "./store/client.ts";
 
 export interface Daemon {
@@ -30,15 +31,26 @@ export async function startDaemon(
   clock: Clock = systemClock,
 ): Promise<Daemon> {
   const store = await Store.open(config.store, clock.now());
+  // The engine reports endpoint events; they are emitted through the intake, which
+  // needs the engine as its sink: the intake is bound once both exist.
+  const intakeRef: { intake?: Intake } = {};
+  const operational = new OperationalEvents({
+    accept: (events) =>
+      intakeRef.intake?.accept(events) ?? Promise.reject(new Error("the intake is not ready")),
+    clock,
+    log,
+    deadWindowMs: config.delivery.deadLetterEventWindowMs,
+  });
   let engine: DeliveryEngine;
   try {
-    engine = await DeliveryEngine.start({ config, store, clock, log });
+    engine = await DeliveryEngine.start({ config, store, clock, log, events: operational });
   } catch (error) {
     await store.close();
     throw error;
   }
   const auth = new Authenticator(store, clock, config.auth.adminKey);
   const intake = new Intake({ store, clock, sink: engine });
+  intakeRef.intake = intake;
   const process = processMetrics();
   const metrics = new MetricsRegistry()
     .add(intake.ingested, ...engine.metricFamilies(), ...store.metricFamilies())
@@ -82,6 +94,8 @@ export async function startDaemon(
         // is still running after it is abandoned: unacknowledged requests were never
         // promised, and unrecorded attempts keep their lease and are retried.
         await Promise.all([api.shutdown(graceMs), engine.stop(graceMs)]);
+        // Open dead-letter windows are sent now rather than lost with the process.
+        await operational.flush();
         await store.close();
         log.info("stopped");
       })();

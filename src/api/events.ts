@@ -1,6 +1,6 @@
 /** `/api/v1/events`: durable ingest (single and batch) and reading an event back. */
 import { z } from "zod";
-import { EVENT_TYPE_PATTERN } from "../fanout/event_pattern.ts";
+import { EVENT_TYPE_PATTERN, OPERATIONAL_PREFIX } from "../fanout/event_pattern.ts";
 import type { ValidatedEvent } from "../ingest/intake.ts";
 import type { IngestResult } from "../store/events.ts";
 import type { ApiDeps } from "./deps.ts";
@@ -20,6 +20,10 @@ const eventSchema = z.strictObject({
   type: z.string({ error: "is required: a string of 1-255 characters [A-Za-z0-9._:-]" }).regex(
     EVENT_TYPE_PATTERN,
     "must be 1-255 characters of [A-Za-z0-9._:-]",
+  ).refine(
+    (type) => !type.startsWith(OPERATIONAL_PREFIX),
+    `must not start with "${OPERATIONAL_PREFIX}": that namespace is reserved for hookd's own ` +
+      "operational events",
   ),
   // Any JSON value, null included, but the key must be present.
   data: z.unknown().refine((value) => value !== undefined, "is required (any JSON value)"),

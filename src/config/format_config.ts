@@ -153,6 +153,7 @@ export function formatConfig(config: Config): string {
       `response_body_limit = ${size(delivery.responseBodyLimit)}`,
       `lease = ${dur(delivery.leaseMs)}`,
       `horizon = ${dur(delivery.horizonMs)}`,
+      `dead_letter_event_window = ${dur(delivery.deadLetterEventWindowMs)}`,
     ],
     ["[log]", `level = ${str(log.level)}`, `format = ${str(log.format)}`],
     ...names.flatMap((name) => {

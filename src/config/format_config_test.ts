@@ -35,6 +35,7 @@ max_in_flight_per_webhook = 16
 response_body_limit = "4KiB"
 lease = "1m"
 horizon = "1m"
+dead_letter_event_window = "5m"
 
 [log]
 level = "info"

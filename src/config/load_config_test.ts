@@ -53,6 +53,7 @@ const DEFAULTS: Config = {
     responseBodyLimit: 4_096,
     leaseMs: 60_000,
     horizonMs: 60_000,
+    deadLetterEventWindowMs: 300_000,
   },
   log: { level: "info", format: "json" },
   policies: {

@@ -64,6 +64,7 @@ export const SECTIONS = {
     response_body_limit: sizeField(0, MiB),
     lease: durationField(SECOND, DAY),
     horizon: durationField(SECOND, HOUR),
+    dead_letter_event_window: durationField(SECOND, DAY),
   },
   log: {
     level: oneOfField(["debug", "info", "warn", "error"]),
@@ -154,6 +155,8 @@ const delivery = section("delivery").transform((s) => ({
   leaseMs: s.lease,
   /** How far ahead the scheduler loads due deliveries into memory, ms. */
   horizonMs: s.horizon,
+  /** At most one `hookd.delivery.dead` event per webhook per this many ms. */
+  deadLetterEventWindowMs: s.dead_letter_event_window,
 }));
 
 const log = section("log");

@@ -11,6 +11,7 @@
  * (recorder.ts: store write, retry hand-off, counters). Webhooks come from
  * the store's webhook view, the one fan-out used.
  */
+import type { EndpointEventSink } from "./endpoint_events.ts";
 import type { Clock, TimerHandle } from "../clock.ts";
 import { STANDARD_PROFILE } from "../config/profile.ts";
 import type { Policy, Profile } from "../config/types.ts";
@@ -56,6 +57,8 @@ export interface DispatcherOptions {
   readonly profiles: Readonly<Record<string, Profile>>;
   /** A retry was recorded as pending: hand it back to the scheduler. */
   readonly onRetry: (due: DueDelivery) => void;
+  /** Told of auto-disables, dead letters and recoveries (hookd's operational events). */
+  readonly events?: EndpointEventSink;
   /** The last queued job started: a good moment to load more work. */
   readonly onIdle?: () => void;
   /** Counts each concluded attempt. */
@@ -90,6 +93,7 @@ export class Dispatcher {
       owner: options.owner,
       log: options.log,
       onRetry: options.onRetry,
+      events: options.events,
     });
     this.#pool = new SendingPool({
       clock: options.clock,

@@ -23,6 +23,7 @@ import { type AttemptTransport, HttpSender } from "./sender.ts";
 import { type GuardResult, TargetGuard } from "../net/target_guard.ts";
 import { systemResolver } from "../net/resolver.ts";
 import type { DeliveryTrigger } from "./trigger.ts";
+import type { EndpointEventSink } from "./endpoint_events.ts";
 
 export interface EngineOptions {
   readonly config: Config;
@@ -39,6 +40,8 @@ export interface EngineOptions {
   readonly guard?: { check(url: URL): Promise<GuardResult> };
   /** Lease owner id; unique per process by default. */
   readonly owner?: string;
+  /** Told of auto-disables, dead letters and recoveries (hookd's operational events). */
+  readonly events?: EndpointEventSink;
 }
 
 /** Deliveries loaded per look at the store. */
@@ -94,6 +97,7 @@ export class DeliveryEngine implements DeliveryTrigger {
       policies: config.policies,
       profiles: config.profiles,
       onRetry: (due) => this.#scheduleIfNear(due),
+      events: options.events,
       // Not a look per idle: see DeliveryLoader.refillIfBehind.
       onIdle: () => void this.#loader.refillIfBehind(),
       metrics: this.#metrics,

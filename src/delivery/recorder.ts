@@ -14,6 +14,7 @@ import type { ClaimedDelivery, DueDelivery } from "../store/delivery_queue.ts";
 import type { Store } from "../store/client.ts";
 import type { AutoDisabled } from "../store/webhook_health.ts";
 import type { Conclusion } from "./attempt.ts";
+import type { EndpointEventSink } from "./endpoint_events.ts";
 
 /** What the attempt line says about the delivery beyond the conclusion. */
 export type AttemptSubject = Pick<ClaimedDelivery, "webhookId"> & {
@@ -33,8 +34,8 @@ export interface RecorderOptions {
   readonly log: Logger;
   /** A retry was recorded as pending: hand it back to the scheduler. */
   readonly onRetry: (due: DueDelivery) => void;
-  /** An auto-disable rule disabled a webhook (already durable and logged). */
-  readonly onAutoDisabled?: (disabled: AutoDisabled) => void;
+  /** Told of auto-disables, dead letters and recoveries once they are durable. */
+  readonly events?: EndpointEventSink;
 }
 
 export interface RecorderStats {
@@ -66,20 +67,21 @@ export class AttemptRecorder {
     const { attempt, verdict, health } = conclusion;
     this.#counts.attempts++;
     this.#recording++;
-    let moved: boolean;
-    let autoDisabled: AutoDisabled | null;
+    let recorded;
     try {
-      ({ moved, autoDisabled } = await this.#o.store.write("recordAttempt", {
+      recorded = await this.#o.store.write("recordAttempt", {
         attempt,
         owner: this.#o.owner,
         verdict,
         now,
         health,
-      }));
+      });
     } finally {
       this.#recording--;
     }
+    const { moved, autoDisabled, recovered } = recorded;
     if (autoDisabled) this.#autoDisabled(autoDisabled);
+    if (recovered) this.#o.events?.webhookRecovered(subject.webhookId, now);
     if (!moved) {
       this.#o.log.debug("attempt kept as history only: the delivery was cancelled or taken over", {
         delivery_id: attempt.deliveryId,
@@ -97,6 +99,15 @@ export class AttemptRecorder {
       });
     } else {
       this.#counts[verdict.state]++;
+      if (verdict.state === "dead") {
+        this.#o.events?.deliveryDead({
+          webhookId: subject.webhookId,
+          deliveryId: attempt.deliveryId,
+          eventId: subject.event.id,
+          eventType: subject.event.type,
+          at: now,
+        });
+      }
     }
   }
 
@@ -109,7 +120,7 @@ export class AttemptRecorder {
       action: 'fix the receiver, then PATCH /api/v1/webhooks/{id} {"state":"enabled"} to send ' +
         "what is held, or POST /api/v1/webhooks/{id}/cancel-held to drop it",
     });
-    this.#o.onAutoDisabled?.(disabled);
+    this.#o.events?.webhookDisabled(disabled);
   }
 
   /** The attempt line; never headers or bodies, which may carry secrets and personal data. */

@@ -4,6 +4,14 @@
  * starts with `order.`, at any depth) or `*` for every type.
  */
 
+/**
+ * The namespace of hookd's own operational events (`hookd.webhook.disabled`,
+ * …). Producers may not post types in it, and only patterns that name it
+ * (`hookd.*`, `hookd.webhook.disabled`) match them: a `*` subscriber keeps
+ * receiving exactly the application's events.
+ */
+export const OPERATIONAL_PREFIX = "hookd.";
+
 /** Characters an event type may contain; also what `EVENT_TYPE` validates. */
 export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9._:-]{1,255}$/;
 
@@ -32,7 +40,8 @@ export class EventPatternSet {
   }
 
   matches(type: string): boolean {
-    if (this.#all || this.#exact.has(type)) return true;
+    if (this.#exact.has(type)) return true;
+    if (this.#all && !type.startsWith(OPERATIONAL_PREFIX)) return true;
     for (const prefix of this.#prefixes) {
       if (type.startsWith(prefix)) return true;
     }

@@ -32,3 +32,19 @@ Deno.test("event pattern validation", () => {
     assert.match(eventPatternProblem(bad) ?? "", /expected an event type/, bad);
   }
 });
+
+Deno.test("hookd's operational events match only patterns that name the hookd. namespace", () => {
+  const cases: [string[], string, boolean][] = [
+    [["*"], "hookd.webhook.disabled", false],
+    [["*"], "order.created", true],
+    [["hookd.*"], "hookd.webhook.disabled", true],
+    [["hookd.*"], "hookd.delivery.dead", true],
+    [["hookd.webhook.*"], "hookd.delivery.dead", false],
+    [["hookd.webhook.disabled"], "hookd.webhook.disabled", true],
+    [["*", "hookd.delivery.dead"], "hookd.delivery.dead", true],
+    [["*", "hookd.delivery.dead"], "hookd.webhook.recovered", false],
+  ];
+  for (const [patterns, type, expected] of cases) {
+    assert.equal(new EventPatternSet(patterns).matches(type), expected, `${patterns} ${type}`);
+  }
+});

@@ -31,6 +31,8 @@ export interface ValidatedEvent {
   readonly occurredAt?: number;
   /** The request's `Idempotency-Key`, if any. */
   readonly idempotencyKey?: string;
+  /** A webhook that must not receive it: the one an operational event is about. */
+  readonly exceptWebhookId?: string;
 }
 
 /** Where deliveries claimed at ingest go: the delivery engine. */
@@ -100,5 +102,6 @@ function toNewEvent(input: ValidatedEvent): NewEvent {
     fingerprint: repeatable ? eventFingerprint(input.type, input.tenantId, input.data) : "",
     idempotencyKey: input.idempotencyKey,
     occurredAt: input.occurredAt,
+    exceptWebhookId: input.exceptWebhookId,
   };
 }

@@ -205,6 +205,8 @@ export interface RecordedAttempt {
   readonly moved: boolean;
   /** The webhook this attempt's result disabled (an auto-disable rule fired), if any. */
   readonly autoDisabled: AutoDisabled | null;
+  /** This attempt's success brought its webhook back after deliveries had ended unsent. */
+  readonly recovered: boolean;
 }
 
 /** SQLite takes at most 32,766 bound values per statement. */
@@ -266,16 +268,18 @@ export async function recordAttempts(
   // A delivery attempted twice in one group (not possible under one lease) moves once.
   const movedPerItem = items.map((item) => moved.delete(item.attempt.deliveryId));
   const signals = items.flatMap((item, i) => (movedPerItem[i] && item.health ? [item.health] : []));
-  const disabled = signals.length === 0
-    ? []
+  const changes = signals.length === 0
+    ? { disabled: [], recovered: [] }
     : await applyHealthSignals(db, signals, Math.max(...items.map((item) => item.now)));
-  // Each disabled webhook is reported once, on the last of its attempts here.
-  const reportOn = new Map(
-    disabled.map((d) => [items.findLastIndex((item) => item.health?.webhookId === d.webhookId), d]),
-  );
+  // Each change is reported once, on the last of the webhook's attempts here.
+  const lastOf = (webhookId: string) =>
+    items.findLastIndex((item, i) => movedPerItem[i] && item.health?.webhookId === webhookId);
+  const disabledOn = new Map(changes.disabled.map((d) => [lastOf(d.webhookId), d]));
+  const recoveredOn = new Set(changes.recovered.map(lastOf));
   return movedPerItem.map((wasMoved, i) => ({
     moved: wasMoved,
-    autoDisabled: reportOn.get(i) ?? null,
+    autoDisabled: disabledOn.get(i) ?? null,
+    recovered: recoveredOn.has(i),
   }));
 }
 

@@ -30,6 +30,8 @@ export interface NewEvent {
   readonly fingerprint: string;
   readonly idempotencyKey?: string;
   readonly occurredAt?: number;
+  /** A webhook this event is about and must never be delivered to (hookd's operational events). */
+  readonly exceptWebhookId?: string;
 }
 
 export type IngestResult =
@@ -140,6 +142,7 @@ export async function ingestEvents(
       occurredAt: event.occurredAt,
     };
     for (const webhook of view.subscribers(event.type, event.tenantId)) {
+      if (webhook.id === item.input.exceptWebhookId) continue;
       const paused = webhook.state === "paused";
       // A paused webhook holds its deliveries until it is resumed. With a lease
       // the caller claims the rest at once and sends them without a reload.

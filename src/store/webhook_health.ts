@@ -58,18 +58,29 @@ export interface AutoDisabled {
   readonly exhaustedInRow: number;
 }
 
+/** What a transaction's signals changed. */
+export interface HealthChanges {
+  /** Webhooks an auto-disable rule disabled, each once. */
+  readonly disabled: AutoDisabled[];
+  /**
+   * Webhooks that succeeded again after at least one of their deliveries had
+   * ended without success (`hookd.webhook.recovered`).
+   */
+  readonly recovered: string[];
+}
+
 /**
  * Applies the signals of attempts recorded in one transaction, in order, and
- * disables the webhooks whose rules fire. Per webhook it writes at most two
+ * disables the webhooks whose rules fire. Per webhook it writes at most three
  * statements, however many of its attempts the transaction holds: a reset
- * when one of them succeeded, and one upsert for the failures after the last
- * success. Returns the webhooks it disabled, each once.
+ * (two when the webhook recovers) when one of them succeeded, and one upsert
+ * for the failures after the last success.
  */
 export async function applyHealthSignals(
   db: Executor,
   signals: readonly HealthSignal[],
   now: number,
-): Promise<AutoDisabled[]> {
+): Promise<HealthChanges> {
   const byWebhook = new Map<string, HealthSignal[]>();
   for (const signal of signals) {
     let list = byWebhook.get(signal.webhookId);
@@ -77,15 +88,20 @@ export async function applyHealthSignals(
     list.push(signal);
   }
   const disabled: AutoDisabled[] = [];
+  const recovered: string[] = [];
   for (const [webhookId, list] of byWebhook) {
     const lastSuccess = list.findLastIndex((s) => s.kind === "success");
     if (lastSuccess >= 0) {
-      // Only a webhook that was failing has anything to reset.
-      await db.execute({
-        sql: `UPDATE webhook_health SET failing_since = NULL, exhausted_in_row = 0
-          WHERE webhook_id = ? AND (failing_since IS NOT NULL OR exhausted_in_row > 0)`,
+      // Only a webhook that was failing has anything to reset; one that had lost
+      // deliveries has recovered. Two statements, so that neither reads first.
+      const reset = `UPDATE webhook_health SET failing_since = NULL, exhausted_in_row = 0
+        WHERE webhook_id = ?`;
+      const lost = await db.execute({
+        sql: `${reset} AND exhausted_in_row > 0`,
         args: [webhookId],
       });
+      if (lost.rowsAffected > 0) recovered.push(webhookId);
+      else await db.execute({ sql: `${reset} AND failing_since IS NOT NULL`, args: [webhookId] });
     }
     const failures = list.slice(lastSuccess + 1);
     if (failures.length === 0) continue;
@@ -111,7 +127,7 @@ export async function applyHealthSignals(
       disabled.push({ webhookId, disabledAt: now, lastProblem: last.problem ?? "", ...fired });
     }
   }
-  return disabled;
+  return { disabled, recovered };
 }
 
 /** The first rule the webhook's counts now cross, if any; the status rule first. */

@@ -7,6 +7,7 @@
 import type { Hono } from "hono";
 import { createApp } from "../api/app.ts";
 import { Intake } from "../ingest/intake.ts";
+import { OperationalEvents } from "../ingest/operational_events.ts";
 import { MetricsRegistry } from "../ops/metrics_registry.ts";
 import { Authenticator } from "../api/auth.ts";
 import type { Clock } from "../clock.ts";
@@ -66,10 +67,20 @@ export async function withEngine(
   });
   const { clock } = options;
   const store = await Store.open(config.store, clock.now());
+  // Wired as the daemon wires it (src/daemon.ts).
+  const intakeRef: { intake?: Intake } = {};
+  const operational = new OperationalEvents({
+    accept: (events) =>
+      intakeRef.intake?.accept(events) ?? Promise.reject(new Error("the intake is not ready")),
+    clock,
+    log: options.log ?? silentLogger,
+    deadWindowMs: config.delivery.deadLetterEventWindowMs,
+  });
   const engine = await DeliveryEngine.start({
     config,
     store,
     clock,
+    events: operational,
     log: options.log ?? silentLogger,
     rng: options.rng,
     transport: options.sender,
@@ -84,13 +95,15 @@ export async function withEngine(
     }),
   });
   const auth = new Authenticator(store, clock, config.auth.adminKey);
+  const intake = new Intake({ store, clock, sink: engine });
+  intakeRef.intake = intake;
   const app = createApp({
     config,
     store,
     clock,
     auth,
     log: options.log ?? silentLogger,
-    intake: new Intake({ store, clock, sink: engine }),
+    intake,
     delivery: engine,
     metrics: new MetricsRegistry().add(...store.metricFamilies(), ...engine.metricFamilies())
       .collect(() => engine.collectMetrics()),
@@ -112,7 +125,10 @@ export async function withEngine(
       // A read queues behind every earlier message to the store worker.
       await store.read("schemaVersion", {});
       const { queued, inFlight, recording } = engine.stats();
-      if ((queued === 0 || !waitForQueue) && inFlight === 0 && recording === 0) {
+      if (
+        (queued === 0 || !waitForQueue) && inFlight === 0 && recording === 0 &&
+        operational.emitting === 0
+      ) {
         await store.read("schemaVersion", {});
         return;
       }
@@ -131,6 +147,7 @@ export async function withEngine(
     await fn({ app, config, store, engine, dir, api, settle, until });
   } finally {
     await engine.stop(1_000);
+    await operational.flush();
     await store.close();
     await Deno.remove(dir, { recursive: true });
   }
