@@ -39,12 +39,13 @@ class RoutedSender implements AttemptTransport {
   }
 }
 
-/** One attempt, then dead; nothing disables on its own unless a test says so. */
+/** One attempt, then dead; nothing disables (or holds back) on its own unless a test says so. */
 const TOML = `[policies.default]
 schedule = ["0s"]
 on_exhausted = "dead"
 disable_after_failing_for = "never"
 disable_on_status = []
+breaker_failures = 0
 
 [profiles.standard]
 body = { type = "{event_type}", data = "{data}" }

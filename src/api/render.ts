@@ -2,6 +2,7 @@
  * Store records → the API's JSON shapes (snake_case fields, RFC 3339
  * timestamps), each typed as the response schema it must match.
  */
+import type { WebhookFlow } from "../delivery/pool.ts";
 import type { z } from "zod";
 import type { CredentialRecord } from "../store/credentials.ts";
 import { encodeCursor } from "./cursor.ts";
@@ -19,7 +20,10 @@ export function rfc3339(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-export function renderWebhook(webhook: WebhookRecord): z.input<typeof Webhook> {
+export function renderWebhook(
+  webhook: WebhookRecord,
+  flow: WebhookFlow | undefined,
+): z.input<typeof Webhook> {
   return {
     id: webhook.id,
     url: webhook.url,
@@ -29,6 +33,12 @@ export function renderWebhook(webhook: WebhookRecord): z.input<typeof Webhook> {
     state: webhook.state,
     disabled_reason: webhook.disabledReason,
     disabled_at: rfc3339(webhook.disabledAt),
+    circuit: flow === undefined ? null : {
+      state: flow.circuit.state,
+      opened_at: rfc3339(flow.circuit.openedAt),
+      next_probe_at: rfc3339(flow.circuit.nextProbeAt),
+    },
+    effective_concurrency: flow?.effectiveConcurrency ?? null,
     policy: webhook.policy,
     profile: webhook.profile,
     headers: webhook.headers,

@@ -81,6 +81,16 @@ export const Webhook = component(
     state: z.enum(["enabled", "paused", "disabled"]),
     disabled_reason: z.string().nullable(),
     disabled_at: timestamp.nullable(),
+    circuit: z.strictObject({
+      state: z.enum(["closed", "open", "half_open"]),
+      opened_at: timestamp.nullable(),
+      next_probe_at: timestamp.nullable(),
+    }).nullable().describe(
+      "This daemon's circuit breaker for the webhook; null when the answering process sends nothing",
+    ),
+    effective_concurrency: z.int().nullable().describe(
+      "Attempts in flight allowed now: max_in_flight, lowered by AIMD after pushback",
+    ),
     policy: z.string(),
     profile: z.string(),
     headers: stringMap,

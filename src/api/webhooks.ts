@@ -242,7 +242,7 @@ export function webhookRoutes(deps: ApiDeps) {
       const fields = { webhook_id: updated.id, key_id: principal.keyId, fields: Object.keys(body) };
       if (state === undefined) log.info("webhook updated", fields);
       else log.info(STATE_CHANGE[state].message, { ...fields, effect: STATE_CHANGE[state].effect });
-      return c.json(renderWebhook(updated));
+      return c.json(renderWebhook(updated, delivery?.flowOf(updated.id)));
     },
   });
 
@@ -291,7 +291,8 @@ export function webhookRoutes(deps: ApiDeps) {
           key_id: principal.keyId,
           state: created.state,
         });
-        return c.json({ ...renderWebhook(created), secret: created.secret }, 201);
+        const rendered = renderWebhook(created, delivery?.flowOf(created.id));
+        return c.json({ ...rendered, secret: created.secret }, 201);
       },
     }),
     route({
@@ -307,7 +308,7 @@ export function webhookRoutes(deps: ApiDeps) {
           filter: { state: query.state, tenantId: query.tenant_id },
           page: { limit: query.limit, after: query.cursor },
         });
-        return c.json(renderPage(page, renderWebhook));
+        return c.json(renderPage(page, (w) => renderWebhook(w, delivery?.flowOf(w.id))));
       },
     }),
     route({
@@ -321,7 +322,7 @@ export function webhookRoutes(deps: ApiDeps) {
       handler: async ({ c, params }) => {
         const webhook = await store.read("getWebhook", { id: params.id });
         if (!webhook) throw notFound("webhook", params.id);
-        return c.json(renderWebhook(webhook));
+        return c.json(renderWebhook(webhook, delivery?.flowOf(webhook.id)));
       },
     }),
     applyUpdate,

@@ -47,6 +47,13 @@ function policyLines(policy: Policy): string[] {
     }`,
     `disable_after_exhausted = ${policy.autoDisable.exhaustedInRow ?? 0}`,
     `disable_on_status = ${list(formatOutcomeSet(policy.autoDisable.onStatus))}`,
+    `breaker_failures = ${policy.breaker.failures ?? 0}`,
+    `breaker_failure_rate = ${policy.breaker.failureRate ?? 0}`,
+    `breaker_window = ${dur(policy.breaker.windowMs)}`,
+    `breaker_min_attempts = ${policy.breaker.minAttempts}`,
+    `breaker_cooldown = ${dur(policy.breaker.cooldownMs)}`,
+    `breaker_max_cooldown = ${dur(policy.breaker.maxCooldownMs)}`,
+    `adaptive_concurrency = ${policy.adaptiveConcurrency}`,
   );
   return lines;
 }

@@ -53,6 +53,13 @@ retry_after = true
 disable_after_failing_for = "5d"
 disable_after_exhausted = 0
 disable_on_status = ["410"]
+breaker_failures = 10
+breaker_failure_rate = 0
+breaker_window = "1m"
+breaker_min_attempts = 20
+breaker_cooldown = "30s"
+breaker_max_cooldown = "10m"
+adaptive_concurrency = true
 
 [profiles.standard]
 headers = {}

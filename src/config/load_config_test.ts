@@ -75,6 +75,15 @@ const DEFAULTS: Config = {
         exhaustedInRow: null,
         onStatus: { ...NONE, statuses: [[410, 410]] },
       },
+      breaker: {
+        failures: 10,
+        failureRate: null,
+        windowMs: 60_000,
+        minAttempts: 20,
+        cooldownMs: 30_000,
+        maxCooldownMs: 600_000,
+      },
+      adaptiveConcurrency: true,
     },
   },
   profiles: {
@@ -471,6 +480,8 @@ on_exhausted = "failed"
     onExhausted: "failed",
     retryAfter: true,
     autoDisable: base.autoDisable,
+    breaker: base.breaker,
+    adaptiveConcurrency: true,
   });
   assert.deepEqual(config.policies.seed001, {
     ...base,
@@ -505,6 +516,8 @@ on_exhausted = "failed"
     onExhausted: "failed",
     retryAfter: true,
     autoDisable: base.autoDisable,
+    breaker: base.breaker,
+    adaptiveConcurrency: true,
   });
   assert.deepEqual(config.policies.seed003, {
     ...base,

@@ -165,6 +165,13 @@ const POLICY_SHAPE = {
   disable_after_failing_for: durationOrNever,
   disable_after_exhausted: integerField(0, 1_000_000),
   disable_on_status: statusList,
+  breaker_failures: integerField(0, 1_000_000),
+  breaker_failure_rate: numberField(0, 1),
+  breaker_window: durationField(1_000, DAY),
+  breaker_min_attempts: integerField(1, 1_000_000),
+  breaker_cooldown: durationField(1, DAY),
+  breaker_max_cooldown: durationField(1, 7 * DAY),
+  adaptive_concurrency: booleanField(),
 };
 
 /** Keys of one `[policies.NAME]` table, in default.toml's order. */
@@ -232,6 +239,21 @@ const policy = withRules(
     /** A response with one of these statuses disables at once. */
     onStatus: toOutcomeSet(p.disable_on_status.map((o) => o.token)),
   },
+  /** Per-webhook circuit breaker; off when both opening rules are null. */
+  breaker: {
+    /** Consecutive failed attempts that open it; null: this rule is off. */
+    failures: p.breaker_failures === 0 ? null : p.breaker_failures,
+    /** Share of failed attempts in `windowMs` that opens it; null: this rule is off. */
+    failureRate: p.breaker_failure_rate === 0 ? null : p.breaker_failure_rate,
+    windowMs: p.breaker_window,
+    /** Attempts the window must hold before the rate rule applies. */
+    minAttempts: p.breaker_min_attempts,
+    /** Wait before the first probe; doubles after each failed probe, up to `maxCooldownMs`. */
+    cooldownMs: p.breaker_cooldown,
+    maxCooldownMs: Math.max(p.breaker_cooldown, p.breaker_max_cooldown),
+  },
+  /** Halve a webhook's concurrency on 429/502/503/504 and timeouts; grow it back on success. */
+  adaptiveConcurrency: p.adaptive_concurrency,
 }));
 
 /** Every `[policies.NAME]`, resolved; `default` is always there. */

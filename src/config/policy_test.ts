@@ -57,6 +57,15 @@ Deno.test("resolvePolicy() with no keys is the built-in default policy", () => {
       exhaustedInRow: null,
       onStatus: { ...NONE, statuses: [[410, 410]] },
     },
+    breaker: {
+      failures: 10,
+      failureRate: null,
+      windowMs: 60_000,
+      minAttempts: 20,
+      cooldownMs: 30_000,
+      maxCooldownMs: 600_000,
+    },
+    adaptiveConcurrency: true,
   });
 });
 
@@ -302,7 +311,8 @@ Deno.test("resolvePolicy() checks names, key types and unknown keys", () => {
         "policies.p.foo",
         "unknown key; allowed keys are timeout, schedule, jitter, success, retry, final, " +
         "on_exhausted, retry_after, disable_after_failing_for, disable_after_exhausted, " +
-        "disable_on_status",
+        "disable_on_status, breaker_failures, breaker_failure_rate, breaker_window, " +
+        "breaker_min_attempts, breaker_cooldown, breaker_max_cooldown, adaptive_concurrency",
       ],
       ["policies.p.timeout", 'expected a duration from "1ms" to "1h", got "2h"'],
       ["policies.p.on_exhausted", 'expected one of "dead", "failed", got "drop"'],

@@ -47,6 +47,7 @@ export interface DeliveryGauges {
   readonly queued: number;
   readonly inFlight: number;
   readonly scheduled: number;
+  readonly flow: { readonly open: number; readonly halfOpen: number; readonly reduced: number };
 }
 
 export class DeliveryMetrics {
@@ -99,7 +100,7 @@ export class DeliveryMetrics {
   });
   readonly #held = new Gauge({
     name: "hookd_deliveries_held",
-    help: "Deliveries held while their webhook is paused.",
+    help: "Deliveries held while their webhook is paused or disabled.",
   });
   readonly #dead = new Gauge({
     name: "hookd_deliveries_dead",
@@ -109,6 +110,22 @@ export class DeliveryMetrics {
     name: "hookd_webhooks",
     help: "Webhooks by state.",
     labels: [{ name: "state", values: WEBHOOK_STATES }],
+  });
+  readonly circuitTransitions = new Counter({
+    name: "hookd_circuit_transitions_total",
+    help:
+      "Circuit breaker changes in this daemon: opened (again after a failed probe too), closed.",
+    labels: [{ name: "to", values: ["open", "closed"] }],
+  });
+  readonly #circuits = new Gauge({
+    name: "hookd_webhook_circuits",
+    help: "Webhooks whose circuit breaker in this daemon is open or half open (probing).",
+    labels: [{ name: "state", values: ["open", "half_open"] }],
+  });
+  readonly #reduced = new Gauge({
+    name: "hookd_webhooks_concurrency_reduced",
+    help:
+      "Webhooks whose concurrency AIMD holds below their cap after pushback (429, 5xx, timeouts).",
   });
   #backlogAt = -Infinity;
   #backlog: Promise<Backlog> | undefined;
@@ -128,6 +145,9 @@ export class DeliveryMetrics {
       this.#held,
       this.#dead,
       this.#webhooks,
+      this.circuitTransitions,
+      this.#circuits,
+      this.#reduced,
     ];
   }
 
@@ -153,6 +173,9 @@ export class DeliveryMetrics {
     this.#queued.set(gauges.queued);
     this.#inFlight.set(gauges.inFlight);
     this.#scheduled.set(gauges.scheduled);
+    this.#circuits.set(gauges.flow.open, "open");
+    this.#circuits.set(gauges.flow.halfOpen, "half_open");
+    this.#reduced.set(gauges.flow.reduced);
     const byState = { enabled: 0, paused: 0, disabled: 0 };
     for (const webhook of source.store.webhooks.snapshot.webhooks) byState[webhook.state]++;
     for (const state of WEBHOOK_STATES) this.#webhooks.set(byState[state], state);

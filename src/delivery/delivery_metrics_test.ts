@@ -8,7 +8,7 @@ import { BACKLOG_CACHE_MS, DeliveryMetrics } from "./delivery_metrics.ts";
 
 const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
 const RECORDED = { attempts: 5, recording: 0, succeeded: 2, retried: 2, failed: 0, dead: 1 };
-const GAUGES = { queued: 3, inFlight: 4, scheduled: 7 };
+const GAUGES = { queued: 3, inFlight: 4, scheduled: 7, flow: { open: 2, halfOpen: 1, reduced: 5 } };
 
 /** A store whose backlog read is counted and answers what the test set. */
 function fakeStore(now: number) {

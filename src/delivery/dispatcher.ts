@@ -29,7 +29,9 @@ import {
 import type { DeliveryMetrics } from "./delivery_metrics.ts";
 import type { DeliverySender } from "./guarded_sender.ts";
 import type { Rng } from "./policy.ts";
-import { SendingPool } from "./pool.ts";
+import { flowSignal } from "./flow_signal.ts";
+import type { Transition } from "./circuit_breaker.ts";
+import { SendingPool, type WebhookFlow } from "./pool.ts";
 import { AttemptRecorder, type RecorderStats } from "./recorder.ts";
 import { type AttemptResult, failedAttempt, SenderClosedError } from "./sender.ts";
 import { type SigningMaterial, signingMaterial } from "./signing_material.ts";
@@ -100,9 +102,21 @@ export class Dispatcher {
       concurrency: options.concurrency,
       maxInFlightPerWebhook: options.maxInFlightPerWebhook,
       limitsOf: (webhookId) => options.store.webhooks.get(webhookId),
+      flowOf: (webhookId) => this.#policyFor(options.store.webhooks.get(webhookId)),
       start: (job, done) => this.#start(job, done),
+      postpone: (jobs, until) => void this.#postpone(jobs, until),
       onIdle: options.onIdle,
     });
+  }
+
+  /** A webhook's breaker state and effective concurrency in this daemon. */
+  flowOf(webhookId: string): WebhookFlow {
+    return this.#pool.flowOf(webhookId);
+  }
+
+  /** How many webhooks have a breaker open or half open, or AIMD below their cap. */
+  flowSummary(): { open: number; halfOpen: number; reduced: number } {
+    return this.#pool.flowSummary();
   }
 
   /** Whether the delivery is queued or being attempted here. */
@@ -258,6 +272,12 @@ export class Dispatcher {
     }
     const sent = await this.#send(webhook, policy, delivery, material);
     if (!sent) return; // shutting down: its lease expires and it is retried
+    // Flow control first, so the slot given back next is given under the new state.
+    const transition = this.#pool.observe(
+      job,
+      flowSignal(sent.result.outcome, policy, sent.prepared.startedAt),
+    );
+    if (transition) this.#circuitChanged(webhook.id, transition);
     // The receiver has answered: the slot is free while the store records the result.
     done();
     const now = clock.now();
@@ -298,6 +318,53 @@ export class Dispatcher {
       );
       return { prepared, result };
     }
+  }
+
+  /**
+   * Deliveries of a webhook whose breaker is open go back to the store, due
+   * at the next probe, with no attempt spent; the scheduler takes them again.
+   */
+  async #postpone(jobs: DispatchJob[], until: number): Promise<void> {
+    const ids = jobs.map((job) => job.deliveryId);
+    try {
+      await this.#o.store.write("postponeDeliveries", {
+        ids,
+        owner: this.#o.owner,
+        until,
+        now: this.#o.clock.now(),
+      });
+    } catch (error) {
+      // Their lease runs out and they are taken again: later, not lost.
+      this.#o.log.warn("could not postpone deliveries", { count: ids.length, error });
+      for (const id of ids) this.#known.delete(id);
+      return;
+    }
+    for (const job of jobs) {
+      this.#known.delete(job.deliveryId);
+      this.#o.onRetry({ id: job.deliveryId, webhookId: job.webhookId, dueAt: until });
+    }
+  }
+
+  #circuitChanged(webhookId: string, transition: Transition): void {
+    const { log, events, metrics } = this.#o;
+    metrics?.circuitTransitions.add(1, transition.to);
+    if (transition.to === "closed") {
+      const closedAt = this.#o.clock.now();
+      log.info("circuit closed: the probe succeeded", {
+        webhook_id: webhookId,
+        opened_at: new Date(transition.openedAt).toISOString(),
+      });
+      events?.circuitClosed(webhookId, transition.openedAt, closedAt);
+      return;
+    }
+    const first = transition.openedAt === this.#o.clock.now();
+    log.warn(first ? "circuit opened" : "circuit opened again: the probe failed", {
+      webhook_id: webhookId,
+      opened_at: new Date(transition.openedAt).toISOString(),
+      next_probe_at: new Date(transition.nextProbeAt).toISOString(),
+      effect: "its due deliveries wait for the probe, with no attempt spent",
+    });
+    if (first) events?.circuitOpened(webhookId, transition.openedAt, transition.nextProbeAt);
   }
 
   #policyFor(webhook: WebhookRecord | undefined): Policy {

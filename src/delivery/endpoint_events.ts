@@ -22,4 +22,8 @@ export interface EndpointEventSink {
   deliveryDead(dead: DeadDelivery): void;
   /** A webhook succeeded again after deliveries to it had ended without success. */
   webhookRecovered(webhookId: string, at: number): void;
+  /** This daemon's breaker for a webhook opened: its deliveries wait for `nextProbeAt`. */
+  circuitOpened(webhookId: string, openedAt: number, nextProbeAt: number): void;
+  /** A probe succeeded: the breaker that opened at `openedAt` is closed again. */
+  circuitClosed(webhookId: string, openedAt: number, closedAt: number): void;
 }

@@ -18,6 +18,7 @@ import type { Store } from "../store/client.ts";
 import { DeliveryMetrics } from "./delivery_metrics.ts";
 import { Dispatcher, type DispatcherStats } from "./dispatcher.ts";
 import { GuardedSender } from "./guarded_sender.ts";
+import type { WebhookFlow } from "./pool.ts";
 import type { Rng } from "./policy.ts";
 import { type AttemptTransport, HttpSender } from "./sender.ts";
 import { type GuardResult, TargetGuard } from "../net/target_guard.ts";
@@ -147,7 +148,7 @@ export class DeliveryEngine implements DeliveryTrigger {
     return this.#metrics.collect(
       { store: this.#store, clock: this.#clock, horizonMs: this.#config.delivery.horizonMs },
       recorded,
-      { queued, inFlight, scheduled },
+      { queued, inFlight, scheduled, flow: this.#dispatcher.flowSummary() },
     );
   }
 
@@ -180,6 +181,10 @@ export class DeliveryEngine implements DeliveryTrigger {
   }
 
   /** The store's view already has the change; a resumed webhook's held deliveries are due. */
+  flowOf(webhookId: string): WebhookFlow {
+    return this.#dispatcher.flowOf(webhookId);
+  }
+
   webhookChanged(_id: string): void {
     void this.#loader.refill();
   }

@@ -44,6 +44,15 @@ function policy(overrides: Partial<Policy> & { schedule: Schedule }): Policy {
     onExhausted: "failed",
     retryAfter: true,
     autoDisable: { failingForMs: null, exhaustedInRow: null, onStatus: set() },
+    breaker: {
+      failures: null,
+      failureRate: null,
+      windowMs: 60 * S,
+      minAttempts: 20,
+      cooldownMs: 30 * S,
+      maxCooldownMs: 600 * S,
+    },
+    adaptiveConcurrency: false,
     ...overrides,
   };
 }

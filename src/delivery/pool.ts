@@ -5,9 +5,22 @@
  * token. Webhooks take turns round-robin, so one slow or busy endpoint cannot
  * starve the others. The pool knows nothing of stores or HTTP: it hands a
  * started job to `start` with a `done` to call when the slot is free again.
- * Flow control that decides per webhook (breaker, AIMD, ordering) belongs here.
+ *
+ * Flow control per webhook lives here too, fed by `observe` with each
+ * attempt's outcome: a circuit breaker (circuit_breaker.ts) whose open state
+ * hands the webhook's jobs to `postpone` instead of starting them, and AIMD
+ * (adaptive_limit.ts) that lowers the webhook's in-flight cap under pushback.
  */
 import type { Clock, TimerHandle } from "../clock.ts";
+import { AdaptiveLimit } from "./adaptive_limit.ts";
+import {
+  breakerEnabled,
+  type BreakerSettings,
+  CircuitBreaker,
+  type CircuitView,
+  type HealthKind,
+  type Transition,
+} from "./circuit_breaker.ts";
 import { JobQueue } from "./job_queue.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
@@ -22,6 +35,28 @@ export interface WebhookLimits {
   readonly rateLimitPerSecond: number | null;
 }
 
+/** A webhook's flow control, from its policy now. */
+export interface FlowSettings {
+  readonly breaker: BreakerSettings;
+  readonly adaptiveConcurrency: boolean;
+}
+
+/** What one attempt's outcome says to flow control. */
+export interface FlowSignal {
+  readonly health: HealthKind;
+  /** The receiver pushed back (429, 502, 503, 504, a timeout): concurrency halves. */
+  readonly congestion: boolean;
+  /** When the attempt started: pushback on attempts older than the last cut is not new. */
+  readonly startedAt: number;
+}
+
+/** A webhook's flow state as the API and metrics show it. */
+export interface WebhookFlow {
+  readonly circuit: CircuitView;
+  /** In-flight cap now: the configured one, lowered by AIMD under pushback. */
+  readonly effectiveConcurrency: number;
+}
+
 export interface PoolOptions<J extends PoolJob> {
   readonly clock: Clock;
   /** Attempts in flight at once, over all webhooks. */
@@ -30,8 +65,12 @@ export interface PoolOptions<J extends PoolJob> {
   readonly maxInFlightPerWebhook: number;
   /** A webhook's limits now; undefined for one that no longer exists (default cap, no rate). */
   readonly limitsOf: (webhookId: string) => WebhookLimits | undefined;
+  /** A webhook's flow control now; undefined: none (no breaker, fixed cap). */
+  readonly flowOf?: (webhookId: string) => FlowSettings | undefined;
   /** Runs a job that got its slot; `done` gives the slot back (once; later calls do nothing). */
   readonly start: (job: J, done: () => void) => void;
+  /** Jobs of a webhook whose breaker is open, not started: attempt them at `until` instead. */
+  readonly postpone?: (jobs: J[], until: number) => void;
   /** The last queued job started: a good moment to load more work. */
   readonly onIdle?: () => void;
 }
@@ -42,6 +81,10 @@ export class SendingPool<J extends PoolJob> {
   readonly #queues = new Map<string, JobQueue<J>>();
   readonly #inFlightPer = new Map<string, number>();
   readonly #buckets = new Map<string, TokenBucket>();
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #adaptive = new Map<string, AdaptiveLimit>();
+  /** Started jobs that are their breaker's probe. */
+  readonly #probes = new Set<J>();
   #queued = 0;
   #inFlight = 0;
   #pumpTimer: TimerHandle | undefined;
@@ -71,6 +114,64 @@ export class SendingPool<J extends PoolJob> {
     this.#pump();
   }
 
+  /**
+   * Feeds an attempt's outcome to its webhook's flow control. Returns the
+   * breaker's change of state, if any, for the caller to tell.
+   */
+  observe(job: J, signal: FlowSignal): Transition | null {
+    const { webhookId } = job;
+    const now = this.#o.clock.now();
+    const probe = this.#probes.delete(job);
+    const settings = this.#o.flowOf?.(webhookId);
+    if (settings?.adaptiveConcurrency) {
+      const cap = this.#configuredCap(webhookId);
+      let adaptive = this.#adaptive.get(webhookId);
+      if (!adaptive) this.#adaptive.set(webhookId, adaptive = new AdaptiveLimit(cap));
+      if (signal.congestion) adaptive.congestion(signal.startedAt, now, cap);
+      else if (signal.health === "success") adaptive.success(cap);
+    } else {
+      this.#adaptive.delete(webhookId);
+    }
+    let transition: Transition | null = null;
+    let breaker = this.#breakers.get(webhookId);
+    if (settings && breakerEnabled(settings.breaker)) {
+      if (!breaker) this.#breakers.set(webhookId, breaker = new CircuitBreaker(settings.breaker));
+      breaker.configure(settings.breaker);
+      transition = breaker.record(signal.health, now, probe);
+      // A closed breaker with nothing to remember need not be kept.
+      if (transition?.to === "closed") this.#breakers.delete(webhookId);
+    } else if (breaker) {
+      this.#breakers.delete(webhookId);
+    }
+    this.#pump();
+    return transition;
+  }
+
+  /** The webhook's breaker state and effective concurrency. */
+  flowOf(webhookId: string): WebhookFlow {
+    const cap = this.#configuredCap(webhookId);
+    return {
+      circuit: this.#breakers.get(webhookId)?.view() ??
+        { state: "closed", openedAt: null, nextProbeAt: null },
+      effectiveConcurrency: this.#adaptive.get(webhookId)?.limit(cap) ?? cap,
+    };
+  }
+
+  /** Every webhook whose breaker is not closed, and every one AIMD holds below its cap. */
+  flowSummary(): { open: number; halfOpen: number; reduced: number } {
+    let open = 0, halfOpen = 0, reduced = 0;
+    for (const breaker of this.#breakers.values()) {
+      const { state } = breaker.view();
+      if (state === "open") open++;
+      else if (state === "half_open") halfOpen++;
+    }
+    for (const [webhookId, adaptive] of this.#adaptive) {
+      const cap = this.#configuredCap(webhookId);
+      if (adaptive.limit(cap) < cap) reduced++;
+    }
+    return { open, halfOpen, reduced };
+  }
+
   /** Stops starting jobs and returns those still queued, in webhook round-robin order. */
   close(): J[] {
     this.#closed = true;
@@ -89,9 +190,26 @@ export class SendingPool<J extends PoolJob> {
     let earliestToken = Infinity;
     while (this.#inFlight < this.#o.concurrency && this.#queues.size > 0) {
       let picked: string | undefined;
-      for (const [webhookId] of this.#queues) {
+      let probe = false;
+      for (const [webhookId, queue] of this.#queues) {
+        const breaker = this.#breakers.get(webhookId);
+        if (breaker && breaker.view().state !== "closed") {
+          const gate = breaker.gate(now);
+          if (gate.kind === "postpone") {
+            // Open: none of its jobs takes a slot; they come back at the next probe.
+            this.#queues.delete(webhookId);
+            this.#queued -= queue.length;
+            this.#o.postpone?.(queue.drain(), gate.until);
+            continue;
+          }
+          if (gate.kind === "probe") {
+            picked = webhookId;
+            probe = true;
+            break;
+          }
+        }
         const limits = this.#o.limitsOf(webhookId);
-        const cap = limits?.maxInFlight ?? this.#o.maxInFlightPerWebhook;
+        const cap = this.#capOf(webhookId, limits);
         if ((this.#inFlightPer.get(webhookId) ?? 0) >= cap) continue;
         const wait = this.#bucketFor(webhookId, limits?.rateLimitPerSecond ?? null, now)
           ?.take(now) ?? 0;
@@ -102,13 +220,17 @@ export class SendingPool<J extends PoolJob> {
         picked = webhookId;
         break;
       }
-      if (picked === undefined) break;
+      if (picked === undefined) {
+        if (this.#queued === 0) this.#o.onIdle?.();
+        break;
+      }
       const queue = this.#queues.get(picked)!;
       const job = queue.shift()!;
       if (--this.#queued === 0) this.#o.onIdle?.();
       // Move the webhook to the back of the round-robin order.
       this.#queues.delete(picked);
       if (queue.length > 0) this.#queues.set(picked, queue);
+      if (probe) this.#probes.add(job);
       this.#start(job);
     }
     if (earliestToken !== Infinity && this.#pumpTimer === undefined) {
@@ -117,6 +239,17 @@ export class SendingPool<J extends PoolJob> {
         this.#pump();
       }, earliestToken);
     }
+  }
+
+  /** The webhook's configured in-flight cap: its own, or the default. */
+  #configuredCap(webhookId: string, limits = this.#o.limitsOf(webhookId)): number {
+    return limits?.maxInFlight ?? this.#o.maxInFlightPerWebhook;
+  }
+
+  /** The webhook's in-flight cap now: the configured one, lowered by AIMD. */
+  #capOf(webhookId: string, limits = this.#o.limitsOf(webhookId)): number {
+    const cap = this.#configuredCap(webhookId, limits);
+    return this.#adaptive.get(webhookId)?.limit(cap) ?? cap;
   }
 
   #bucketFor(webhookId: string, rate: number | null, now: number): TokenBucket | undefined {
@@ -139,6 +272,7 @@ export class SendingPool<J extends PoolJob> {
     this.#o.start(job, () => {
       if (!held) return;
       held = false;
+      this.#probes.delete(job);
       this.#inFlight--;
       const left = (this.#inFlightPer.get(webhookId) ?? 1) - 1;
       if (left > 0) this.#inFlightPer.set(webhookId, left);

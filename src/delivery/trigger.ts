@@ -1,4 +1,5 @@
 import type { DueDelivery } from "../store/delivery_queue.ts";
+import type { WebhookFlow } from "./pool.ts";
 
 /**
  * How the API tells the delivery engine about work it just committed, so the
@@ -14,4 +15,6 @@ export interface DeliveryTrigger {
   refill(): void;
   /** A webhook was created, changed or deleted through this daemon. */
   webhookChanged(id: string): void;
+  /** The webhook's breaker state and effective concurrency in this daemon, for the API to show. */
+  flowOf(webhookId: string): WebhookFlow;
 }

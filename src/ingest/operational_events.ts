@@ -13,6 +13,9 @@
  *   most 10 each; `count` is all of them).
  * - `hookd.webhook.recovered`: `{webhook_id, recovered_at}`, the first success
  *   after deliveries to it had ended without success.
+ * - `hookd.webhook.circuit_opened`: `{webhook_id, opened_at, next_probe_at}`,
+ *   when a daemon's breaker opens (not again after each failed probe).
+ * - `hookd.webhook.circuit_closed`: `{webhook_id, opened_at, closed_at}`.
  *
  * Loops are cut twice: an event about a webhook never fans out to that
  * webhook, and dead letters of `hookd.*` events themselves are not reported.
@@ -74,6 +77,22 @@ export class OperationalEvents {
     this.#emit("hookd.webhook.recovered", webhookId, {
       webhook_id: webhookId,
       recovered_at: iso(at),
+    });
+  }
+
+  circuitOpened(webhookId: string, openedAt: number, nextProbeAt: number): void {
+    this.#emit("hookd.webhook.circuit_opened", webhookId, {
+      webhook_id: webhookId,
+      opened_at: iso(openedAt),
+      next_probe_at: iso(nextProbeAt),
+    });
+  }
+
+  circuitClosed(webhookId: string, openedAt: number, closedAt: number): void {
+    this.#emit("hookd.webhook.circuit_closed", webhookId, {
+      webhook_id: webhookId,
+      opened_at: iso(openedAt),
+      closed_at: iso(closedAt),
     });
   }
 

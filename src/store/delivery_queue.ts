@@ -284,6 +284,30 @@ export async function recordAttempts(
 }
 
 /**
+ * Gives claimed deliveries back unsent, to be attempted at `until`: their
+ * webhook's circuit breaker is open. No attempt is spent, and the schedule's
+ * start moves forward by the time postponed, so a policy's `max_age` does
+ * not run out while the breaker holds a delivery back.
+ */
+export async function postponeDeliveries(
+  db: Executor,
+  ids: readonly string[],
+  owner: string,
+  until: number,
+  now: number,
+): Promise<void> {
+  for (const chunk of statementChunks(ids, 500)) {
+    await db.execute({
+      sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?,
+          schedule_started_at = schedule_started_at + ?, lease_owner = NULL, lease_until = NULL,
+          updated_at = ?
+        WHERE id IN (${chunk.map(() => "?").join(", ")}) AND state = 'sending' AND lease_owner = ?`,
+      args: [until, Math.max(0, until - now), now, ...chunk, owner],
+    });
+  }
+}
+
+/**
  * Gives claimed deliveries back unsent: `pending` (shutdown), `held` (their
  * webhook is paused or disabled) or `cancelled` (their webhook is gone).
  */

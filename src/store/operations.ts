@@ -39,6 +39,7 @@ import {
   backlog,
   claimDeliveries,
   dueDeliveries,
+  postponeDeliveries,
   recordAttempts,
   releaseDeliveries,
 } from "./delivery_queue.ts";
@@ -135,6 +136,11 @@ export const writeOperations = {
     _,
     a: { ids: string[]; owner: string; state: "pending" | "held" | "cancelled"; now: number },
   ) => releaseDeliveries(db, a.ids, a.owner, a.state, a.now)),
+  postponeDeliveries: single((
+    db,
+    _,
+    a: { ids: string[]; owner: string; until: number; now: number },
+  ) => postponeDeliveries(db, a.ids, a.owner, a.until, a.now)),
   retryDelivery: single((db, _, a: { id: string; now: number }) => retryDelivery(db, a.id, a.now)),
   replayDeadLetters: single((
     db,

@@ -4,6 +4,7 @@
  * no sockets. Every answer is checked against the OpenAPI document the app
  * serves (`openapi_conformance.ts`) before a test sees it.
  */
+import type { WebhookFlow } from "../delivery/pool.ts";
 import type { Hono } from "hono";
 import { Authenticator } from "../api/auth.ts";
 import { createApp } from "../api/app.ts";
@@ -61,6 +62,13 @@ export class RecordingTrigger implements DeliveryTrigger {
   }
   webhookChanged(id: string): void {
     this.webhooksChanged.push(id);
+  }
+  /** Every webhook as a fresh engine sees it: breaker closed, the default cap. */
+  flowOf(_webhookId: string): WebhookFlow {
+    return {
+      circuit: { state: "closed", openedAt: null, nextProbeAt: null },
+      effectiveConcurrency: 16,
+    };
   }
 }
 
