@@ -119,7 +119,7 @@ async function signIn(page: Page, base: string, key: string): Promise<void> {
 
 /** The write actions a key without write scopes must not be offered. */
 const WRITE_BUTTONS =
-  /^(New webhook|Pause|Resume|Enable|Disable|Edit|Rotate secret|Replay|Replay all matching|Retry now)$/;
+  /^(New webhook|Pause|Resume|Enable|Disable|Cancel held|Edit|Rotate secret|Replay|Replay all matching|Retry now)$/;
 
 Deno.test({
   name: "dashboard: sign in, create, inspect a failing webhook, replay, pause, read-only, escaping",
@@ -318,7 +318,7 @@ Deno.test({
         await page.getByText("No dead letters match.").waitFor();
       });
 
-      await step("pause and resume from the webhook's page", async () => {
+      await step("pause, cancel what is held, and resume from the webhook's page", async () => {
         await page.goto(`${base}/ui#/webhooks/${hook!.id}`);
         await page.getByRole("button", { name: "Pause" }).click();
         await page.locator(".fields").getByText("paused").waitFor();
@@ -329,6 +329,14 @@ Deno.test({
           admin,
         );
         assert.equal(paused.body.state, "paused");
+        // A paused webhook holds what arrives; the operator may drop it instead of sending it.
+        const held = (await post("order.created", { order: 2 })).deliveries
+          .find((d) => d.webhook_id === hook!.id)!.id;
+        assert.equal(await deliveryState(held), "held");
+        await page.getByRole("button", { name: "Cancel held" }).click();
+        await page.getByRole("dialog").getByRole("button", { name: "Cancel them" }).click();
+        await page.getByText("Cancelled 1 held delivery.").waitFor();
+        assert.equal(await deliveryState(held), "cancelled");
         await page.getByRole("button", { name: "Resume" }).click();
         await page.locator(".fields").getByText("active").waitFor();
         const resumed = await api<{ state: string }>(

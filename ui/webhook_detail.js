@@ -4,7 +4,7 @@
  * number, status, response time), filtered by state, event type and time.
  */
 import { api, query } from "./api.js";
-import { append, fields, h, route, table } from "./dom.js";
+import { fields, h, route, table } from "./dom.js";
 import { duration, fromLocalInput, shortId, time } from "./format.js";
 import {
   circuitState,
@@ -13,7 +13,7 @@ import {
   outcomeBadge,
   webhookState,
 } from "./states.js";
-import { openWebhookForm, rotateSecret, setWebhookState } from "./webhook_forms.js";
+import { cancelHeld, openWebhookForm, rotateSecret, setWebhookState } from "./webhook_forms.js";
 
 const PAGE = 50;
 
@@ -49,27 +49,20 @@ function actions(ctx, webhook) {
   if (!ctx.can("webhooks:manage")) return null;
   const button = (label, onclick, tone = "") =>
     h("button", { type: "button", class: tone, onclick }, label);
-  const bar = h("div", { class: "actions" });
-  if (webhook.state === "enabled") {
-    append(
-      bar,
-      button("Pause", () => setWebhookState(ctx, webhook, "paused")),
-    );
-  } else {append(
-      bar,
-      button(
-        webhook.state === "paused" ? "Resume" : "Enable",
-        () => setWebhookState(ctx, webhook, "enabled"),
-      ),
-    );}
-  append(bar, [
+  const toState = (state) => () => setWebhookState(ctx, webhook, state);
+  const enabled = webhook.state === "enabled";
+  return h(
+    "div",
+    { class: "actions" },
+    enabled
+      ? button("Pause", toState("paused"))
+      : button(webhook.state === "paused" ? "Resume" : "Enable", toState("enabled")),
     button("Edit", () => openWebhookForm(ctx, webhook, () => ctx.rerender())),
     button("Rotate secret", () => rotateSecret(ctx, webhook)),
-    webhook.state !== "disabled"
-      ? button("Disable", () => setWebhookState(ctx, webhook, "disabled"), "danger")
-      : null,
-  ]);
-  return bar;
+    // Paused and disabled webhooks hold their pending deliveries; this drops them.
+    enabled ? null : button("Cancel held", () => cancelHeld(ctx, webhook), "danger"),
+    webhook.state === "disabled" ? null : button("Disable", toState("disabled"), "danger"),
+  );
 }
 
 function history(ctx, id) {

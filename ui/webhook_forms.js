@@ -103,9 +103,9 @@ export function openWebhookForm(ctx, webhook, saved) {
 }
 
 const STATE_CHANGES = {
-  paused: { done: "Paused: new deliveries are held until you resume." },
-  enabled: { done: "Active: deliveries resume." },
-  disabled: { done: "Disabled: pending deliveries were cancelled." },
+  paused: { done: "Paused: deliveries are held until you resume." },
+  enabled: { done: "Active: deliveries resume, held ones included." },
+  disabled: { done: "Disabled: new events skip it; pending deliveries are held." },
 };
 
 /** Pauses, resumes, enables or (after a confirmation) disables a webhook, then re-renders. */
@@ -113,8 +113,9 @@ export async function setWebhookState(ctx, webhook, state) {
   if (state === "disabled") {
     const sure = await confirmAction({
       title: "Disable this webhook?",
-      message: "Its pending deliveries are cancelled and new events are not delivered to it. " +
-        "Pause instead to hold them.",
+      message:
+        "Events that arrive while it is disabled are never delivered to it. What is pending " +
+        "is held until you enable it again. Pause instead to keep every event.",
       confirmLabel: "Disable",
     });
     if (!sure) return;
@@ -122,6 +123,26 @@ export async function setWebhookState(ctx, webhook, state) {
   try {
     await api("PATCH", `/api/v1/webhooks/${encodeURIComponent(webhook.id)}`, { body: { state } });
     ctx.toast(STATE_CHANGES[state].done);
+  } catch (error) {
+    ctx.toast(error.message, "bad");
+  }
+  ctx.rerender();
+}
+
+/** Drops what a paused or disabled webhook holds, after a confirmation. */
+export async function cancelHeld(ctx, webhook) {
+  const sure = await confirmAction({
+    title: "Cancel the held deliveries?",
+    message: "Every delivery this webhook holds is cancelled and never sent, not even by a replay.",
+    confirmLabel: "Cancel them",
+  });
+  if (!sure) return;
+  try {
+    const { cancelled } = await api(
+      "POST",
+      `/api/v1/webhooks/${encodeURIComponent(webhook.id)}/cancel-held`,
+    );
+    ctx.toast(`Cancelled ${cancelled} held ${cancelled === 1 ? "delivery" : "deliveries"}.`);
   } catch (error) {
     ctx.toast(error.message, "bad");
   }

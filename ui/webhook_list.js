@@ -4,7 +4,7 @@
  * quick actions. The figures refresh every few seconds.
  */
 import { api, query } from "./api.js";
-import { append, badge, h, route, table } from "./dom.js";
+import { badge, h, route, table } from "./dom.js";
 import { ago, percent } from "./format.js";
 import { circuitState, outcomeBadge, webhookState } from "./states.js";
 import { openWebhookForm, setWebhookState } from "./webhook_forms.js";
@@ -126,33 +126,14 @@ function listTable(ctx, webhooks, stats) {
     columns.push({
       label: "Actions",
       cell: (w) => {
-        const actions = h("div", { class: "actions" });
-        if (w.state === "enabled") {
-          append(
-            actions,
-            h("button", {
-              type: "button",
-              onclick: () => setWebhookState(ctx, w, "paused"),
-            }, "Pause"),
-          );
-        } else if (w.state === "paused") {
-          append(
-            actions,
-            h("button", {
-              type: "button",
-              onclick: () => setWebhookState(ctx, w, "enabled"),
-            }, "Resume"),
-          );
-        } else {
-          append(
-            actions,
-            h("button", {
-              type: "button",
-              onclick: () => setWebhookState(ctx, w, "enabled"),
-            }, "Enable"),
-          );
-        }
-        return actions;
+        const [label, state] = w.state === "enabled"
+          ? ["Pause", "paused"]
+          : [w.state === "paused" ? "Resume" : "Enable", "enabled"];
+        return h(
+          "div",
+          { class: "actions" },
+          h("button", { type: "button", onclick: () => setWebhookState(ctx, w, state) }, label),
+        );
       },
     });
   }
