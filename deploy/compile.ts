@@ -24,6 +24,9 @@ export function compileArgs(target: string): string[] {
     // module graph does not follow: embed it explicitly.
     "--include",
     "src/store/worker.ts",
+    // The dashboard's files are read from disk at run time (src/api/ui.ts), not imported.
+    "--include",
+    "ui",
     "--target",
     target,
     "--output",

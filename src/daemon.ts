@@ -6,6 +6,7 @@
 import { Authenticator } from "./api/auth.ts";
 import { createApp } from "./api/app.ts";
 import { serveApi, type ServedApi } from "./api/serve_api.ts";
+import { withUi } from "./api/ui.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./ops/log.ts";
@@ -60,7 +61,7 @@ export async function startDaemon(
   const app = createApp({ config, store, clock, auth, log, intake, delivery: engine, metrics });
   let api: ServedApi;
   try {
-    api = await serveApi(config.server, app.fetch, log);
+    api = await serveApi(config.server, withUi(app.fetch), log);
   } catch (error) {
     await engine.stop(0);
     await store.close();

@@ -153,7 +153,7 @@ Deno.test("serve keeps webhooks, events, deliveries and CLI-created keys across 
       });
       assert.equal(forbidden.status, 403);
       assert.equal(forbidden.body.error.code, "forbidden");
-      assert.deepEqual(forbidden.body.error.details, { required: "webhooks:manage" });
+      assert.deepEqual(forbidden.body.error.details, { required: "webhooks:read" });
       const forbiddenCreate = await api<ApiErrorBody>(daemon, "POST", "/api/v1/webhooks", {
         key: key.key,
         body: { url: "https://example.com/hooks" },

@@ -18,8 +18,18 @@ import { credentialRoutes } from "./credentials.ts";
 import { keyRoutes } from "./keys.ts";
 import { openApiDocument } from "./openapi.ts";
 import { OpenApiDocument } from "./responses.ts";
-import { readBody, replyFor, type Route, route, validate, validateQuery } from "./route.ts";
+import {
+  readBody,
+  replyFor,
+  requiredScope,
+  type Route,
+  route,
+  validate,
+  validateQuery,
+} from "./route.ts";
+import { statsRoutes } from "./stats.ts";
 import { webhookRoutes } from "./webhooks.ts";
+import { whoamiRoutes } from "./whoami.ts";
 
 /** Every route of the API, the OpenAPI document's own route included. */
 export function apiRoutes(deps: ApiDeps): Route[] {
@@ -31,6 +41,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...deadLetterRoutes(deps),
     ...keyRoutes(deps),
     ...credentialRoutes(deps),
+    ...whoamiRoutes(deps),
+    ...statsRoutes(deps),
   ];
   // The document describes itself too: it is built once every route, its own included, is in.
   routes.push(route({
@@ -96,7 +108,8 @@ export function createApp(deps: ApiDeps): Hono {
         ? { keyId: "anonymous", scopes: new Set<never>() }
         : await deps.auth.authenticate(c.req.header("authorization") ?? null);
       keyIds.set(c.req.raw, principal.keyId);
-      if (r.scope !== null) requireScope(principal, r.scope);
+      const scope = requiredScope(r.scope);
+      if (scope !== null) requireScope(principal, scope);
       const params = r.params ? validate(r.params, c.req.param()) : {};
       const query = validateQuery(r.query, c.req.url);
       const body = r.body

@@ -9,7 +9,7 @@ import { randomToken, uuidv7 } from "../ids.ts";
 import type { ApiKeyRecord } from "../store/api_keys.ts";
 import type { Store } from "../store/client.ts";
 import { ApiError } from "./errors.ts";
-import { type Scope, SCOPES } from "./scopes.ts";
+import { type Scope, SCOPES, withImpliedScopes } from "./scopes.ts";
 
 export interface Principal {
   /** The key id, or "admin" for the root key. */
@@ -121,7 +121,7 @@ export class Authenticator {
       throw new ApiError(401, "unauthorized", "Invalid or revoked API key");
     }
     this.#touch(record.id);
-    return { keyId: record.id, scopes: new Set(record.scopes as Scope[]) };
+    return { keyId: record.id, scopes: new Set(withImpliedScopes(record.scopes as Scope[])) };
   }
 
   /** Forgets a key at once, e.g. after it was revoked through this daemon. */

@@ -360,8 +360,10 @@ Deno.test("fuzz: no request header, however odd, gets a 5xx, a 2xx without a key
           const family = `${String(response.status)[0]}xx`;
           statuses.set(family, (statuses.get(family) ?? 0) + 1);
           if (route.scope !== null) {
+            // "authenticated": any valid key may call it (whoami).
             const allowed = input.caller === "admin" ||
-              (input.caller === "limited" && route.scope === LIMITED_SCOPE);
+              (input.caller === "limited" &&
+                (route.scope === LIMITED_SCOPE || route.scope === "authenticated"));
             if (!allowed) {
               assert.equal(response.status, input.caller === "nobody" ? 401 : 403, what);
             }

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { VERSION } from "../version.ts";
 import { components, ErrorResponse } from "./responses.ts";
-import type { ResponseSpec, Route } from "./route.ts";
+import { requiredScope, type ResponseSpec, type Route } from "./route.ts";
 
 const COMPONENTS = "#/components/schemas/";
 
@@ -85,7 +85,7 @@ function operation(r: Route): JsonSchema {
     // Unknown query parameters are refused on every route.
     400: "Invalid request: `details` names each problem by field",
     401: r.scope !== null && "Missing or invalid API key",
-    403: r.scope !== null && `The key lacks the "${r.scope}" scope`,
+    403: requiredScope(r.scope) !== null && `The key lacks the "${r.scope}" scope`,
     413: r.body !== undefined && "The body is larger than `server.body_limit`",
     415: r.body !== undefined && "The body is not `application/json` in UTF-8",
   };
@@ -100,7 +100,8 @@ function operation(r: Route): JsonSchema {
   return {
     summary: r.summary,
     tags: [r.tag],
-    ...(r.scope ? { security: [{ bearer: [] }], "x-required-scope": r.scope } : { security: [] }),
+    ...(r.scope === null ? { security: [] } : { security: [{ bearer: [] }] }),
+    ...(requiredScope(r.scope) === null ? {} : { "x-required-scope": r.scope }),
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(r.body
       ? {

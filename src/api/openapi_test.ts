@@ -170,6 +170,9 @@ Deno.test("real answers of every operation match the schemas the document declar
     await ok("GET", "/api/v1/dead-letters", 200);
     await ok("POST", `/api/v1/deliveries/${ids[0]}/retry`, 202);
     await ok("POST", "/api/v1/dead-letters/replay", 200, {});
+    await ok("GET", "/api/v1/whoami", 200);
+    await ok("GET", "/api/v1/stats/webhooks", 200);
+    await ok("GET", "/api/v1/stats/live", 200);
 
     const key = await ok("POST", "/api/v1/keys", 201, { name: "ops", scopes: ["events:write"] });
     await ok("GET", "/api/v1/keys", 200);

@@ -266,6 +266,51 @@ export const CreatedCredential = component(
   Credential.extend({ secret: z.string() }),
 );
 
+export const Whoami = component(
+  "Whoami",
+  "The key that made the request: its id (`admin` for the root key), name and scopes, " +
+    "implied ones included (what a client may offer its user)",
+  z.strictObject({ key_id: z.string(), name: z.string(), scopes: z.array(z.enum(SCOPES)) }),
+);
+
+export const WebhookStats = component(
+  "WebhookStats",
+  "Recent attempts per webhook: the dashboard's success rate and last status",
+  z.strictObject({
+    since: timestamp.describe("The oldest attempt time counted"),
+    complete: z.boolean().describe(
+      "False when the window held more attempts than are counted; then `since` is later " +
+        "than asked and only the newest attempts are counted",
+    ),
+    data: z.array(z.strictObject({
+      webhook_id: z.string(),
+      attempts: z.int(),
+      succeeded: z.int(),
+      failed: z.int(),
+      last_status: z.int().nullable(),
+      last_error_kind: z.string().nullable(),
+      last_attempt_at: timestamp,
+    })).describe("Webhooks with attempts in the window, latest attempt first"),
+  }),
+);
+
+export const LiveCounters = component(
+  "LiveCounters",
+  "This daemon's running totals since it started, and its backlog now; a client computes " +
+    "rates from two readings",
+  z.strictObject({
+    at: timestamp,
+    events_ingested: z.number(),
+    attempts: z.number(),
+    attempts_failed: z.number(),
+    deliveries_succeeded: z.number(),
+    deliveries_dead: z.number(),
+    pending: z.number(),
+    held: z.number(),
+    dead: z.number(),
+  }),
+);
+
 /** A list page: `next_cursor` continues it, null on the last page. */
 function page<T extends z.ZodType>(item: T, id: string, description: string) {
   return component(

@@ -22,6 +22,18 @@ import type { Scope } from "./scopes.ts";
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /**
+ * Who may call a route: a key with this scope; any valid key
+ * (`"authenticated"`: a key asking about itself); or anyone (null: health,
+ * the document).
+ */
+export type RouteScope = Scope | "authenticated" | null;
+
+/** The scope a route's key must hold, if any. */
+export function requiredScope(scope: RouteScope): Scope | null {
+  return scope === "authenticated" ? null : scope;
+}
+
+/**
  * What a route answers with one status:
  * - `{description, schema}`: a JSON body of that (registered, named) schema;
  * - `{description, text}`: a body of that non-JSON media type (`/metrics`);
@@ -99,8 +111,7 @@ interface Declaration<Path extends string, Query, Body, R extends Responses> {
   readonly path: Path;
   readonly summary: string;
   readonly tag: string;
-  /** The scope a key needs; null for unauthenticated routes (health, the document). */
-  readonly scope: Scope | null;
+  readonly scope: RouteScope;
   /** The query parameters (a strict object: others are refused); none when absent. */
   readonly query?: z.ZodType<Query>;
   readonly body?: z.ZodType<Body>;
@@ -118,7 +129,7 @@ export interface Route {
   readonly path: string;
   readonly summary: string;
   readonly tag: string;
-  readonly scope: Scope | null;
+  readonly scope: RouteScope;
   readonly params?: z.ZodType;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;

@@ -300,7 +300,7 @@ export function webhookRoutes(deps: ApiDeps) {
       path: "/api/v1/webhooks",
       summary: "List webhooks, oldest first",
       tag: "webhooks",
-      scope: "webhooks:manage",
+      scope: "webhooks:read",
       query: listQuery,
       responses: { 200: { description: "A page of webhooks", schema: WebhookPage } },
       handler: async ({ c, query }) => {
@@ -316,7 +316,7 @@ export function webhookRoutes(deps: ApiDeps) {
       path: "/api/v1/webhooks/:id",
       summary: "Read a webhook",
       tag: "webhooks",
-      scope: "webhooks:manage",
+      scope: "webhooks:read",
       params: idParam,
       responses: { 200: { description: "The webhook", schema: Webhook }, 404: "No such webhook" },
       handler: async ({ c, params }) => {

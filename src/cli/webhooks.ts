@@ -36,7 +36,7 @@ export const webhooksCommand: Command = {
   summary: "list webhooks",
   usage: "[options]",
   description: "Lists webhooks oldest first. At most --limit are printed; a note on stderr " +
-    "says when more match. The key needs the webhooks:manage scope.",
+    "says when more match. The key needs the webhooks:read scope (webhooks:manage implies it).",
   options: [
     {
       name: "state",

@@ -37,6 +37,8 @@ export abstract class MetricFamily {
   readonly #indexes: readonly ReadonlyMap<string, number>[];
   /** Each combination's label text, `{a="x",b="y"}` or "" (built once, for rendering). */
   protected readonly labelText: readonly string[];
+  /** Each combination's labels by name, for reading totals back (`ValueFamily.sum`). */
+  protected readonly labelValues: readonly Readonly<Record<string, string>>[];
 
   constructor(options: FamilyOptions) {
     const { name, help, labels = [] } = options;
@@ -59,17 +61,23 @@ export abstract class MetricFamily {
     this.#indexes = labels.map((l) => new Map(l.values.map((v, i) => [v, i])));
     this.series = labels.reduce((n, l) => n * l.values.length, 1);
     const text: string[] = [];
+    const byName: Record<string, string>[] = [];
     for (let s = 0; s < this.series; s++) {
       let rest = s;
       const pairs: string[] = [];
+      const named: Record<string, string> = {};
       for (let l = labels.length - 1; l >= 0; l--) {
         const values = labels[l]!.values;
-        pairs.unshift(`${labels[l]!.name}="${escapeLabelValue(values[rest % values.length]!)}"`);
+        const value = values[rest % values.length]!;
+        pairs.unshift(`${labels[l]!.name}="${escapeLabelValue(value)}"`);
+        named[labels[l]!.name] = value;
         rest = Math.floor(rest / values.length);
       }
       text.push(pairs.join(","));
+      byName.push(named);
     }
     this.labelText = text;
+    this.labelValues = byName;
   }
 
   /** The series of these label values; throws for a value not declared. */
@@ -108,7 +116,7 @@ export abstract class MetricFamily {
 }
 
 /** A family with one number per series: the storage and rendering counters and gauges share. */
-abstract class ValueFamily extends MetricFamily {
+export abstract class ValueFamily extends MetricFamily {
   protected readonly values: Float64Array;
 
   constructor(options: FamilyOptions) {
@@ -123,6 +131,18 @@ abstract class ValueFamily extends MetricFamily {
 
   get(a?: string, b?: string): number {
     return this.values[this.seriesOf(a, b)]!;
+  }
+
+  /** The sum of every series whose labels include `where` (all series when it is empty). */
+  sum(where: Readonly<Record<string, string>> = {}): number {
+    const wanted = Object.entries(where);
+    let total = 0;
+    for (let s = 0; s < this.series; s++) {
+      if (wanted.every(([name, value]) => this.labelValues[s]![name] === value)) {
+        total += this.values[s]!;
+      }
+    }
+    return total;
   }
 
   render(): string {

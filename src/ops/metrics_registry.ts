@@ -4,7 +4,7 @@
  * the daemon adds them here, one registry per daemon, so daemons sharing a
  * process (tests) never mix their figures.
  */
-import { type MetricFamily, renderPrometheus } from "./metrics.ts";
+import { type MetricFamily, renderPrometheus, ValueFamily } from "./metrics.ts";
 
 /** Sets gauges (or copies totals kept elsewhere) just before a scrape is rendered. */
 export type Collector = () => void | Promise<void>;
@@ -34,7 +34,21 @@ export class MetricsRegistry {
 
   /** Runs the collectors, then renders every family as Prometheus text (format 0.0.4). */
   async render(): Promise<string> {
-    await Promise.all(this.#collectors.map((collect) => collect()));
+    await this.refresh();
     return renderPrometheus(this.#families);
+  }
+
+  /** Runs the collectors, so that {@linkcode total} sees the figures kept elsewhere too. */
+  async refresh(): Promise<void> {
+    await Promise.all(this.#collectors.map((collect) => collect()));
+  }
+
+  /**
+   * The sum of counter or gauge `name` over its series whose labels include
+   * `where`; 0 when no such family is registered (no delivery engine runs).
+   */
+  total(name: string, where: Readonly<Record<string, string>> = {}): number {
+    const family = this.#families.find((f) => f.name === name);
+    return family instanceof ValueFamily ? family.sum(where) : 0;
   }
 }

@@ -106,3 +106,23 @@ Deno.test("the registry runs its collectors before rendering and refuses a name 
     /"hookd_now": it is registered already/,
   );
 });
+
+Deno.test("the registry reads totals back, summed over the series whose labels match", async () => {
+  const attempts = new Counter({
+    name: "hookd_tries_total",
+    help: "Tries.",
+    labels: [{ name: "class", values: ["2xx", "5xx"] }, { name: "kind", values: ["none", "x"] }],
+  });
+  attempts.add(3, "2xx", "none");
+  attempts.add(2, "5xx", "x");
+  attempts.inc("2xx", "x");
+  const copied = new Counter({ name: "hookd_copied_total", help: "Kept elsewhere." });
+  const registry = new MetricsRegistry().add(attempts, copied).collect(() => copied.set(7));
+  assert.equal(registry.total("hookd_tries_total"), 6);
+  assert.equal(registry.total("hookd_tries_total", { kind: "none" }), 3);
+  assert.equal(registry.total("hookd_tries_total", { class: "2xx", kind: "x" }), 1);
+  assert.equal(registry.total("hookd_unknown_total"), 0);
+  assert.equal(registry.total("hookd_copied_total"), 0, "collectors have not run yet");
+  await registry.refresh();
+  assert.equal(registry.total("hookd_copied_total"), 7);
+});

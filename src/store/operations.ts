@@ -47,6 +47,7 @@ import { getEvent, ingestEvents, type IngestRequest } from "./events.ts";
 import type { Executor, Page } from "./executor.ts";
 import { SCHEMA_VERSION } from "./migrations.ts";
 import type { WebhookView } from "./webhook_view.ts";
+import { webhookStats } from "./webhook_stats.ts";
 import {
   cancelOpenDeliveries,
   deleteWebhook,
@@ -187,6 +188,9 @@ export const readOperations = {
     listDeliveries(db, a.filter, a.page),
   listDeliveryHistory: (db: Executor, a: { filter: DeliveryFilter; page: Page }) =>
     listDeliveryHistory(db, a.filter, a.page),
+  /** Attempts per webhook since `since`, at most the newest `maxAttempts` of them (the dashboard). */
+  webhookStats: (db: Executor, a: { since: number; maxAttempts: number }) =>
+    webhookStats(db, a.since, a.maxAttempts),
   getCredential: (db: Executor, a: { id: string }) => getCredential(db, a.id),
   listCredentials: (db: Executor, a: { page: Page }) => listCredentials(db, a.page),
   getApiKey: (db: Executor, a: { id: string }) => getApiKey(db, a.id),

@@ -12,6 +12,7 @@ import type { WriteExecutor } from "./writer.ts";
 import { attemptFixture } from "../testing/attempt_fixture.ts";
 import { webhookFixture } from "../testing/webhook_fixture.ts";
 import type { WebhookRecord } from "./webhooks.ts";
+import { uuidv7Floor } from "./webhook_stats.ts";
 
 const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
 const EXECUTORS: readonly WriteExecutor[] = ["prepared", "client"];
@@ -400,6 +401,90 @@ contract(
     } finally {
       await a.close();
       await b.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+contract(
+  "webhook stats count each webhook's attempts in the window, newest attempt last",
+  async (openStore) => {
+    const { url, dir } = await tempUrl();
+    const store = await openStore(url);
+    try {
+      for (const id of ["w1", "w2", "quiet"]) {
+        await store.write("insertWebhook", { webhook: webhook(id, [id]) });
+      }
+      const lease = { owner: "me", until: NOW + 3_600_000 };
+      const deliveryOf = async (type: string, id: string) => {
+        const [result] = await store.write("ingest", {
+          events: [event(type, { id })],
+          now: NOW,
+          lease,
+        });
+        return result?.status === "created" ? result.deliveries[0]!.id : "";
+      };
+      const [d1, d2, d3] = [
+        await deliveryOf("w1", "e1"),
+        await deliveryOf("w1", "e2"),
+        await deliveryOf("w2", "e3"),
+      ];
+      // Whether the delivery moves does not matter here: every attempt is kept as history.
+      const retry = {
+        state: "pending" as const,
+        nextAttemptAt: NOW + 3_600_000,
+        scheduleAttempts: 1,
+      };
+      // Attempt ids are UUIDv7 of their start, as the dispatcher makes them (spelled out here:
+      // `uuidv7` never goes back in time within a process, and this test does).
+      let made = 0;
+      const attemptId = (at: number) =>
+        `${uuidv7Floor(at)}-7000-8000-${String(++made).padStart(12, "0")}`;
+      const record = (deliveryId: string, at: number, extra = {}) =>
+        store.write("recordAttempt", {
+          attempt: attemptFixture(attemptId(at), deliveryId, at, extra),
+          owner: "me",
+          verdict: retry,
+          now: at,
+        });
+      const failed = { responseStatus: 503, errorKind: "status", errorMessage: "HTTP 503" };
+      await record(d1!, NOW - 2 * 3_600_000, failed); // before the window: not counted
+      await record(d1!, NOW + 1_000);
+      await record(d2!, NOW + 2_000, failed);
+      await record(d1!, NOW + 3_000, { responseStatus: null, errorKind: "timeout" });
+      await record(d3!, NOW + 4_000);
+
+      const window = await store.read("webhookStats", { since: NOW, maxAttempts: 100 });
+      assert.equal(window.complete, true);
+      assert.equal(window.since, NOW);
+      assert.deepEqual(window.webhooks, [
+        {
+          webhookId: "w2",
+          attempts: 1,
+          succeeded: 1,
+          failed: 0,
+          lastStatus: 200,
+          lastErrorKind: null,
+          lastAttemptAt: NOW + 4_000,
+        },
+        {
+          webhookId: "w1",
+          attempts: 3,
+          succeeded: 1,
+          failed: 2,
+          lastStatus: null,
+          lastErrorKind: "timeout",
+          lastAttemptAt: NOW + 3_000,
+        },
+      ]);
+
+      // Bounded: only the newest attempts count, and the answer says from when.
+      const cut = await store.read("webhookStats", { since: NOW, maxAttempts: 2 });
+      assert.equal(cut.complete, false);
+      assert.equal(cut.since, NOW + 3_000);
+      assert.deepEqual(cut.webhooks.map((w) => [w.webhookId, w.attempts]), [["w2", 1], ["w1", 1]]);
+    } finally {
+      await store.close();
       await Deno.remove(dir, { recursive: true });
     }
   },

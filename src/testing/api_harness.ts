@@ -91,15 +91,16 @@ export async function withApi(
   });
   const clock = new FakeClock(START);
   const store = await Store.open(config.store, clock.now());
+  const intake = new Intake({ store, clock });
   const deps: ApiDeps = {
     config,
     store,
     clock,
     auth: new Authenticator(store, clock, config.auth.adminKey),
     log: options.log ?? silentLogger,
-    intake: new Intake({ store, clock }),
+    intake,
     delivery: options.delivery,
-    metrics: new MetricsRegistry().add(...store.metricFamilies()),
+    metrics: new MetricsRegistry().add(intake.ingested, ...store.metricFamilies()),
   };
   const app = createApp(deps);
   const conformance = new ResponseConformance(
