@@ -8,12 +8,15 @@
  * One burst of trouble halves once: the attempts that were already in flight
  * when the limit was cut report their congestion too, and counting each
  * would take any limit to 1 at once. So a signal from an attempt that
- * started before the last cut is ignored.
+ * started before the last cut is ignored. Attempts are told apart by their
+ * start sequence number (the pool numbers them), not by time, which may not
+ * have moved between two starts.
  */
 export class AdaptiveLimit {
   #limit: number;
   #successes = 0;
-  #lastCutAt = -Infinity;
+  /** The start number of the last attempt started before the last cut. */
+  #cutAfter = -Infinity;
 
   constructor(cap: number) {
     this.#limit = Math.max(1, cap);
@@ -24,12 +27,15 @@ export class AdaptiveLimit {
     return Math.min(this.#limit, cap);
   }
 
-  /** The receiver pushed back on an attempt that started at `startedAt`. */
-  congestion(startedAt: number, now: number, cap: number): void {
-    if (startedAt < this.#lastCutAt) return;
+  /**
+   * The receiver pushed back on the attempt started as number `started`;
+   * `lastStarted` is the number of the latest attempt started so far.
+   */
+  congestion(started: number, lastStarted: number, cap: number): void {
+    if (started <= this.#cutAfter) return;
     this.#limit = Math.max(1, Math.floor(Math.min(this.#limit, cap) / 2));
     this.#successes = 0;
-    this.#lastCutAt = now;
+    this.#cutAfter = lastStarted;
   }
 
   /** An attempt succeeded. */

@@ -4,13 +4,16 @@ import { AdaptiveLimit } from "./adaptive_limit.ts";
 Deno.test("AIMD halves on pushback down to 1 and adds one back per run of successes", () => {
   const limit = new AdaptiveLimit(16);
   assert.equal(limit.limit(16), 16);
-  limit.congestion(100, 100, 16);
+  // Attempt 95 of the 100 started so far pushes back: cut.
+  limit.congestion(95, 100, 16);
   assert.equal(limit.limit(16), 8);
-  // Pushback from attempts that started before the cut is the same burst: no second cut.
+  // Pushback from attempts that had started by then is the same burst: no second cut.
   limit.congestion(99, 101, 16);
+  limit.congestion(100, 102, 16);
   assert.equal(limit.limit(16), 8);
-  for (const [at, expected] of [[200, 4], [300, 2], [400, 1], [500, 1]]) {
-    limit.congestion(at!, at!, 16);
+  // Attempts started after the cut do count.
+  for (const [started, expected] of [[101, 4], [150, 2], [200, 1], [250, 1]]) {
+    limit.congestion(started!, started!, 16);
     assert.equal(limit.limit(16), expected);
   }
   // At 1: one success adds one; at 2: two successes; and so on up to the cap.

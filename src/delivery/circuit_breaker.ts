@@ -22,7 +22,9 @@ export type Gate =
   | { readonly kind: "pass" }
   /** The one attempt that tests whether the endpoint is back. */
   | { readonly kind: "probe" }
-  | { readonly kind: "postpone"; readonly until: number };
+  | { readonly kind: "postpone"; readonly until: number }
+  /** The probe is out: keep the job queued until its result (or `until`, if it never comes). */
+  | { readonly kind: "wait"; readonly until: number };
 
 /** A change of state worth telling (a log line, an operational event). */
 export type Transition =
@@ -46,6 +48,7 @@ export class CircuitBreaker {
   #nextProbeAt: number | null = null;
   #cooldownMs: number;
   #failuresInRow = 0;
+  #probeOut = false;
   /** Per slot of the window: [slot index, attempts, failures]. */
   readonly #slots: [number, number, number][] = [];
 
@@ -66,10 +69,16 @@ export class CircuitBreaker {
   /** Whether a job due `now` may go out. */
   gate(now: number): Gate {
     if (this.#state === "closed") return { kind: "pass" };
-    if (now < this.#nextProbeAt!) return { kind: "postpone", until: this.#nextProbeAt! };
-    // While the probe is out the others wait a cooldown more; if it never reports
-    // (it was not sent after all), the next probe goes then.
+    if (now < this.#nextProbeAt!) {
+      // Open: back to the store until the probe. Half open: the probe is out, and
+      // its result (it comes within an attempt's timeout) decides for the rest.
+      return this.#probeOut
+        ? { kind: "wait", until: this.#nextProbeAt! }
+        : { kind: "postpone", until: this.#nextProbeAt! };
+    }
+    // If a probe never reports (it was not sent after all), the next goes a cooldown on.
     this.#state = "half_open";
+    this.#probeOut = true;
     this.#nextProbeAt = now + this.#cooldownMs;
     return { kind: "probe" };
   }
@@ -81,6 +90,7 @@ export class CircuitBreaker {
    */
   record(kind: HealthKind, now: number, probe: boolean): Transition | null {
     if (probe) {
+      this.#probeOut = false;
       if (kind === "success") return this.#close();
       if (kind === "failure") {
         this.#cooldownMs = Math.min(this.#cooldownMs * 2, this.#settings.maxCooldownMs);

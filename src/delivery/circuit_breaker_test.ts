@@ -35,8 +35,8 @@ Deno.test("while open every job is postponed to the probe; one probe goes, its r
   assert.equal(breaker.record("success", 11 * S, false), null);
   assert.deepEqual(breaker.gate(30 * S), { kind: "probe" });
   assert.equal(breaker.view().state, "half_open");
-  // The others wait a cooldown more while the probe is out.
-  assert.deepEqual(breaker.gate(30 * S + 1), { kind: "postpone", until: 60 * S });
+  // The others stay queued while the probe is out (at most a cooldown more).
+  assert.deepEqual(breaker.gate(30 * S + 1), { kind: "wait", until: 60 * S });
   // The probe fails: open again for twice as long.
   assert.deepEqual(breaker.record("failure", 31 * S, true), {
     to: "open",
@@ -62,7 +62,7 @@ Deno.test("a probe that never reports does not keep the breaker shut: the next g
   const breaker = new CircuitBreaker(SETTINGS);
   for (let i = 0; i < 3; i++) breaker.record("failure", 0, false);
   assert.deepEqual(breaker.gate(30 * S), { kind: "probe" });
-  assert.deepEqual(breaker.gate(59 * S), { kind: "postpone", until: 60 * S });
+  assert.deepEqual(breaker.gate(59 * S), { kind: "wait", until: 60 * S });
   assert.deepEqual(breaker.gate(60 * S), { kind: "probe" });
 });
 

@@ -275,7 +275,7 @@ export class Dispatcher {
     // Flow control first, so the slot given back next is given under the new state.
     const transition = this.#pool.observe(
       job,
-      flowSignal(sent.result.outcome, policy, sent.prepared.startedAt),
+      flowSignal(sent.result.outcome, policy),
     );
     if (transition) this.#circuitChanged(webhook.id, transition);
     // The receiver has answered: the slot is free while the store records the result.

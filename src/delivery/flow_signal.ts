@@ -17,19 +17,13 @@ import type { FlowSignal } from "./pool.ts";
 
 const PUSHBACK = new Set([429, 502, 503, 504]);
 
-export function flowSignal(outcome: Outcome, policy: Policy, startedAt: number): FlowSignal {
-  if (classify(outcome, policy) === "success") {
-    return { health: "success", congestion: false, startedAt };
-  }
+export function flowSignal(outcome: Outcome, policy: Policy): FlowSignal {
+  if (classify(outcome, policy) === "success") return { health: "success", congestion: false };
   if (outcome.kind === "error") {
-    if (outcome.error === "blocked") return { health: "neutral", congestion: false, startedAt };
-    return { health: "failure", congestion: outcome.error === "timeout", startedAt };
+    if (outcome.error === "blocked") return { health: "neutral", congestion: false };
+    return { health: "failure", congestion: outcome.error === "timeout" };
   }
   const { status } = outcome;
   const failure = status === 408 || status === 429 || (status >= 500 && status <= 599);
-  return {
-    health: failure ? "failure" : "neutral",
-    congestion: PUSHBACK.has(status),
-    startedAt,
-  };
+  return { health: failure ? "failure" : "neutral", congestion: PUSHBACK.has(status) };
 }

@@ -46,8 +46,6 @@ export interface FlowSignal {
   readonly health: HealthKind;
   /** The receiver pushed back (429, 502, 503, 504, a timeout): concurrency halves. */
   readonly congestion: boolean;
-  /** When the attempt started: pushback on attempts older than the last cut is not new. */
-  readonly startedAt: number;
 }
 
 /** A webhook's flow state as the API and metrics show it. */
@@ -85,6 +83,9 @@ export class SendingPool<J extends PoolJob> {
   readonly #adaptive = new Map<string, AdaptiveLimit>();
   /** Started jobs that are their breaker's probe. */
   readonly #probes = new Set<J>();
+  /** Each started job's number, in start order (AIMD tells bursts apart by it). */
+  readonly #startNumbers = new WeakMap<J, number>();
+  #started = 0;
   #queued = 0;
   #inFlight = 0;
   #pumpTimer: TimerHandle | undefined;
@@ -127,8 +128,9 @@ export class SendingPool<J extends PoolJob> {
       const cap = this.#configuredCap(webhookId);
       let adaptive = this.#adaptive.get(webhookId);
       if (!adaptive) this.#adaptive.set(webhookId, adaptive = new AdaptiveLimit(cap));
-      if (signal.congestion) adaptive.congestion(signal.startedAt, now, cap);
-      else if (signal.health === "success") adaptive.success(cap);
+      if (signal.congestion) {
+        adaptive.congestion(this.#startNumbers.get(job) ?? this.#started, this.#started, cap);
+      } else if (signal.health === "success") adaptive.success(cap);
     } else {
       this.#adaptive.delete(webhookId);
     }
@@ -187,7 +189,7 @@ export class SendingPool<J extends PoolJob> {
   #pump(): void {
     if (this.#closed) return;
     const now = this.#o.clock.now();
-    let earliestToken = Infinity;
+    let nextPumpIn = Infinity;
     while (this.#inFlight < this.#o.concurrency && this.#queues.size > 0) {
       let picked: string | undefined;
       let probe = false;
@@ -202,6 +204,10 @@ export class SendingPool<J extends PoolJob> {
             this.#o.postpone?.(queue.drain(), gate.until);
             continue;
           }
+          if (gate.kind === "wait") {
+            nextPumpIn = Math.min(nextPumpIn, gate.until - now);
+            continue;
+          }
           if (gate.kind === "probe") {
             picked = webhookId;
             probe = true;
@@ -214,7 +220,7 @@ export class SendingPool<J extends PoolJob> {
         const wait = this.#bucketFor(webhookId, limits?.rateLimitPerSecond ?? null, now)
           ?.take(now) ?? 0;
         if (wait > 0) {
-          earliestToken = Math.min(earliestToken, wait);
+          nextPumpIn = Math.min(nextPumpIn, wait);
           continue;
         }
         picked = webhookId;
@@ -233,11 +239,11 @@ export class SendingPool<J extends PoolJob> {
       if (probe) this.#probes.add(job);
       this.#start(job);
     }
-    if (earliestToken !== Infinity && this.#pumpTimer === undefined) {
+    if (nextPumpIn !== Infinity && this.#pumpTimer === undefined) {
       this.#pumpTimer = this.#o.clock.setTimeout(() => {
         this.#pumpTimer = undefined;
         this.#pump();
-      }, earliestToken);
+      }, nextPumpIn);
     }
   }
 
@@ -266,6 +272,7 @@ export class SendingPool<J extends PoolJob> {
 
   #start(job: J): void {
     const { webhookId } = job;
+    this.#startNumbers.set(job, ++this.#started);
     this.#inFlight++;
     this.#inFlightPer.set(webhookId, (this.#inFlightPer.get(webhookId) ?? 0) + 1);
     let held = true;

@@ -1,0 +1,261 @@
+/**
+ * Flow control per webhook, end to end in virtual time: the circuit breaker
+ * postpones without spending attempts, probes and closes; AIMD halves and
+ * recovers; a rate limit holds while another webhook runs at full speed;
+ * `Retry-After` moves the next attempt.
+ */
+import assert from "node:assert/strict";
+import type { AttemptResult, AttemptTransport, SendRequest } from "../src/delivery/sender.ts";
+import { FakeClock } from "../src/testing/fake_clock.ts";
+import { type EngineHarness, withEngine } from "../src/testing/engine_harness.ts";
+import { captureLogs } from "../src/testing/log_capture.ts";
+import { seededRng } from "../src/testing/seeded_rng.ts";
+import { readDelivery, SECOND, START, TICK } from "./contracts/_helpers.ts";
+
+/** Answers by URL path, recording each request with its virtual send time. */
+class RoutedSender implements AttemptTransport {
+  readonly sent: { at: number; path: string; request: SendRequest }[] = [];
+  /** A status per path (200 otherwise), or a function of the request. */
+  readonly answer = new Map<string, number | { status: number; headers: Record<string, string> }>();
+  /** Requests not answered yet, when `hold` is set: AIMD needs attempts in flight. */
+  hold = false;
+  readonly #held: (() => void)[] = [];
+  constructor(private readonly clock: FakeClock) {}
+
+  send(request: SendRequest): Promise<AttemptResult> {
+    const path = new URL(request.url).pathname;
+    this.sent.push({ at: this.clock.now(), path, request });
+    const answer = this.answer.get(path) ?? 200;
+    const { status, headers } = typeof answer === "number"
+      ? { status: answer, headers: {} }
+      : answer;
+    const result: AttemptResult = {
+      outcome: {
+        kind: "response",
+        status,
+        ...(headers["retry-after"] ? { retryAfterMs: Number(headers["retry-after"]) * 1000 } : {}),
+      },
+      status,
+      responseHeaders: headers,
+      responseBody: "",
+      durationMs: 0,
+      errorMessage: null,
+    };
+    if (!this.hold) return Promise.resolve(result);
+    return new Promise((resolve) => this.#held.push(() => resolve(result)));
+  }
+
+  /** Answers every held request. */
+  release(): number {
+    const held = this.#held.splice(0);
+    for (const answer of held) answer();
+    return held.length;
+  }
+
+  count(path: string): number {
+    return this.sent.filter((s) => s.path === path).length;
+  }
+}
+
+const NO_AUTO_DISABLE = `disable_after_failing_for = "never"
+disable_on_status = []`;
+
+async function createWebhook(h: EngineHarness, path: string, extra: Record<string, unknown> = {}) {
+  const res = await h.api("POST", "/api/v1/webhooks", {
+    url: `http://127.0.0.1:9${path}`,
+    ...extra,
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body as { id: string };
+}
+
+async function webhook(h: EngineHarness, id: string) {
+  return (await h.api("GET", `/api/v1/webhooks/${id}`)).body as {
+    circuit: { state: string; opened_at: string | null; next_probe_at: string | null };
+    effective_concurrency: number;
+  };
+}
+
+async function runUntil(h: EngineHarness, clock: FakeClock, at: number): Promise<void> {
+  clock.advanceTo(Math.max(clock.now(), at - 20));
+  await h.engine.refill();
+  await h.settle();
+  clock.advanceTo(at);
+  await h.engine.refill();
+  clock.advance(TICK);
+  await h.settle();
+}
+
+Deno.test("the breaker opens after 3 failures, postpones the rest without an attempt, probes and closes", async () => {
+  const clock = new FakeClock(START);
+  const sender = new RoutedSender(clock);
+  const logs = captureLogs("info");
+  const toml = `[policies.default]
+schedule = ["0s", "10m"]
+jitter = 0
+${NO_AUTO_DISABLE}
+breaker_failures = 3
+breaker_cooldown = "30s"
+adaptive_concurrency = false
+`;
+  await withEngine(
+    { clock, sender, rng: seededRng(1), configToml: toml, log: logs.log },
+    async (h) => {
+      // One at a time, so that the breaker sees each result before the next attempt.
+      const hook = await createWebhook(h, "/down", { max_in_flight: 1 });
+      sender.answer.set("/down", 503);
+      const posted = await h.api("POST", "/api/v1/events/batch", {
+        events: Array.from({ length: 10 }, (_, n) => ({ type: "t", data: { n } })),
+      });
+      const ids = posted.body.data.map((e: { deliveries: { id: string }[] }) =>
+        e.deliveries[0]!.id
+      );
+      await h.settle();
+      assert.equal(sender.count("/down"), 3, "three failures, then nothing");
+      const open = await webhook(h, hook.id);
+      assert.equal(open.circuit.state, "open");
+      const probeAt = Date.parse(open.circuit.next_probe_at!);
+      assert.equal(probeAt - Date.parse(open.circuit.opened_at!), 30 * SECOND);
+      // The other seven are back in the store, due at the probe, with no attempt spent.
+      const postponed = [];
+      for (const id of ids) {
+        const d = await readDelivery(h, id);
+        if (d.attempt_count === 0) postponed.push(d);
+      }
+      assert.equal(postponed.length, 7);
+      for (const d of postponed) {
+        assert.equal(d.state, "pending");
+        assert.equal(Date.parse(d.next_attempt_at), probeAt);
+      }
+      assert.equal(logs.withMessage("circuit opened").length, 1);
+
+      // Just before the probe time nothing goes out.
+      await runUntil(h, clock, probeAt - 1_000);
+      assert.equal(sender.count("/down"), 3);
+      // At it, one probe; it fails: open again for 60 s, still nothing else sent.
+      await runUntil(h, clock, probeAt);
+      assert.equal(sender.count("/down"), 4);
+      const reopened = await webhook(h, hook.id);
+      assert.equal(reopened.circuit.state, "open");
+      const secondProbeAt = Date.parse(reopened.circuit.next_probe_at!);
+      assert.ok(secondProbeAt - probeAt >= 60 * SECOND, "the cooldown doubled");
+
+      // The receiver is back: the next probe succeeds, the breaker closes, the rest go out.
+      sender.answer.set("/down", 200);
+      await runUntil(h, clock, secondProbeAt);
+      assert.equal((await webhook(h, hook.id)).circuit.state, "closed");
+      await h.settle();
+      const finals = [];
+      for (const id of ids) finals.push((await readDelivery(h, id)).state);
+      // The three that failed retry at +10 min. Of the seven postponed, the first probe failed
+      // (it retries at +10 min too); the other six went out once the second probe succeeded.
+      assert.equal(finals.filter((s) => s === "succeeded").length, 6);
+      for (const d of postponed) {
+        const now = await readDelivery(h, d.id);
+        assert.equal(now.attempt_count, 1, "postponing spent no attempt: each was attempted once");
+      }
+      assert.equal(logs.withMessage("circuit closed: the probe succeeded").length, 1);
+    },
+  );
+});
+
+Deno.test("AIMD halves a webhook's concurrency on 503 and grows it back with successes", async () => {
+  const clock = new FakeClock(START);
+  const sender = new RoutedSender(clock);
+  const toml = `[policies.default]
+schedule = ["0s", "1s"]
+jitter = 0
+${NO_AUTO_DISABLE}
+breaker_failures = 0
+`;
+  await withEngine({ clock, sender, rng: seededRng(2), configToml: toml }, async (h) => {
+    const hook = await createWebhook(h, "/busy", { max_in_flight: 8 });
+    assert.equal((await webhook(h, hook.id)).effective_concurrency, 8);
+    sender.hold = true;
+    sender.answer.set("/busy", 503);
+    try {
+      await h.api("POST", "/api/v1/events/batch", {
+        events: Array.from({ length: 40 }, (_, n) => ({ type: "t", data: { n } })),
+      });
+      await h.until(() => sender.sent.length === 8);
+      // The 8 in flight all answer 503 together: one burst, one halving.
+      clock.advance(SECOND);
+      assert.equal(sender.release(), 8);
+      await h.until(() => sender.sent.length === 12);
+      assert.equal((await webhook(h, hook.id)).effective_concurrency, 4);
+      clock.advance(SECOND);
+      assert.equal(sender.release(), 4, "only 4 were let out");
+      await h.until(() => sender.sent.length === 14);
+      assert.equal((await webhook(h, hook.id)).effective_concurrency, 2);
+      // Successes from the next request on.
+      sender.answer.set("/busy", 200);
+      const seen: number[] = [];
+      for (let round = 0; round < 20 && seen.at(-1) !== 8; round++) {
+        clock.advance(SECOND);
+        const before = sender.sent.length;
+        if (sender.release() === 0) break;
+        await h.until(async () =>
+          sender.sent.length > before || (await h.engine.stats()).queued === 0
+        );
+        seen.push((await webhook(h, hook.id)).effective_concurrency);
+      }
+      // The two in flight were answered 503 when sent: one more halving, to 1. From then
+      // each round answers as many successes as the limit, and each such run adds one.
+      assert.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7, 8]);
+    } finally {
+      sender.hold = false;
+      sender.release();
+    }
+  });
+});
+
+Deno.test("a 10/s rate limit holds over a simulated minute while another webhook runs at full speed", async () => {
+  const clock = new FakeClock(START);
+  const sender = new RoutedSender(clock);
+  await withEngine({ clock, sender, rng: seededRng(3) }, async (h) => {
+    await createWebhook(h, "/slow", { rate_limit: 10, event_types: ["slow"] });
+    await createWebhook(h, "/fast", { event_types: ["fast"] });
+    for (const type of ["slow", "fast"]) {
+      const res = await h.api("POST", "/api/v1/events/batch", {
+        events: Array.from({ length: 1000 }, (_, n) => ({ type, data: { n } })),
+      });
+      assert.equal(res.status, 202);
+    }
+    await h.settle({ queued: false });
+    assert.equal(sender.count("/fast"), 1000, "the other webhook is not held back");
+    for (let second = 1; second <= 60; second++) {
+      clock.advance(SECOND);
+      await h.settle({ queued: false });
+    }
+    const slow = sender.sent.filter((s) => s.path === "/slow");
+    // 60 s at 10/s, plus the bucket's initial burst (at most a second's worth).
+    assert.ok(slow.length >= 600 && slow.length <= 620, `${slow.length} in a minute`);
+    // No second holds more than 10 past the first burst.
+    const perSecond = new Map<number, number>();
+    for (const s of slow) {
+      const second = Math.floor((s.at - START) / SECOND);
+      perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+    }
+    for (const [second, count] of perSecond) {
+      if (second > 0) assert.ok(count <= 11, `second ${second}: ${count}`);
+    }
+  });
+});
+
+Deno.test("Retry-After: 120 moves the next attempt to 120 s or later", async () => {
+  const clock = new FakeClock(START);
+  const sender = new RoutedSender(clock);
+  const toml = `[policies.default]
+schedule = ["0s", "5s", "5s"]
+jitter = 0
+${NO_AUTO_DISABLE}
+`;
+  await withEngine({ clock, sender, rng: seededRng(4), configToml: toml }, async (h) => {
+    await createWebhook(h, "/limited");
+    sender.answer.set("/limited", { status: 429, headers: { "retry-after": "120" } });
+    const posted = await h.api("POST", "/api/v1/events", { type: "t", data: {} });
+    await h.settle();
+    const d = await readDelivery(h, posted.body.deliveries[0].id);
+    assert.ok(Date.parse(d.next_attempt_at) - START >= 120 * SECOND, d.next_attempt_at);
+  });
+});
