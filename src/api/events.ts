@@ -29,6 +29,10 @@ const eventSchema = z.strictObject({
   data: z.unknown().refine((value) => value !== undefined, "is required (any JSON value)"),
   tenant_id: tenantId.optional(),
   occurred_at: rfc3339Timestamp.optional(),
+  // Orders deliveries to webhooks with `ordering`: one at a time per key, in acceptance order.
+  ordering_key: z.string({ error: "must be a string of 1-255 visible ASCII characters" })
+    .min(1, "must not be empty").max(255, "must be at most 255 characters")
+    .regex(/^[\x20-\x7e]+$/, "must be visible ASCII characters").optional(),
 });
 
 type EventInput = z.output<typeof eventSchema>;
@@ -47,6 +51,7 @@ function validated(input: EventInput, idempotencyKey?: string): ValidatedEvent {
     data: input.data,
     tenantId: input.tenant_id ?? null,
     occurredAt: input.occurred_at,
+    orderingKey: input.ordering_key,
     idempotencyKey,
   };
 }

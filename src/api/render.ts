@@ -53,6 +53,7 @@ export function renderWebhook(
       client_cert: webhook.tls.clientCert,
       client_key: webhook.tls.clientKey === null ? null : "[set]",
     },
+    ordering: webhook.ordering,
     created_at: rfc3339(webhook.createdAt),
     updated_at: rfc3339(webhook.updatedAt),
   };
@@ -99,6 +100,7 @@ export function renderEvent(event: EventRecord): Omit<z.input<typeof Event>, "de
     data: JSON.parse(event.payload) as unknown,
     occurred_at: rfc3339(event.occurredAt),
     received_at: rfc3339(event.receivedAt),
+    ordering_key: event.orderingKey,
   };
 }
 

@@ -104,6 +104,7 @@ export const Webhook = component(
       client_cert: z.string().nullable(),
       client_key: z.literal("[set]").nullable().describe("The key itself is never shown again"),
     }).nullable(),
+    ordering: z.enum(["none", "key", "key_strict"]),
     created_at: timestamp,
     updated_at: timestamp,
   }),
@@ -189,6 +190,7 @@ export const Event = component(
     data: z.unknown().describe("The event's data, any JSON value"),
     occurred_at: timestamp,
     received_at: timestamp,
+    ordering_key: z.string().nullable(),
     deliveries: z.array(Delivery),
   }),
 );

@@ -99,6 +99,10 @@ function webhookFields(deps: ApiDeps) {
     metadata: jsonObject(16 * 1024),
     credential_id: z.string().min(1, "must not be empty").nullable(),
     tls: webhookTls.nullable(),
+    ordering: z.enum(["none", "key", "key_strict"], {
+      error: 'must be "none", "key" (one at a time per ordering_key; a dead one releases the ' +
+        'next) or "key_strict" (a dead one holds the next until it is replayed)',
+    }),
   };
 }
 
@@ -119,6 +123,7 @@ function createSchema(deps: ApiDeps) {
     metadata: f.metadata.default({}),
     credential_id: f.credential_id.default(null),
     tls: f.tls.default(null),
+    ordering: f.ordering.default("none"),
     // Omitted: generated. null: requests go unsigned. A string: used as given.
     secret: suppliedSecret.nullable().optional(),
   });
@@ -141,6 +146,7 @@ function updateSchema(deps: ApiDeps) {
     metadata: f.metadata.optional(),
     credential_id: f.credential_id.optional(),
     tls: f.tls.optional(),
+    ordering: f.ordering.optional(),
   });
 }
 
@@ -230,6 +236,7 @@ export function webhookRoutes(deps: ApiDeps) {
         metadata: body.metadata,
         credentialId: body.credential_id,
         tls: body.tls === undefined ? undefined : toTls(body.tls),
+        ordering: body.ordering,
       };
       const updated = await store.write("updateWebhook", {
         id: params.id,
@@ -278,6 +285,7 @@ export function webhookRoutes(deps: ApiDeps) {
           metadata: body.metadata,
           credentialId: body.credential_id,
           tls: toTls(body.tls),
+          ordering: body.ordering,
           createdAt: now,
           updatedAt: now,
         };

@@ -32,6 +32,7 @@ const delivery: ClaimedDelivery = {
   scheduleStartedAt: NOW - 10_000,
   trigger: "manual",
   createdAt: NOW - 60_000,
+  orderingKey: null,
   event: { id: "e1", type: "order.paid", tenantId: null, payload: '{"a":1}', occurredAt: NOW },
 };
 

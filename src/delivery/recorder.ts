@@ -19,6 +19,8 @@ import type { EndpointEventSink } from "./endpoint_events.ts";
 /** What the attempt line says about the delivery beyond the conclusion. */
 export type AttemptSubject = Pick<ClaimedDelivery, "webhookId"> & {
   readonly event: Pick<ClaimedDelivery["event"], "id" | "type">;
+  /** Set when its webhook orders deliveries (store/ordering.ts). */
+  readonly orderingKey?: string | null;
 };
 
 /** How an attempt ended for its delivery, as the log says it. */
@@ -75,11 +77,16 @@ export class AttemptRecorder {
         verdict,
         now,
         health,
+        ordering: subject.orderingKey
+          ? { webhookId: subject.webhookId, key: subject.orderingKey }
+          : undefined,
       });
     } finally {
       this.#recording--;
     }
-    const { moved, autoDisabled, recovered } = recorded;
+    const { moved, autoDisabled, recovered, unparked } = recorded;
+    // The next of its ordering key may go now: straight to the scheduler.
+    if (unparked) this.#o.onRetry(unparked);
     if (autoDisabled) this.#autoDisabled(autoDisabled);
     if (recovered) this.#o.events?.webhookRecovered(subject.webhookId, now);
     if (!moved) {

@@ -29,6 +29,8 @@ export interface ValidatedEvent {
   readonly tenantId: string | null;
   /** ms since epoch; undefined: the time it was received. */
   readonly occurredAt?: number;
+  /** Deliveries to webhooks with ordering go one at a time per key. */
+  readonly orderingKey?: string;
   /** The request's `Idempotency-Key`, if any. */
   readonly idempotencyKey?: string;
   /** A webhook that must not receive it: the one an operational event is about. */
@@ -99,7 +101,10 @@ function toNewEvent(input: ValidatedEvent): NewEvent {
     tenantId: input.tenantId,
     type: input.type,
     payload: JSON.stringify(input.data),
-    fingerprint: repeatable ? eventFingerprint(input.type, input.tenantId, input.data) : "",
+    fingerprint: repeatable
+      ? eventFingerprint(input.type, input.tenantId, input.data, input.orderingKey)
+      : "",
+    orderingKey: input.orderingKey ?? null,
     idempotencyKey: input.idempotencyKey,
     occurredAt: input.occurredAt,
     exceptWebhookId: input.exceptWebhookId,

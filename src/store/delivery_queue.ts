@@ -9,6 +9,7 @@ import type { Row } from "@libsql/client";
 import { type AttemptRecord, insertAttempts } from "./attempts.ts";
 import type { DeliveryState } from "./deliveries.ts";
 import { type Executor, int, statementChunks, text, textOrNull } from "./executor.ts";
+import { hasOpenPredecessor, parkDeliveries, unparkNext } from "./ordering.ts";
 import { applyHealthSignals, type AutoDisabled, type HealthSignal } from "./webhook_health.ts";
 import type { WebhookView } from "./webhook_view.ts";
 
@@ -95,6 +96,8 @@ export interface ClaimedDelivery {
   readonly scheduleStartedAt: number;
   readonly trigger: "scheduled" | "manual";
   readonly createdAt: number;
+  /** Set when its webhook orders deliveries: the key it waits its turn under (ordering.ts). */
+  readonly orderingKey: string | null;
   readonly event: DeliveryEvent;
 }
 
@@ -118,6 +121,7 @@ function claimedFromRow(row: Row): ClaimedDelivery {
     scheduleStartedAt: int(row, "schedule_started_at"),
     trigger: text(row, "next_trigger") as "scheduled" | "manual",
     createdAt: int(row, "created_at"),
+    orderingKey: textOrNull(row, "ordering_key"),
     event: {
       id: text(row, "event_id"),
       type: text(row, "type"),
@@ -135,7 +139,8 @@ function claimedFromRow(row: Row): ClaimedDelivery {
  * holds is skipped. `view` is the webhook view as of this transaction: a
  * delivery whose webhook was paused or disabled meanwhile (by any daemon) is
  * held instead, and one whose webhook is gone is cancelled, so no attempt
- * goes out after the change committed.
+ * goes out after the change committed. An ordered delivery whose key has an
+ * earlier one still open is parked until its turn (ordering.ts).
  */
 export async function claimDeliveries(
   db: Executor,
@@ -146,6 +151,8 @@ export async function claimDeliveries(
   leaseUntil: number,
 ): Promise<ClaimedDelivery[]> {
   const claimed: ClaimedDelivery[] = [];
+  /** Each claimed delivery's rowid: its place in acceptance order. */
+  const seqs = new Map<string, number>();
   for (const chunk of statementChunks(ids, 500)) {
     const marks = chunk.map(() => "?").join(", ");
     const updated = await db.execute({
@@ -161,23 +168,44 @@ export async function claimDeliveries(
     const claimedIds = updated.rows.map((row) => text(row, "id"));
     const rows = await db.execute({
       sql: `SELECT d.id, d.webhook_id, d.attempts, d.schedule_attempts, d.schedule_started_at,
-          d.next_trigger, d.created_at, d.event_id, e.type, e.tenant_id, e.payload, e.occurred_at
+          d.next_trigger, d.created_at, d.ordering_key, d.rowid AS seq, d.event_id, e.type,
+          e.tenant_id, e.payload, e.occurred_at
         FROM deliveries d JOIN events e ON e.id = d.event_id
         WHERE d.id IN (${claimedIds.map(() => "?").join(", ")})`,
       args: claimedIds,
     });
-    claimed.push(...rows.rows.map(claimedFromRow));
+    for (const row of rows.rows) {
+      claimed.push(claimedFromRow(row));
+      seqs.set(text(row, "id"), int(row, "seq"));
+    }
   }
   const held: string[] = [];
   const cancelled: string[] = [];
-  const sendable = claimed.filter((delivery) => {
-    const state = view.get(delivery.webhookId)?.state;
+  const parked: string[] = [];
+  const sendable: ClaimedDelivery[] = [];
+  // In acceptance order, so that of two claimed together only the earlier goes.
+  claimed.sort((a, b) => seqs.get(a.id)! - seqs.get(b.id)!);
+  for (const delivery of claimed) {
+    const webhook = view.get(delivery.webhookId);
+    const state = webhook?.state;
     if (state === "paused" || state === "disabled") held.push(delivery.id);
     else if (state !== "enabled") cancelled.push(delivery.id);
-    return state === "enabled";
-  });
+    else if (
+      delivery.orderingKey !== null && webhook!.ordering !== "none" &&
+      await hasOpenPredecessor(
+        db,
+        delivery.webhookId,
+        delivery.orderingKey,
+        webhook!.ordering,
+        seqs.get(delivery.id),
+      )
+    ) {
+      parked.push(delivery.id);
+    } else sendable.push(delivery);
+  }
   await releaseDeliveries(db, held, owner, "held", now);
   await releaseDeliveries(db, cancelled, owner, "cancelled", now);
+  await parkDeliveries(db, parked, owner, now);
   return sendable;
 }
 
@@ -197,6 +225,8 @@ export interface AttemptToRecord {
   readonly now: number;
   /** What the attempt tells about its webhook's health; none: it counts toward no rule. */
   readonly health?: HealthSignal;
+  /** Its ordering key, when its webhook orders deliveries: a final verdict lets the next go. */
+  readonly ordering?: { readonly webhookId: string; readonly key: string };
 }
 
 /** What recording one attempt did. */
@@ -207,6 +237,8 @@ export interface RecordedAttempt {
   readonly autoDisabled: AutoDisabled | null;
   /** This attempt's success brought its webhook back after deliveries had ended unsent. */
   readonly recovered: boolean;
+  /** The next delivery of its ordering key, made due by this one becoming final. */
+  readonly unparked: DueDelivery | null;
 }
 
 /** SQLite takes at most 32,766 bound values per statement. */
@@ -276,10 +308,20 @@ export async function recordAttempts(
     items.findLastIndex((item, i) => movedPerItem[i] && item.health?.webhookId === webhookId);
   const disabledOn = new Map(changes.disabled.map((d) => [lastOf(d.webhookId), d]));
   const recoveredOn = new Set(changes.recovered.map(lastOf));
+  const unparked: (DueDelivery | null)[] = [];
+  for (const [i, item] of items.entries()) {
+    const final = item.verdict.state !== "pending";
+    unparked.push(
+      movedPerItem[i] && final && item.ordering
+        ? await unparkNext(db, item.ordering.webhookId, item.ordering.key, item.now)
+        : null,
+    );
+  }
   return movedPerItem.map((wasMoved, i) => ({
     moved: wasMoved,
     autoDisabled: disabledOn.get(i) ?? null,
     recovered: recoveredOn.has(i),
+    unparked: unparked[i]!,
   }));
 }
 

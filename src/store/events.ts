@@ -7,6 +7,7 @@ import { uuidv7 } from "../ids.ts";
 import { deliveriesOfEvent, type DeliveryRecord, type Lease } from "./deliveries.ts";
 import type { ClaimedDelivery } from "./delivery_queue.ts";
 import { type Executor, int, statementChunks, text, textOrNull } from "./executor.ts";
+import { hasOpenPredecessor } from "./ordering.ts";
 import type { WebhookView } from "./webhook_view.ts";
 
 export interface EventRecord {
@@ -17,6 +18,8 @@ export interface EventRecord {
   readonly payload: string;
   readonly occurredAt: number;
   readonly receivedAt: number;
+  /** Orders deliveries to webhooks with `ordering` (ordering.ts). */
+  readonly orderingKey: string | null;
 }
 
 /** One event to ingest, validated by the API. */
@@ -30,6 +33,7 @@ export interface NewEvent {
   readonly fingerprint: string;
   readonly idempotencyKey?: string;
   readonly occurredAt?: number;
+  readonly orderingKey?: string | null;
   /** A webhook this event is about and must never be delivered to (hookd's operational events). */
   readonly exceptWebhookId?: string;
 }
@@ -49,7 +53,8 @@ export type IngestResult =
   }
   | { readonly status: "conflict"; readonly eventId: string; readonly reason: string };
 
-const EVENT_COLUMNS = "id, tenant_id, type, payload, fingerprint, occurred_at, received_at";
+const EVENT_COLUMNS =
+  "id, tenant_id, type, payload, fingerprint, occurred_at, received_at, ordering_key";
 
 function eventFromRow(row: Row): EventRecord {
   return {
@@ -59,6 +64,7 @@ function eventFromRow(row: Row): EventRecord {
     payload: text(row, "payload"),
     occurredAt: int(row, "occurred_at"),
     receivedAt: int(row, "received_at"),
+    orderingKey: textOrNull(row, "ordering_key"),
   };
 }
 
@@ -71,8 +77,8 @@ export interface IngestRequest {
 
 /** SQLite takes at most 32,766 bound values per statement. */
 const MAX_VALUES = 32_000;
-const EVENT_VALUES = 8;
-const DELIVERY_VALUES = 12;
+const EVENT_VALUES = 9;
+const DELIVERY_VALUES = 13;
 
 /**
  * Stores events and a delivery per subscribed webhook, or finds the first
@@ -96,6 +102,7 @@ export async function ingestEvents(
         payload: input.payload,
         occurredAt: input.occurredAt ?? request.now,
         receivedAt: request.now,
+        orderingKey: input.orderingKey ?? null,
       };
       return { input, event, request };
     })
@@ -106,7 +113,7 @@ export async function ingestEvents(
   for (const chunk of statementChunks(all, MAX_VALUES / EVENT_VALUES)) {
     const result = await db.execute({
       sql: `INSERT INTO events (${EVENT_COLUMNS}, idempotency_key) VALUES ${
-        chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")
+        chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")
       } ON CONFLICT DO NOTHING RETURNING id`,
       args: chunk.flatMap(({ input, event }) => [
         event.id,
@@ -116,6 +123,7 @@ export async function ingestEvents(
         input.fingerprint,
         event.occurredAt,
         event.receivedAt,
+        event.orderingKey,
         input.idempotencyKey ?? null,
       ]),
     });
@@ -126,7 +134,13 @@ export async function ingestEvents(
     (typeof all)[number],
     { deliveries: DeliveryRecord[]; claimed: ClaimedDelivery[] }
   >();
-  const newDeliveries: { delivery: DeliveryRecord; lease: Lease | undefined }[] = [];
+  const newDeliveries: {
+    delivery: DeliveryRecord;
+    lease: Lease | undefined;
+    orderingKey: string | null;
+  }[] = [];
+  /** Webhook and key pairs given a delivery in this transaction: the next one waits its turn. */
+  const orderedHere = new Set<string>();
   for (const item of all) {
     // An id repeated within the group was inserted once: only its first use is new.
     if (!inserted.delete(item.event.id)) continue;
@@ -144,9 +158,18 @@ export async function ingestEvents(
     for (const webhook of view.subscribers(event.type, event.tenantId)) {
       if (webhook.id === item.input.exceptWebhookId) continue;
       const paused = webhook.state === "paused";
+      const orderingKey = webhook.ordering === "none" ? null : event.orderingKey;
+      // An ordered delivery whose key has an earlier one open waits its turn, parked.
+      let parked = false;
+      if (orderingKey !== null) {
+        const pair = `${webhook.id}\n${orderingKey}`;
+        parked = orderedHere.has(pair) ||
+          await hasOpenPredecessor(db, webhook.id, orderingKey, webhook.ordering);
+        orderedHere.add(pair);
+      }
       // A paused webhook holds its deliveries until it is resumed. With a lease
       // the caller claims the rest at once and sends them without a reload.
-      const state = paused ? "held" : request.lease ? "sending" : "pending";
+      const state = paused ? "held" : request.lease && !parked ? "sending" : "pending";
       const delivery: DeliveryRecord = {
         id: uuidv7(request.now),
         eventId: event.id,
@@ -154,14 +177,18 @@ export async function ingestEvents(
         eventType: event.type,
         state,
         attempts: 0,
-        nextAttemptAt: paused ? null : request.now,
+        nextAttemptAt: paused || parked ? null : request.now,
         lastStatus: null,
         lastError: null,
         createdAt: request.now,
         updatedAt: request.now,
       };
       deliveries.push(delivery);
-      newDeliveries.push({ delivery, lease: state === "sending" ? request.lease : undefined });
+      newDeliveries.push({
+        delivery,
+        lease: state === "sending" ? request.lease : undefined,
+        orderingKey,
+      });
       if (state === "sending") {
         claimed.push({
           id: delivery.id,
@@ -171,6 +198,7 @@ export async function ingestEvents(
           scheduleStartedAt: delivery.createdAt,
           trigger: "scheduled",
           createdAt: delivery.createdAt,
+          orderingKey,
           event: claimedEvent,
         });
       }
@@ -182,9 +210,9 @@ export async function ingestEvents(
     await db.execute({
       sql: `INSERT INTO deliveries (id, event_id, webhook_id, event_type, state, attempts,
         next_attempt_at, lease_owner, lease_until, schedule_started_at, held_at, created_at,
-        updated_at)
-        VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
-      args: chunk.flatMap(({ delivery: d, lease }) => [
+        updated_at, ordering_key)
+        VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+      args: chunk.flatMap(({ delivery: d, lease, orderingKey }) => [
         d.id,
         d.eventId,
         d.webhookId,
@@ -197,6 +225,7 @@ export async function ingestEvents(
         d.state === "held" ? d.createdAt : null,
         d.createdAt,
         d.updatedAt,
+        orderingKey,
       ]),
     });
   }

@@ -198,6 +198,22 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 7,
+    name: "ordered delivery",
+    sql: [
+      // "none", "key" (a predecessor that ended without success releases the next) or
+      // "key_strict" (it holds the next until it is replayed to success).
+      `ALTER TABLE webhooks ADD COLUMN ordering TEXT NOT NULL DEFAULT 'none'`,
+      `ALTER TABLE events ADD COLUMN ordering_key TEXT`,
+      // Set only on deliveries to a webhook with ordering: they wait their turn per key,
+      // in acceptance order (rowid: the one writer inserts in commit order, whichever
+      // daemon accepted the event).
+      `ALTER TABLE deliveries ADD COLUMN ordering_key TEXT`,
+      `CREATE INDEX deliveries_ordered ON deliveries (webhook_id, ordering_key, state)
+        WHERE ordering_key IS NOT NULL`,
+    ],
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

@@ -77,6 +77,7 @@ Deno.test("a version 1 database keeps its deliveries and gets the partial state 
       "deliveries_dead",
       "deliveries_event",
       "deliveries_held_by_webhook",
+      "deliveries_ordered",
       "deliveries_pending",
       "deliveries_pending_by_webhook",
       "deliveries_sending",

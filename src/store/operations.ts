@@ -46,6 +46,7 @@ import {
 import { getEvent, ingestEvents, type IngestRequest } from "./events.ts";
 import type { Executor, Page } from "./executor.ts";
 import { SCHEMA_VERSION } from "./migrations.ts";
+import { unparkAll } from "./ordering.ts";
 import type { WebhookView } from "./webhook_view.ts";
 import { webhookStats } from "./webhook_stats.ts";
 import {
@@ -115,7 +116,10 @@ export const writeOperations = {
   /** An operator drops what a paused or disabled webhook holds; null: no such webhook. */
   cancelHeldDeliveries: single(async (db, _, a: { webhookId: string; now: number }) => {
     if (!(await getWebhook(db, a.webhookId))) return null;
-    return await cancelOpenDeliveries(db, a.webhookId, a.now, ["held"]);
+    const cancelled = await cancelOpenDeliveries(db, a.webhookId, a.now, ["held"]);
+    // Ordered deliveries waiting behind the cancelled ones may go now.
+    await unparkAll(db, a.webhookId, a.now);
+    return cancelled;
   }),
   /**
    * Events with their fan-out deliveries; one request is one API call (the

@@ -265,8 +265,8 @@ contract(
         }),
       ]);
       assert.deepEqual(recorded, [
-        { moved: true, autoDisabled: null, recovered: false },
-        { moved: false, autoDisabled: null, recovered: false },
+        { moved: true, autoDisabled: null, recovered: false, unparked: null },
+        { moved: false, autoDisabled: null, recovered: false, unparked: null },
       ]);
       assert.equal((await store.read("getWebhook", { id: "w" }))?.state, "enabled");
       const states = (await store.read("getEvent", { id: "e1" }))!.deliveries.map((d) => d.state);

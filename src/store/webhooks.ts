@@ -11,6 +11,7 @@ import {
   toPage,
 } from "./executor.ts";
 import { holdPendingDeliveries, releaseHeldDeliveries } from "./holds.ts";
+import { unparkAll } from "./ordering.ts";
 import { rotateSecret } from "./secret_rotation.ts";
 import { resetHealth } from "./webhook_health.ts";
 
@@ -24,6 +25,14 @@ export interface WebhookTls {
 }
 
 export type WebhookState = "enabled" | "paused" | "disabled";
+
+/**
+ * Per-key ordering: `none`; `key` (deliveries with the same `ordering_key` go
+ * one at a time in acceptance order; one that ended failed or dead releases
+ * the next); `key_strict` (such a one holds the next until it is replayed to
+ * success).
+ */
+export type WebhookOrdering = "none" | "key" | "key_strict";
 
 export interface WebhookRecord {
   readonly id: string;
@@ -50,6 +59,7 @@ export interface WebhookRecord {
   readonly credentialId: string | null;
   /** Extra trust and a client certificate for this receiver (mTLS); null: system defaults. */
   readonly tls: WebhookTls | null;
+  readonly ordering: WebhookOrdering;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -73,6 +83,7 @@ export type WebhookPatch = Partial<
     | "metadata"
     | "credentialId"
     | "tls"
+    | "ordering"
   >
 >;
 
@@ -105,6 +116,7 @@ const FIELDS: readonly {
   { column: "metadata", value: (w) => JSON.stringify(w.metadata), mutable: true },
   { column: "credential_id", value: (w) => w.credentialId, mutable: true },
   { column: "tls", value: (w) => (w.tls === null ? null : JSON.stringify(w.tls)), mutable: true },
+  { column: "ordering", value: (w) => w.ordering, mutable: true },
   { column: "created_at", value: (w) => w.createdAt, mutable: false },
   { column: "updated_at", value: (w) => w.updatedAt, mutable: true },
 ];
@@ -137,6 +149,7 @@ export function webhookFromRow(row: Row): WebhookRecord {
     metadata: JSON.parse(text(row, "metadata")),
     credentialId: textOrNull(row, "credential_id"),
     tls: row.tls === null || row.tls === undefined ? null : JSON.parse(text(row, "tls")),
+    ordering: (textOrNull(row, "ordering") ?? "none") as WebhookOrdering,
     createdAt: int(row, "created_at"),
     updatedAt: int(row, "updated_at"),
   };
@@ -204,6 +217,8 @@ export async function updateWebhook(
     mutable.disabledAt = patch.disabledAt ?? now;
   }
   await db.execute({ sql: UPDATE_SQL, args: [...MUTABLE.map((f) => f.value(next)), id] });
+  // Parked deliveries wait under the old rule: let each claim decide under the new one.
+  if (current.ordering !== next.ordering) await unparkAll(db, id, now);
   if (current.state !== next.state) {
     if (next.state === "enabled") {
       await releaseHeldDeliveries(db, id, now);

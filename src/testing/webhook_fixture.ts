@@ -27,6 +27,7 @@ export function webhookFixture(
     metadata: {},
     credentialId: null,
     tls: null,
+    ordering: "none",
     createdAt: now,
     updatedAt: now,
     ...extra,
