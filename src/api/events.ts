@@ -1,4 +1,5 @@
 /** `/api/v1/events`: durable ingest (single and batch) and reading an event back. */
+import { type TraceContext, traceContextOf } from "./trace_context.ts";
 import { z } from "zod";
 import { EVENT_TYPE_PATTERN, OPERATIONAL_PREFIX } from "../fanout/event_pattern.ts";
 import type { ValidatedEvent } from "../ingest/intake.ts";
@@ -44,7 +45,11 @@ const batchSchema = z.strictObject({
   ),
 });
 
-function validated(input: EventInput, idempotencyKey?: string): ValidatedEvent {
+function validated(
+  input: EventInput,
+  trace: TraceContext | undefined,
+  idempotencyKey?: string,
+): ValidatedEvent {
   return {
     id: input.id,
     type: input.type,
@@ -52,6 +57,7 @@ function validated(input: EventInput, idempotencyKey?: string): ValidatedEvent {
     tenantId: input.tenant_id ?? null,
     occurredAt: input.occurred_at,
     orderingKey: input.ordering_key,
+    trace,
     idempotencyKey,
   };
 }
@@ -97,7 +103,9 @@ export function eventRoutes({ store, intake }: ApiDeps) {
         409: "The id or Idempotency-Key was used for different content",
       },
       handler: async ({ c, body }) => {
-        const [result] = await intake.accept([validated(body, idempotencyKeyOf(c.req.raw))]);
+        const [result] = await intake.accept([
+          validated(body, traceContextOf(c.req.raw), idempotencyKeyOf(c.req.raw)),
+        ]);
         if (!result) throw new Error("ingest returned no result");
         if (result.status === "conflict") {
           throw new ApiError(409, "conflict", result.reason, { event_id: result.eventId });
@@ -119,7 +127,9 @@ export function eventRoutes({ store, intake }: ApiDeps) {
         },
       },
       handler: async ({ c, body }) => {
-        const results = await intake.accept(body.events.map((e) => validated(e)));
+        // One trace context per request: every event of the batch continues it.
+        const trace = traceContextOf(c.req.raw);
+        const results = await intake.accept(body.events.map((e) => validated(e, trace)));
         return c.json(
           {
             data: results.map((result) =>

@@ -44,6 +44,8 @@ Deno.test("an accepted event answers 202 with its deliveries and reads back", as
         occurred_at: "2026-01-22T06:40:00.000Z",
         received_at: "2026-11-23T09:00:00.000Z",
         ordering_key: null,
+        traceparent: null,
+        tracestate: null,
         deliveries: undefined,
       },
     );

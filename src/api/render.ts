@@ -101,6 +101,8 @@ export function renderEvent(event: EventRecord): Omit<z.input<typeof Event>, "de
     occurred_at: rfc3339(event.occurredAt),
     received_at: rfc3339(event.receivedAt),
     ordering_key: event.orderingKey,
+    traceparent: event.traceparent,
+    tracestate: event.tracestate,
   };
 }
 

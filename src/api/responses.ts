@@ -191,6 +191,8 @@ export const Event = component(
     occurred_at: timestamp,
     received_at: timestamp,
     ordering_key: z.string().nullable(),
+    traceparent: z.string().nullable().describe("The producer's W3C traceparent, if it sent one"),
+    tracestate: z.string().nullable(),
     deliveries: z.array(Delivery),
   }),
 );

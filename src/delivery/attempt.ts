@@ -18,6 +18,7 @@ import type { WebhookRecord } from "../store/webhooks.ts";
 import { VERSION } from "../version.ts";
 import { decideNext, errorKindOf, matchesOutcome, type Rng } from "./policy.ts";
 import { headersForLog, renderRequest } from "./render_request.ts";
+import { traceHeaders } from "./trace_headers.ts";
 import type { AttemptResult } from "./sender.ts";
 import type { SigningMaterial } from "./signing_material.ts";
 
@@ -59,14 +60,32 @@ export function prepareAttempt(input: PrepareInput): PreparedAttempt {
     attemptNumber: number,
     now,
   });
+  // The producer's trace continues at the receiver, this attempt a span of its own.
+  const trace = traceHeaders(delivery.event, attemptId);
   return {
     attemptId,
     number,
     startedAt: now,
-    ...request,
+    url: request.url,
+    headers: withHeaders(request.headers, trace),
+    body: request.body,
     timeoutMs: policy.timeoutMs,
     tls: routeTls(webhook),
   };
+}
+
+/** `headers` with `extra` set, replacing any header of the same name in another case. */
+function withHeaders(
+  headers: Record<string, string>,
+  extra: Record<string, string>,
+): Record<string, string> {
+  const names = Object.keys(extra);
+  if (names.length === 0) return headers;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!names.includes(name.toLowerCase())) out[name] = value;
+  }
+  return Object.assign(out, extra);
 }
 
 /**

@@ -33,7 +33,15 @@ const delivery: ClaimedDelivery = {
   trigger: "manual",
   createdAt: NOW - 60_000,
   orderingKey: null,
-  event: { id: "e1", type: "order.paid", tenantId: null, payload: '{"a":1}', occurredAt: NOW },
+  event: {
+    id: "e1",
+    type: "order.paid",
+    tenantId: null,
+    payload: '{"a":1}',
+    occurredAt: NOW,
+    traceparent: null,
+    tracestate: null,
+  },
 };
 
 function response(status: number, extra: Partial<AttemptResult> = {}): AttemptResult {

@@ -21,7 +21,8 @@ export interface RenderInput {
   };
   /** Signing secrets, current first (see `signingMaterial`); empty: unsigned. */
   readonly secrets: readonly string[];
-  readonly event: DeliveryEvent;
+  /** The trace context is not the profile's business: the attempt adds it (trace_headers.ts). */
+  readonly event: Omit<DeliveryEvent, "traceparent" | "tracestate">;
   readonly deliveryId: string;
   /** The id the attempt is recorded under. */
   readonly attemptId: string;

@@ -31,6 +31,8 @@ export interface ValidatedEvent {
   readonly occurredAt?: number;
   /** Deliveries to webhooks with ordering go one at a time per key. */
   readonly orderingKey?: string;
+  /** The producer's W3C trace context (api/trace_context.ts). */
+  readonly trace?: { readonly traceparent: string; readonly tracestate: string | null };
   /** The request's `Idempotency-Key`, if any. */
   readonly idempotencyKey?: string;
   /** A webhook that must not receive it: the one an operational event is about. */
@@ -105,6 +107,8 @@ function toNewEvent(input: ValidatedEvent): NewEvent {
       ? eventFingerprint(input.type, input.tenantId, input.data, input.orderingKey)
       : "",
     orderingKey: input.orderingKey ?? null,
+    traceparent: input.trace?.traceparent ?? null,
+    tracestate: input.trace?.tracestate ?? null,
     idempotencyKey: input.idempotencyKey,
     occurredAt: input.occurredAt,
     exceptWebhookId: input.exceptWebhookId,

@@ -110,6 +110,9 @@ export interface DeliveryEvent {
   readonly payload: string;
   /** When the event occurred, ms since epoch. */
   readonly occurredAt: number;
+  /** The producer's W3C trace context; null when it sent none. */
+  readonly traceparent: string | null;
+  readonly tracestate: string | null;
 }
 
 function claimedFromRow(row: Row): ClaimedDelivery {
@@ -128,6 +131,8 @@ function claimedFromRow(row: Row): ClaimedDelivery {
       tenantId: textOrNull(row, "tenant_id"),
       payload: text(row, "payload"),
       occurredAt: int(row, "occurred_at"),
+      traceparent: textOrNull(row, "trace_parent"),
+      tracestate: textOrNull(row, "trace_state"),
     },
   };
 }
@@ -169,7 +174,7 @@ export async function claimDeliveries(
     const rows = await db.execute({
       sql: `SELECT d.id, d.webhook_id, d.attempts, d.schedule_attempts, d.schedule_started_at,
           d.next_trigger, d.created_at, d.ordering_key, d.rowid AS seq, d.event_id, e.type,
-          e.tenant_id, e.payload, e.occurred_at
+          e.tenant_id, e.payload, e.occurred_at, e.trace_parent, e.trace_state
         FROM deliveries d JOIN events e ON e.id = d.event_id
         WHERE d.id IN (${claimedIds.map(() => "?").join(", ")})`,
       args: claimedIds,

@@ -20,6 +20,9 @@ export interface EventRecord {
   readonly receivedAt: number;
   /** Orders deliveries to webhooks with `ordering` (ordering.ts). */
   readonly orderingKey: string | null;
+  /** The producer's W3C trace context, continued on every attempt. */
+  readonly traceparent: string | null;
+  readonly tracestate: string | null;
 }
 
 /** One event to ingest, validated by the API. */
@@ -34,6 +37,8 @@ export interface NewEvent {
   readonly idempotencyKey?: string;
   readonly occurredAt?: number;
   readonly orderingKey?: string | null;
+  readonly traceparent?: string | null;
+  readonly tracestate?: string | null;
   /** A webhook this event is about and must never be delivered to (hookd's operational events). */
   readonly exceptWebhookId?: string;
 }
@@ -53,8 +58,8 @@ export type IngestResult =
   }
   | { readonly status: "conflict"; readonly eventId: string; readonly reason: string };
 
-const EVENT_COLUMNS =
-  "id, tenant_id, type, payload, fingerprint, occurred_at, received_at, ordering_key";
+const EVENT_COLUMNS = "id, tenant_id, type, payload, fingerprint, occurred_at, received_at, " +
+  "ordering_key, trace_parent, trace_state";
 
 function eventFromRow(row: Row): EventRecord {
   return {
@@ -65,6 +70,8 @@ function eventFromRow(row: Row): EventRecord {
     occurredAt: int(row, "occurred_at"),
     receivedAt: int(row, "received_at"),
     orderingKey: textOrNull(row, "ordering_key"),
+    traceparent: textOrNull(row, "trace_parent"),
+    tracestate: textOrNull(row, "trace_state"),
   };
 }
 
@@ -77,7 +84,7 @@ export interface IngestRequest {
 
 /** SQLite takes at most 32,766 bound values per statement. */
 const MAX_VALUES = 32_000;
-const EVENT_VALUES = 9;
+const EVENT_VALUES = 11;
 const DELIVERY_VALUES = 13;
 
 /**
@@ -103,6 +110,8 @@ export async function ingestEvents(
         occurredAt: input.occurredAt ?? request.now,
         receivedAt: request.now,
         orderingKey: input.orderingKey ?? null,
+        traceparent: input.traceparent ?? null,
+        tracestate: input.tracestate ?? null,
       };
       return { input, event, request };
     })
@@ -113,7 +122,7 @@ export async function ingestEvents(
   for (const chunk of statementChunks(all, MAX_VALUES / EVENT_VALUES)) {
     const result = await db.execute({
       sql: `INSERT INTO events (${EVENT_COLUMNS}, idempotency_key) VALUES ${
-        chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")
+        chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")
       } ON CONFLICT DO NOTHING RETURNING id`,
       args: chunk.flatMap(({ input, event }) => [
         event.id,
@@ -124,6 +133,8 @@ export async function ingestEvents(
         event.occurredAt,
         event.receivedAt,
         event.orderingKey,
+        event.traceparent,
+        event.tracestate,
         input.idempotencyKey ?? null,
       ]),
     });
@@ -154,6 +165,8 @@ export async function ingestEvents(
       tenantId: event.tenantId,
       payload: event.payload,
       occurredAt: event.occurredAt,
+      traceparent: event.traceparent,
+      tracestate: event.tracestate,
     };
     for (const webhook of view.subscribers(event.type, event.tenantId)) {
       if (webhook.id === item.input.exceptWebhookId) continue;

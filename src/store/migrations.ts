@@ -214,6 +214,15 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE ordering_key IS NOT NULL`,
     ],
   },
+  {
+    version: 8,
+    name: "trace context",
+    // A producer's W3C `traceparent` and `tracestate`, continued on every attempt.
+    sql: [
+      `ALTER TABLE events ADD COLUMN trace_parent TEXT`,
+      `ALTER TABLE events ADD COLUMN trace_state TEXT`,
+    ],
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */
