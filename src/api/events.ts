@@ -1,5 +1,6 @@
 /** `/api/v1/events`: durable ingest (single and batch) and reading an event back. */
 import { type TraceContext, traceContextOf } from "./trace_context.ts";
+import { endSpan, startSpan } from "../ops/tracing.ts";
 import { z } from "zod";
 import { EVENT_TYPE_PATTERN, OPERATIONAL_PREFIX } from "../fanout/event_pattern.ts";
 import type { ValidatedEvent } from "../ingest/intake.ts";
@@ -62,6 +63,35 @@ function validated(
   };
 }
 
+/**
+ * Runs an ingest inside a `hookd.ingest` span (recorded only with
+ * OpenTelemetry on: ops/tracing.ts), a child of the producer's span.
+ */
+async function traced(
+  trace: TraceContext | undefined,
+  count: number,
+  accept: () => Promise<IngestResult[]>,
+): Promise<IngestResult[]> {
+  const span = startSpan("hookd.ingest", trace?.traceparent ?? null, {
+    "hookd.events": count,
+  }, "server");
+  try {
+    const results = await accept();
+    if (results.length === 1 && results[0]!.status !== "conflict") {
+      span.setAttribute("hookd.event_id", results[0]!.event.id);
+    }
+    span.setAttribute(
+      "hookd.deliveries",
+      results.reduce((n, r) => n + (r.status === "conflict" ? 0 : r.deliveries.length), 0),
+    );
+    endSpan(span);
+    return results;
+  } catch (error) {
+    endSpan(span, error instanceof Error ? error.message : String(error));
+    throw error;
+  }
+}
+
 function renderAccepted(result: Exclude<IngestResult, { status: "conflict" }>) {
   return {
     id: result.event.id,
@@ -103,9 +133,12 @@ export function eventRoutes({ store, intake }: ApiDeps) {
         409: "The id or Idempotency-Key was used for different content",
       },
       handler: async ({ c, body }) => {
-        const [result] = await intake.accept([
-          validated(body, traceContextOf(c.req.raw), idempotencyKeyOf(c.req.raw)),
-        ]);
+        const trace = traceContextOf(c.req.raw);
+        const [result] = await traced(
+          trace,
+          1,
+          () => intake.accept([validated(body, trace, idempotencyKeyOf(c.req.raw))]),
+        );
         if (!result) throw new Error("ingest returned no result");
         if (result.status === "conflict") {
           throw new ApiError(409, "conflict", result.reason, { event_id: result.eventId });
@@ -129,7 +162,11 @@ export function eventRoutes({ store, intake }: ApiDeps) {
       handler: async ({ c, body }) => {
         // One trace context per request: every event of the batch continues it.
         const trace = traceContextOf(c.req.raw);
-        const results = await intake.accept(body.events.map((e) => validated(e, trace)));
+        const results = await traced(
+          trace,
+          body.events.length,
+          () => intake.accept(body.events.map((e) => validated(e, trace))),
+        );
         return c.json(
           {
             data: results.map((result) =>

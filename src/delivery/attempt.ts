@@ -19,6 +19,7 @@ import { VERSION } from "../version.ts";
 import { decideNext, errorKindOf, matchesOutcome, type Rng } from "./policy.ts";
 import { headersForLog, renderRequest } from "./render_request.ts";
 import { traceHeaders } from "./trace_headers.ts";
+import type { SpanIds } from "../ops/tracing.ts";
 import type { AttemptResult } from "./sender.ts";
 import type { SigningMaterial } from "./signing_material.ts";
 
@@ -44,6 +45,8 @@ export interface PrepareInput {
   readonly material: SigningMaterial;
   readonly attemptId: string;
   readonly now: number;
+  /** The attempt's recorded span, whose ids the receiver gets in `traceparent`. */
+  readonly span?: SpanIds;
 }
 
 /** Renders the request; throws when the profile cannot render it (the caller records that). */
@@ -61,7 +64,7 @@ export function prepareAttempt(input: PrepareInput): PreparedAttempt {
     now,
   });
   // The producer's trace continues at the receiver, this attempt a span of its own.
-  const trace = traceHeaders(delivery.event, attemptId);
+  const trace = traceHeaders(delivery.event, attemptId, input.span);
   return {
     attemptId,
     number,

@@ -17,6 +17,8 @@ import { STANDARD_PROFILE } from "../config/profile.ts";
 import type { Policy, Profile } from "../config/types.ts";
 import { uuidv7 } from "../ids.ts";
 import type { Logger } from "../ops/log.ts";
+import { endSpan, recordedIds, startSpan } from "../ops/tracing.ts";
+import type { Span } from "@opentelemetry/api";
 import type { ClaimedDelivery, DueDelivery } from "../store/delivery_queue.ts";
 import type { Store } from "../store/client.ts";
 import type { WebhookRecord } from "../store/webhooks.ts";
@@ -272,6 +274,7 @@ export class Dispatcher {
     }
     const sent = await this.#send(webhook, policy, delivery, material);
     if (!sent) return; // shutting down: its lease expires and it is retried
+    const { span } = sent;
     // Flow control first, so the slot given back next is given under the new state.
     const transition = this.#pool.observe(
       job,
@@ -283,6 +286,16 @@ export class Dispatcher {
     const now = clock.now();
     const conclusion = concludeAttempt({ ...sent, delivery, policy, now, rng: this.#o.rng });
     this.#o.metrics?.attempt(conclusion.attempt);
+    const { attempt, verdict } = conclusion;
+    span.setAttributes({
+      "hookd.attempt.duration_ms": attempt.durationMs,
+      "hookd.attempt.outcome": verdict.state === "pending" ? "retry" : verdict.state,
+      ...(attempt.responseStatus === null
+        ? {}
+        : { "http.response.status_code": attempt.responseStatus }),
+      ...(attempt.errorKind === null ? {} : { "hookd.attempt.error_kind": attempt.errorKind }),
+    });
+    endSpan(span, attempt.errorKind ?? undefined);
     await this.#recorder.record(conclusion, delivery, now);
   }
 
@@ -292,10 +305,19 @@ export class Dispatcher {
     policy: Policy,
     delivery: ClaimedDelivery,
     material: SigningMaterial,
-  ): Promise<{ prepared: PreparedAttempt; result: AttemptResult } | undefined> {
+  ): Promise<{ prepared: PreparedAttempt; result: AttemptResult; span: Span } | undefined> {
     const { clock, profiles } = this.#o;
     const now = clock.now();
     const attemptId = uuidv7(now);
+    // The ids of seed 002's logging list, as on the attempt's log line.
+    const span = startSpan("hookd.attempt", delivery.event.traceparent, {
+      "hookd.event_id": delivery.event.id,
+      "hookd.event_type": delivery.event.type,
+      "hookd.delivery_id": delivery.id,
+      "hookd.attempt_id": attemptId,
+      "hookd.attempt": delivery.attempts + 1,
+      "hookd.webhook_id": webhook.id,
+    }, "client");
     let prepared = unpreparedAttempt({ webhook, policy, delivery, attemptId, now });
     try {
       prepared = prepareAttempt({
@@ -306,17 +328,21 @@ export class Dispatcher {
         material,
         attemptId,
         now,
+        span: recordedIds(span),
       });
-      return { prepared, result: await this.#o.sender.send(prepared) };
+      return { prepared, result: await this.#o.sender.send(prepared), span };
     } catch (error) {
-      if (error instanceof SenderClosedError) return undefined;
+      if (error instanceof SenderClosedError) {
+        endSpan(span, "the sender closed: no attempt was made");
+        return undefined;
+      }
       // A request that cannot even be built must still end, not be retaken forever.
       const result = failedAttempt(
         "connect",
         `could not build or send the request: ${error instanceof Error ? error.message : error}`,
         clock.now() - now,
       );
-      return { prepared, result };
+      return { prepared, result, span };
     }
   }
 
