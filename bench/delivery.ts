@@ -510,7 +510,7 @@ export interface CpuSplit {
   readonly other: number;
 }
 
-interface Snapshots {
+export interface Snapshots {
   readonly at: number;
   readonly system: number;
   readonly daemon: Map<string, number>;
@@ -518,7 +518,8 @@ interface Snapshots {
   readonly bench: Map<string, number>;
 }
 
-function snapshots(receiverPid: number, daemonPid?: number): Snapshots {
+/** CPU counters of the receiver, the daemon (if given) and this process, and the machine's. */
+export function snapshots(receiverPid: number, daemonPid?: number): Snapshots {
   return {
     at: performance.now(),
     system: systemBusySeconds(),
@@ -528,7 +529,8 @@ function snapshots(receiverPid: number, daemonPid?: number): Snapshots {
   };
 }
 
-function usage(before: Snapshots, after: Snapshots): CpuSplit {
+/** What each process used between two snapshots, in cores. */
+export function usage(before: Snapshots, after: Snapshots): CpuSplit {
   const seconds = (after.at - before.at) / 1000;
   const daemon = cpuUse(before.daemon, after.daemon, seconds);
   const receiver = cpuUse(before.receiver, after.receiver, seconds);

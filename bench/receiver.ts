@@ -6,7 +6,8 @@
  * to the event that caused it.
  *
  * Control endpoints on the same loopback port (paths under `/_`):
- * - `GET /_stats`: `{count}`, requests received since the last reset;
+ * - `GET /_stats`: `{count, onPath}`, requests received since the last reset,
+ *   and how many of them went to the path singled out by `/_reset?path=`;
  * - `GET /_log`: `{ids, receivedAt, lateMs}`: per request the webhook-id and
  *   the wall time at arrival (`performance.timeOrigin + performance.now()`:
  *   epoch ms like `Date.now()`, but with sub-ms resolution); per retried id, how late the second attempt came
@@ -16,6 +17,10 @@
  *   after that answer was written. Its lateness is measured on this process's
  *   monotonic clock from the 500's departure, so it is an upper bound: the
  *   daemon sees the 500 a little later and schedules from then;
+ * - `POST /_reset?path=/hook/0&delay_ms=MS&status=CODE`: also singles out one
+ *   path, one webhook among many (see isolation.ts): its requests are answered
+ *   after `delay_ms` (default 0) with `status` (default 200), and counted apart
+ *   as `onPath` in `/_stats` (they are in `count` too);
  * - `GET /_ports`: `{ports}`, every port this process listens on.
  *
  * `--ports N` listens on N loopback ports instead of one (many receivers at
@@ -28,11 +33,14 @@ let failFirstMs: number | undefined;
 /** For fail_first: when the 500 for an id was answered (performance.now()). */
 let failedAt = new Map<string, number>();
 let lateMs: number[] = [];
+/** The path singled out by `/_reset?path=`, how its requests are answered, and how many came. */
+let odd: { path: string; delayMs: number; status: number } | undefined;
+let onPath = 0;
 
 function control(request: Request, url: URL): Response {
   switch (url.pathname) {
     case "/_stats":
-      return Response.json({ count: ids.length });
+      return Response.json({ count: ids.length, onPath });
     case "/_log":
       return Response.json({ ids, receivedAt, lateMs });
     case "/_ports":
@@ -44,6 +52,13 @@ function control(request: Request, url: URL): Response {
       lateMs = [];
       const failFirst = url.searchParams.get("fail_first");
       failFirstMs = failFirst === null ? undefined : Number(failFirst);
+      const path = url.searchParams.get("path");
+      odd = path === null ? undefined : {
+        path,
+        delayMs: Number(url.searchParams.get("delay_ms") ?? 0),
+        status: Number(url.searchParams.get("status") ?? 200),
+      };
+      onPath = 0;
       return Response.json({ ok: true });
     }
     default:
@@ -61,6 +76,12 @@ async function handle(request: Request): Promise<Response> {
   const id = request.headers.get("webhook-id") ?? "";
   ids.push(id);
   receivedAt.push(now);
+  if (odd !== undefined && url.pathname === odd.path) {
+    onPath++;
+    const { delayMs, status } = odd;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    return new Response(null, { status });
+  }
   if (failFirstMs !== undefined) {
     const first = failedAt.get(id);
     if (first === undefined) {

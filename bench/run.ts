@@ -14,11 +14,15 @@
  * `setTimeout`, and a restart with 1,000,000 pending retries against one
  * with none.
  *
+ * Isolation (see isolation.ts): 1,000 webhooks, one of them slow, down or
+ * answering 503; the other 999's deliveries/s against the same run with all
+ * of them healthy.
+ *
  * Soak (see soak.ts, only with `--only soak`): RSS after 10 minutes at a
  * steady 500 single-event requests/s fanned out to 50 receivers, against RSS
  * at minute 1, and every event delivered.
  *
- * Flags: `--quick` (a ~1 min smoke run; a 2 min soak), `--only ingest|delivery|soak`
+ * Flags: `--quick` (a ~1 min smoke run; a 2 min soak), `--only ingest|delivery|isolation|soak`
  * (one part; the soak runs only so), `--soak-minutes N` (the soak's length),
  * `--json` (also print the results as JSON after the table), `--cpu-prof`
  * (write the daemons' V8 CPU profiles to bench/results/prof-<time>/ and print
@@ -34,8 +38,9 @@ import {
   type OpenLoopResult,
   type Target,
 } from "./load.ts";
-import { type DeliveryBenchResult, runDeliveryBench } from "./delivery.ts";
+import { type CpuSplit, runDeliveryBench } from "./delivery.ts";
 import { api, spawnHookd } from "./hookd.ts";
+import { runIsolationBench } from "./isolation.ts";
 import { summarizeProfiles } from "./profile_summary.ts";
 import { runSoakBench, type SoakResult } from "./soak.ts";
 import type { ReferenceRequest, ReferenceResult } from "./reference_worker.ts";
@@ -95,12 +100,13 @@ interface Scenario {
   readonly otherCores?: number;
 }
 
-const USAGE = "usage: deno task bench [--quick] [--only ingest|delivery|soak] " +
+const USAGE = "usage: deno task bench [--quick] [--only ingest|delivery|isolation|soak] " +
   "[--soak-minutes N] [--json] [--cpu-prof]";
 const SOAK_MINUTES = 10;
 const QUICK_SOAK_MINUTES = 2;
 const flags = new Set<string>();
-let only: "ingest" | "delivery" | "soak" | undefined;
+const PARTS = ["ingest", "delivery", "isolation", "soak"] as const;
+let only: typeof PARTS[number] | undefined;
 let soakMinutes: number | undefined;
 for (let i = 0; i < Deno.args.length; i++) {
   const arg = Deno.args[i]!;
@@ -111,13 +117,15 @@ for (let i = 0; i < Deno.args.length; i++) {
   const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
   if (name === "--only") {
     const part = inline ?? Deno.args[++i];
-    if (part !== "ingest" && part !== "delivery" && part !== "soak") {
+    if (!PARTS.includes(part as typeof PARTS[number])) {
       console.error(
-        `bench: --only takes "ingest", "delivery" or "soak", got ${JSON.stringify(part)}`,
+        `bench: --only takes "ingest", "delivery", "isolation" or "soak", got ${
+          JSON.stringify(part)
+        }`,
       );
       Deno.exit(2);
     }
-    only = part;
+    only = part as typeof PARTS[number];
   } else if (name === "--soak-minutes") {
     const value = inline ?? Deno.args[++i];
     soakMinutes = Number(value);
@@ -551,9 +559,9 @@ async function ingestBench(): Promise<IngestBenchResult> {
   };
 }
 
-function printDeliveryCpu(result: DeliveryBenchResult): void {
-  console.log("\nCPU during delivery scenarios (cores; 2 in all):");
-  for (const c of result.cpu) {
+function printDeliveryCpu(title: string, cpu: readonly ({ name: string } & CpuSplit)[]): void {
+  console.log(`\nCPU during ${title} (cores; 2 in all):`);
+  for (const c of cpu) {
     const threads = (use: CpuUse) =>
       use.threads.slice(0, 4).map((t) => `${t.name} ${t.cores.toFixed(2)}`).join(", ");
     console.log(
@@ -582,6 +590,18 @@ async function main(): Promise<void> {
     stop: stopChild,
     progress,
   });
+  const isolation = only !== undefined && only !== "isolation"
+    ? undefined
+    : await runIsolationBench({
+      quick: flags.has("--quick"),
+      tempDir: tempDir!,
+      root: ROOT,
+      adminKey: ADMIN_KEY,
+      profileDir,
+      track: (child) => children.add(child),
+      stop: stopChild,
+      progress,
+    });
   // Ten minutes or more: only when asked for by name.
   const soak: SoakResult | undefined = only !== "soak" ? undefined : await runSoakBench({
     minutes: soakMinutes ?? (flags.has("--quick") ? QUICK_SOAK_MINUTES : SOAK_MINUTES),
@@ -600,11 +620,22 @@ async function main(): Promise<void> {
       seconds.toFixed(0)
     } s, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno})\n`,
   );
-  const rows = [...(ingest?.rows ?? []), ...(delivery?.rows ?? []), ...(soak?.rows ?? [])];
+  const rows = [
+    ...(ingest?.rows ?? []),
+    ...(delivery?.rows ?? []),
+    ...(isolation?.rows ?? []),
+    ...(soak?.rows ?? []),
+  ];
   printTable(rows);
   if (ingest) printCpu(ingest.scenarios);
-  if (delivery) printDeliveryCpu(delivery);
-  const notes = [...(ingest?.notes ?? []), ...(delivery?.notes ?? []), ...(soak?.notes ?? [])];
+  if (delivery) printDeliveryCpu("delivery scenarios", delivery.cpu);
+  if (isolation) printDeliveryCpu("isolation scenarios", isolation.cpu);
+  const notes = [
+    ...(ingest?.notes ?? []),
+    ...(delivery?.notes ?? []),
+    ...(isolation?.notes ?? []),
+    ...(soak?.notes ?? []),
+  ];
   if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
   if (profileDir) {
     console.log(`\nCPU profiles in ${profileDir}:`);
@@ -622,6 +653,7 @@ async function main(): Promise<void> {
         rows: rowsJson(rows),
         ingest: ingest?.json,
         delivery: delivery ? { details: delivery.details, cpu: delivery.cpu } : undefined,
+        isolation: isolation ? { details: isolation.details, cpu: isolation.cpu } : undefined,
         soak: soak?.details,
       },
       null,
