@@ -6,6 +6,12 @@
  * starve the others. The pool knows nothing of stores or HTTP: it hands a
  * started job to `start` with a `done` to call when the slot is free again.
  *
+ * A webhook's queue holds at most {@linkcode QUEUE_PER_CAP} times its
+ * in-flight cap (at least {@linkcode MIN_QUEUE}): more goes back to the
+ * store through `postpone`, due when the queue should have room
+ * (drain_schedule.ts). So a webhook that gets more than it can take keeps
+ * its backlog in the store, not in memory ahead of every other webhook.
+ *
  * Flow control per webhook lives here too, fed by `observe` with each
  * attempt's outcome: a circuit breaker (circuit_breaker.ts) whose open state
  * hands the webhook's jobs to `postpone` instead of starting them, and AIMD
@@ -21,6 +27,7 @@ import {
   type HealthKind,
   type Transition,
 } from "./circuit_breaker.ts";
+import { DrainSchedule } from "./drain_schedule.ts";
 import { JobQueue } from "./job_queue.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
@@ -55,6 +62,16 @@ export interface WebhookFlow {
   readonly effectiveConcurrency: number;
 }
 
+/** A webhook's queue holds this many times its in-flight cap... */
+export const QUEUE_PER_CAP = 64;
+/**
+ * ...and at least this many: a whole batch request (1,000 events) to a fresh
+ * webhook fits, so a burst to a healthy receiver is never sent the long way
+ * round. Well below the engine's 10,000 queued at which ingest stops
+ * claiming for everyone: one webhook alone cannot reach that.
+ */
+export const MIN_QUEUE = 1_000;
+
 export interface PoolOptions<J extends PoolJob> {
   readonly clock: Clock;
   /** Attempts in flight at once, over all webhooks. */
@@ -67,7 +84,10 @@ export interface PoolOptions<J extends PoolJob> {
   readonly flowOf?: (webhookId: string) => FlowSettings | undefined;
   /** Runs a job that got its slot; `done` gives the slot back (once; later calls do nothing). */
   readonly start: (job: J, done: () => void) => void;
-  /** Jobs of a webhook whose breaker is open, not started: attempt them at `until` instead. */
+  /**
+   * Jobs not started, to attempt at `until` instead: their webhook's breaker
+   * is open, or its queue is full. Without it, queues are unbounded.
+   */
   readonly postpone?: (jobs: J[], until: number) => void;
   /** The last queued job started: a good moment to load more work. */
   readonly onIdle?: () => void;
@@ -86,6 +106,9 @@ export class SendingPool<J extends PoolJob> {
   /** Each started job's number, in start order (AIMD tells bursts apart by it). */
   readonly #startNumbers = new WeakMap<J, number>();
   #started = 0;
+  readonly #drain = new Map<string, DrainSchedule>();
+  /** Jobs over their webhook's queue bound, by the time they are postponed to. */
+  #overflow = new Map<number, J[]>();
   #queued = 0;
   #inFlight = 0;
   #pumpTimer: TimerHandle | undefined;
@@ -108,11 +131,32 @@ export class SendingPool<J extends PoolJob> {
   /** Queues a job and starts whatever can start now. */
   push(job: J): void {
     if (this.#closed) return;
-    let queue = this.#queues.get(job.webhookId);
-    if (!queue) this.#queues.set(job.webhookId, queue = new JobQueue());
+    const { webhookId } = job;
+    let queue = this.#queues.get(webhookId);
+    if (!queue) this.#queues.set(webhookId, queue = new JobQueue());
+    const cap = this.#capOf(webhookId);
+    if (this.#o.postpone && queue.length >= Math.max(MIN_QUEUE, QUEUE_PER_CAP * cap)) {
+      let drain = this.#drain.get(webhookId);
+      if (!drain) this.#drain.set(webhookId, drain = new DrainSchedule());
+      const rate = this.#o.limitsOf(webhookId)?.rateLimitPerSecond ?? null;
+      const until = drain.slot(this.#o.clock.now(), queue.length, cap, rate);
+      let batch = this.#overflow.get(until);
+      if (!batch) {
+        if (this.#overflow.size === 0) queueMicrotask(() => this.#flushOverflow());
+        this.#overflow.set(until, batch = []);
+      }
+      batch.push(job);
+      return;
+    }
     queue.push(job);
     this.#queued++;
     this.#pump();
+  }
+
+  #flushOverflow(): void {
+    const overflow = this.#overflow;
+    this.#overflow = new Map();
+    for (const [until, jobs] of overflow) this.#o.postpone!(jobs, until);
   }
 
   /**
@@ -276,10 +320,14 @@ export class SendingPool<J extends PoolJob> {
     this.#inFlight++;
     this.#inFlightPer.set(webhookId, (this.#inFlightPer.get(webhookId) ?? 0) + 1);
     let held = true;
+    const startedAt = this.#o.clock.now();
+    let drain = this.#drain.get(webhookId);
+    if (!drain) this.#drain.set(webhookId, drain = new DrainSchedule());
     this.#o.start(job, () => {
       if (!held) return;
       held = false;
       this.#probes.delete(job);
+      drain.observe(this.#o.clock.now() - startedAt);
       this.#inFlight--;
       const left = (this.#inFlightPer.get(webhookId) ?? 1) - 1;
       if (left > 0) this.#inFlightPer.set(webhookId, left);

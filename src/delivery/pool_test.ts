@@ -97,3 +97,29 @@ Deno.test("onIdle fires when the last queued job starts; close hands back what i
   p.push({ webhookId: "c", n: 1 });
   assert.deepEqual(started, ["a1"], "a closed pool starts nothing");
 });
+
+Deno.test("a webhook's queue is bounded: the overflow goes back, due at its turn; others go on", async () => {
+  const postponed: { n: number[]; until: number }[] = [];
+  const { p, started } = pool({
+    concurrency: 100,
+    limits: { slow: { maxInFlight: 4, rateLimitPerSecond: null } },
+    postpone: (jobs, until) => postponed.push({ n: jobs.map((j) => j.n), until }),
+  });
+  // 4 in flight and 1,000 queued (the floor of the bound), then 96 over it.
+  for (let n = 1; n <= 1_100; n++) p.push({ webhookId: "slow", n });
+  p.push({ webhookId: "fast", n: 1 });
+  assert.equal(p.inFlight, 5);
+  assert.ok(started.includes("fast1"), "another webhook is not held back");
+  assert.equal(p.queued, 1_000);
+  await Promise.resolve(); // overflow goes out together, a microtask later
+  const over = postponed.flatMap((p) => p.n);
+  assert.deepEqual(over, Array.from({ length: 96 }, (_, i) => 1_005 + i));
+  // Due in the future, spread at the webhook's pace, in order.
+  const times = postponed.map((p) => p.until);
+  assert.ok(times[0]! > 0);
+  assert.deepEqual(times, [...times].sort((a, b) => a - b));
+  // Without a postpone handler the pool keeps everything (tests, tools).
+  const { p: unbounded } = pool({ concurrency: 1 });
+  for (let n = 1; n <= 2_000; n++) unbounded.push({ webhookId: "a", n });
+  assert.equal(unbounded.queued, 1_999);
+});
