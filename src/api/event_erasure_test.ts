@@ -161,3 +161,22 @@ Deno.test("an attempt in flight during the erasure is recorded without its data"
     ]);
   });
 });
+
+Deno.test("erasing an ordered event lets the next of its key go", async () => {
+  await withApi(async (api) => {
+    await api.json("POST", "/api/v1/webhooks", {
+      body: { url: "https://example.com/h", event_types: ["*"], ordering: "key" },
+    });
+    const post = async (id: string) =>
+      (await api.json("POST", "/api/v1/events", {
+        body: { id, type: "x", data: {}, ordering_key: "customer-1" },
+      })).body.deliveries[0].id as string;
+    await post("first");
+    const second = await post("second");
+    const nextOf = async () =>
+      (await api.json("GET", `/api/v1/deliveries/${second}`)).body.next_attempt_at;
+    assert.equal(await nextOf(), null, "parked behind the first");
+    assert.equal((await api.json("DELETE", "/api/v1/events/first")).status, 200);
+    assert.equal(await nextOf(), new Date(api.clock.now()).toISOString());
+  });
+});

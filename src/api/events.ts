@@ -127,7 +127,7 @@ function idempotencyKeyOf(request: Request): string | undefined {
   return key;
 }
 
-export function eventRoutes({ store, intake, clock, log }: ApiDeps) {
+export function eventRoutes({ store, intake, clock, log, delivery }: ApiDeps) {
   return [
     route({
       method: "POST",
@@ -248,6 +248,8 @@ export function eventRoutes({ store, intake, clock, log }: ApiDeps) {
       handler: async ({ c, params, principal }) => {
         const result = await store.write("eraseEvent", { id: params.id, now: clock.now() });
         if (result.status === "not_found") throw notFound("event", params.id);
+        // Ordered deliveries waiting behind the cancelled ones may be due now.
+        if (result.cancelled > 0) delivery?.refill();
         if (result.fresh) {
           log.info("event erased", {
             event_id: params.id,

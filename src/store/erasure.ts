@@ -8,6 +8,7 @@
  */
 import type { Row } from "@libsql/client";
 import { type Executor, int, intOrNull, statementChunks, text, textOrNull } from "./executor.ts";
+import { unparkNext } from "./ordering.ts";
 
 /** The payload an erased event keeps: JSON `null`, so every reader still parses it. */
 export const ERASED_PAYLOAD = "null";
@@ -85,16 +86,22 @@ export async function eraseEvent(db: Executor, id: string, now: number): Promise
   const cancelled = await db.execute({
     sql: `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL, held_at = NULL, updated_at = ?
-      WHERE event_id = ? AND state IN ('pending', 'held', 'sending', 'dead')`,
+      WHERE event_id = ? AND state IN ('pending', 'held', 'sending', 'dead')
+      RETURNING webhook_id, ordering_key`,
     args: [now, id],
   });
+  // An ordered delivery cancelled here is final: the next of its key may go (ordering.ts).
+  for (const row of cancelled.rows) {
+    const key = textOrNull(row, "ordering_key");
+    if (key !== null) await unparkNext(db, text(row, "webhook_id"), key, now);
+  }
   await db.execute({
     sql: `UPDATE attempts SET request_headers = '{}', response_headers = NULL,
         response_body = NULL
       WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ?)`,
     args: [id],
   });
-  return { status: "erased", erasedAt: now, fresh: true, cancelled: cancelled.rowsAffected };
+  return { status: "erased", erasedAt: now, fresh: true, cancelled: cancelled.rows.length };
 }
 
 /**

@@ -54,7 +54,7 @@ export async function recoverEvents(
 ): Promise<RecoverPage> {
   const start = after ?? { receivedAt: window.since, id: "" };
   const page = await db.execute({
-    sql: `SELECT id, type, tenant_id, received_at FROM events
+    sql: `SELECT id, type, tenant_id, ordering_key, received_at FROM events
       WHERE (received_at, id) > (?, ?) AND received_at < ?
       ORDER BY received_at, id LIMIT ?`,
     args: [start.receivedAt, start.id, window.until, limit],
@@ -73,7 +73,7 @@ export async function recoverEvents(
   if (wanted.length === 0) return { created: 0, skipped: 0, scanned: page.rows.length, next };
 
   const covered = new Set<string>();
-  const live = new Map<string, string>();
+  const live = new Map<string, { type: string; orderingKey: string | null }>();
   for (const chunk of statementChunks(wanted.map((row) => text(row, "id")), 512)) {
     const marks = chunk.map(() => "?").join(", ");
     const found = await db.execute({
@@ -86,16 +86,19 @@ export async function recoverEvents(
   }
   for (const row of wanted) {
     const id = text(row, "id");
-    if (!covered.has(id)) live.set(id, text(row, "type"));
+    if (covered.has(id)) continue;
+    // Ordered webhooks keep the key: a claim parks the delivery while an earlier one is open.
+    const orderingKey = webhook.ordering === "none" ? null : textOrNull(row, "ordering_key");
+    live.set(id, { type: text(row, "type"), orderingKey });
   }
 
   const held = webhook.state !== "enabled";
   for (const chunk of statementChunks([...live], 1024)) {
     await db.execute({
       sql: `INSERT INTO deliveries (id, event_id, webhook_id, event_type, state, attempts,
-          next_attempt_at, schedule_started_at, held_at, created_at, updated_at)
-        VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)").join(", ")}`,
-      args: chunk.flatMap(([eventId, type]) => [
+          next_attempt_at, schedule_started_at, held_at, ordering_key, created_at, updated_at)
+        VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+      args: chunk.flatMap(([eventId, { type, orderingKey }]) => [
         uuidv7(now),
         eventId,
         webhook.id,
@@ -104,6 +107,7 @@ export async function recoverEvents(
         held ? null : now,
         now,
         held ? now : null,
+        orderingKey,
         now,
         now,
       ]),
