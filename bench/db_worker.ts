@@ -11,6 +11,10 @@
  *   `synchronous=OFF` (a fixture, not a measurement); the file is left in WAL
  *   mode as the daemon expects.
  * - `count`: deliveries per state, to check what the daemon recorded.
+ * - `expired`: a database for the purge benchmark: one paused webhook and
+ *   `rows` events, each with one delivery that succeeded `ageMs` ago and its
+ *   one attempt (with headers and a body excerpt, as recorded), all past
+ *   retention.
  */
 import { createClient } from "@libsql/client/node";
 import { uuidv7 } from "../src/ids.ts";
@@ -49,7 +53,14 @@ export interface CountResult {
   readonly avgSendMs: number;
 }
 
-export type DbRequest = BuildRequest | CountRequest;
+export interface ExpiredRequest {
+  readonly op: "expired";
+  readonly url: string;
+  readonly rows: number;
+  readonly ageMs: number;
+}
+
+export type DbRequest = BuildRequest | CountRequest | ExpiredRequest;
 
 /** Events (each with its delivery) per transaction. */
 const TX_ROWS = 100_000;
@@ -130,6 +141,72 @@ async function build(request: BuildRequest): Promise<BuildResult> {
   }
 }
 
+async function expired(request: ExpiredRequest): Promise<BuildResult> {
+  const path = new URL(request.url).pathname;
+  const client = createClient({ url: request.url });
+  const started = performance.now();
+  try {
+    await client.execute("PRAGMA journal_mode = WAL");
+    await client.execute("PRAGMA synchronous = OFF");
+    await client.execute("PRAGMA cache_size = -262144");
+    const now = Date.now();
+    await migrate(client, now);
+    const webhookId = uuidv7(now);
+    // Paused: events posted during the bench get a held delivery each and nothing is sent.
+    await insertBenchWebhook(client, {
+      id: webhookId,
+      url: "http://127.0.0.1:9/",
+      state: "paused",
+      now,
+    });
+    const tables = ["events", "deliveries", "attempts"];
+    const indexes = (await client.execute(
+      `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+        AND tbl_name IN (${tables.map((t) => `'${t}'`).join(", ")})`,
+    )).rows.map((row) => ({ name: String(row.name), sql: String(row.sql) }));
+    for (const index of indexes) await client.execute(`DROP INDEX ${index.name}`);
+    const at = now - request.ageMs;
+    const prefix = (offset: number) => uuidv7(at + offset).slice(0, 24);
+    const [eventPrefix, deliveryPrefix, attemptPrefix] = [prefix(0), prefix(1), prefix(2)];
+    const seq =
+      "WITH RECURSIVE seq(n) AS (SELECT CAST(?1 AS INTEGER) UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < ?2)";
+    for (let done = 0; done < request.rows; done += TX_ROWS) {
+      const to = Math.min(request.rows, done + TX_ROWS);
+      await client.batch([
+        {
+          sql: `INSERT INTO events (id, tenant_id, type, payload, fingerprint, occurred_at,
+              received_at, idempotency_key) ${seq}
+            SELECT ?3 || printf('%012x', n), NULL, 'order.created',
+              '{"order_id":' || n || ',"amount":4200,"currency":"EUR"}', '', ?4, ?4, NULL FROM seq`,
+          args: [done, to, eventPrefix, at],
+        },
+        {
+          sql: `INSERT INTO deliveries (id, event_id, webhook_id, event_type, state, attempts,
+              last_status, schedule_started_at, schedule_attempts, created_at, updated_at) ${seq}
+            SELECT ?3 || printf('%012x', n), ?4 || printf('%012x', n), ?5, 'order.created',
+              'succeeded', 1, 200, ?6, 1, ?6, ?6 FROM seq`,
+          args: [done, to, deliveryPrefix, eventPrefix, webhookId, at],
+        },
+        {
+          sql: `INSERT INTO attempts (id, delivery_id, number, trigger, started_at, duration_ms,
+              request_headers, response_status, response_headers, response_body) ${seq}
+            SELECT ?3 || printf('%012x', n), ?4 || printf('%012x', n), 1, 'scheduled', ?5, 12,
+              '{"content-type":"application/json","webhook-id":"evt","webhook-signature":"v1,abc"}',
+              200, '{"content-type":"text/plain"}', 'ok' FROM seq`,
+          args: [done, to, attemptPrefix, deliveryPrefix, at],
+        },
+      ], "write");
+    }
+    for (const index of indexes) await client.execute(index.sql);
+    await client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    await client.execute("PRAGMA optimize");
+    const seconds = (performance.now() - started) / 1000;
+    return { rows: request.rows * 3, seconds, bytes: Deno.statSync(path).size, webhookId };
+  } finally {
+    client.close();
+  }
+}
+
 async function count(request: CountRequest): Promise<CountResult> {
   const client = createClient({ url: request.url });
   try {
@@ -156,7 +233,11 @@ async function count(request: CountRequest): Promise<CountResult> {
 self.onmessage = async (message: MessageEvent<DbRequest>) => {
   try {
     const request = message.data;
-    const result = request.op === "build" ? await build(request) : await count(request);
+    const result = request.op === "build"
+      ? await build(request)
+      : request.op === "expired"
+      ? await expired(request)
+      : await count(request);
     self.postMessage({ ok: true, result });
   } catch (error) {
     self.postMessage({ ok: false, error: error instanceof Error ? error.stack : String(error) });

@@ -22,8 +22,12 @@
  * steady 500 single-event requests/s fanned out to 50 receivers, against RSS
  * at minute 1, and every event delivered.
  *
- * Flags: `--quick` (a ~1 min smoke run; a 2 min soak), `--only ingest|delivery|isolation|soak`
- * (one part; the soak runs only so), `--soak-minutes N` (the soak's length),
+ * Purge (see purge.ts, only with `--only purge`): ingest acknowledgement
+ * latency while the retention purger deletes 1M expired deliveries with
+ * their attempts and events, against the same run without retention.
+ *
+ * Flags: `--quick` (a ~1 min smoke run; a 2 min soak), `--only ingest|delivery|isolation|soak|purge`
+ * (one part; the soak and the purge run only so), `--soak-minutes N` (the soak's length),
  * `--json` (also print the results as JSON after the table), `--cpu-prof`
  * (write the daemons' V8 CPU profiles to bench/results/prof-<time>/ and print
  * where their main threads spend time). Only 127.0.0.1 is used; children and
@@ -42,6 +46,7 @@ import { type CpuSplit, runDeliveryBench } from "./delivery.ts";
 import { api, spawnHookd } from "./hookd.ts";
 import { runIsolationBench } from "./isolation.ts";
 import { summarizeProfiles } from "./profile_summary.ts";
+import { type PurgeBenchResult, runPurgeBench } from "./purge.ts";
 import { runSoakBench, type SoakResult } from "./soak.ts";
 import type { ReferenceRequest, ReferenceResult } from "./reference_worker.ts";
 import { printTable, type Row, rowsJson } from "./report.ts";
@@ -100,12 +105,12 @@ interface Scenario {
   readonly otherCores?: number;
 }
 
-const USAGE = "usage: deno task bench [--quick] [--only ingest|delivery|isolation|soak] " +
+const USAGE = "usage: deno task bench [--quick] [--only ingest|delivery|isolation|soak|purge] " +
   "[--soak-minutes N] [--json] [--cpu-prof]";
 const SOAK_MINUTES = 10;
 const QUICK_SOAK_MINUTES = 2;
 const flags = new Set<string>();
-const PARTS = ["ingest", "delivery", "isolation", "soak"] as const;
+const PARTS = ["ingest", "delivery", "isolation", "soak", "purge"] as const;
 let only: typeof PARTS[number] | undefined;
 let soakMinutes: number | undefined;
 for (let i = 0; i < Deno.args.length; i++) {
@@ -119,7 +124,7 @@ for (let i = 0; i < Deno.args.length; i++) {
     const part = inline ?? Deno.args[++i];
     if (!PARTS.includes(part as typeof PARTS[number])) {
       console.error(
-        `bench: --only takes "ingest", "delivery", "isolation" or "soak", got ${
+        `bench: --only takes "ingest", "delivery", "isolation", "soak" or "purge", got ${
           JSON.stringify(part)
         }`,
       );
@@ -613,6 +618,17 @@ async function main(): Promise<void> {
     stop: stopChild,
     progress,
   });
+  // Builds a database of 3M rows first: only when asked for by name.
+  const purge: PurgeBenchResult | undefined = only !== "purge" ? undefined : await runPurgeBench({
+    quick: flags.has("--quick"),
+    tempDir: tempDir!,
+    root: ROOT,
+    adminKey: ADMIN_KEY,
+    profileDir,
+    track: (child) => children.add(child),
+    stop: stopChild,
+    progress,
+  });
 
   const seconds = (performance.now() - started) / 1000;
   console.log(
@@ -625,6 +641,7 @@ async function main(): Promise<void> {
     ...(delivery?.rows ?? []),
     ...(isolation?.rows ?? []),
     ...(soak?.rows ?? []),
+    ...(purge?.rows ?? []),
   ];
   printTable(rows);
   if (ingest) printCpu(ingest.scenarios);
@@ -635,6 +652,7 @@ async function main(): Promise<void> {
     ...(delivery?.notes ?? []),
     ...(isolation?.notes ?? []),
     ...(soak?.notes ?? []),
+    ...(purge?.notes ?? []),
   ];
   if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
   if (profileDir) {
@@ -655,6 +673,7 @@ async function main(): Promise<void> {
         delivery: delivery ? { details: delivery.details, cpu: delivery.cpu } : undefined,
         isolation: isolation ? { details: isolation.details, cpu: isolation.cpu } : undefined,
         soak: soak?.details,
+        purge: purge?.details,
       },
       null,
       2,

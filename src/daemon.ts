@@ -16,6 +16,7 @@ import { DeliveryEngine } from "./delivery/engine.ts";
 import { Intake } from "./ingest/intake.ts";
 import { OperationalEvents } from "./ingest/operational_events.ts";
 import { Store } from "./store/client.ts";
+import { Purger } from "./store/purger.ts";
 
 export interface Daemon {
   /** The address the API listens on; the port is the real one when 0 was configured. */
@@ -50,11 +51,12 @@ export async function startDaemon(
     throw error;
   }
   const auth = new Authenticator(store, clock, config.auth.adminKey);
+  const purger = new Purger({ store, clock, log, retention: config.retention });
   const intake = new Intake({ store, clock, sink: engine });
   intakeRef.intake = intake;
   const process = processMetrics();
   const metrics = new MetricsRegistry()
-    .add(intake.ingested, ...engine.metricFamilies(), ...store.metricFamilies())
+    .add(intake.ingested, purger.purged, ...engine.metricFamilies(), ...store.metricFamilies())
     .add(...process.families)
     .collect(() => engine.collectMetrics())
     .collect(process.collect);
@@ -73,6 +75,7 @@ export async function startDaemon(
     throw new Error(`Cannot listen on ${config.server.listen}: ${reason}`, { cause: error });
   }
   metrics.add(...api.frontDoor.families());
+  purger.start();
   const address = {
     hostname: api.address.hostname,
     port: api.address.port,
@@ -94,7 +97,7 @@ export async function startDaemon(
         // Requests and attempts in flight get the grace period together; whatever
         // is still running after it is abandoned: unacknowledged requests were never
         // promised, and unrecorded attempts keep their lease and are retried.
-        await Promise.all([api.shutdown(graceMs), engine.stop(graceMs)]);
+        await Promise.all([api.shutdown(graceMs), engine.stop(graceMs), purger.stop()]);
         // Open dead-letter windows are sent now rather than lost with the process.
         await operational.flush();
         await store.close();

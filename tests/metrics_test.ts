@@ -16,6 +16,7 @@ const METRICS_KEY = "metrics-test-scrape-key";
 /** Every family `/metrics` shows, with its type. */
 const FAMILIES: Readonly<Record<string, string>> = {
   hookd_events_ingested_total: "counter",
+  hookd_retention_purged_total: "counter",
   hookd_attempts_total: "counter",
   hookd_attempts_retried_total: "counter",
   hookd_attempt_duration_seconds: "histogram",

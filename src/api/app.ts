@@ -27,6 +27,7 @@ import {
   validate,
   validateQuery,
 } from "./route.ts";
+import { recoverRoutes } from "./recover.ts";
 import { statsRoutes } from "./stats.ts";
 import { webhookRoutes } from "./webhooks.ts";
 import { whoamiRoutes } from "./whoami.ts";
@@ -36,6 +37,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
   const routes: Route[] = [
     ...healthRoutes(deps),
     ...webhookRoutes(deps),
+    ...recoverRoutes(deps),
     ...eventRoutes(deps),
     ...deliveryRoutes(deps),
     ...deadLetterRoutes(deps),

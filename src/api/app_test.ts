@@ -53,7 +53,7 @@ Deno.test("404 for unknown routes and 405 with Allow for wrong methods", async (
     assert.equal(missing.body.error.code, "not_found");
     const wrong = await api.request("POST", "/api/v1/events/abc", { body: {} });
     assert.equal(wrong.status, 405);
-    assert.equal(wrong.headers.get("allow"), "GET");
+    assert.equal(wrong.headers.get("allow"), "GET, DELETE");
     assert.equal((await wrong.json()).error.code, "method_not_allowed");
   });
 });

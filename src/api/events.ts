@@ -7,8 +7,8 @@ import type { ValidatedEvent } from "../ingest/intake.ts";
 import type { IngestResult } from "../store/events.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound } from "./errors.ts";
-import { renderDelivery, renderEvent } from "./render.ts";
-import { BatchAccepted, Event, EventAccepted } from "./responses.ts";
+import { renderDelivery, renderEvent, rfc3339 } from "./render.ts";
+import { BatchAccepted, Event, EventAccepted, EventErased } from "./responses.ts";
 import { route } from "./route.ts";
 import { idParam, rfc3339Timestamp, tenantId } from "./schemas.ts";
 
@@ -77,12 +77,13 @@ async function traced(
   }, "server");
   try {
     const results = await accept();
-    if (results.length === 1 && results[0]!.status !== "conflict") {
-      span.setAttribute("hookd.event_id", results[0]!.event.id);
+    const [first] = results;
+    if (results.length === 1 && first && "event" in first) {
+      span.setAttribute("hookd.event_id", first.event.id);
     }
     span.setAttribute(
       "hookd.deliveries",
-      results.reduce((n, r) => n + (r.status === "conflict" ? 0 : r.deliveries.length), 0),
+      results.reduce((n, r) => n + ("deliveries" in r ? r.deliveries.length : 0), 0),
     );
     endSpan(span);
     return results;
@@ -92,7 +93,7 @@ async function traced(
   }
 }
 
-function renderAccepted(result: Exclude<IngestResult, { status: "conflict" }>) {
+function renderAccepted(result: Extract<IngestResult, { status: "created" | "duplicate" }>) {
   return {
     id: result.event.id,
     deliveries: result.deliveries.map((d) => ({
@@ -102,6 +103,18 @@ function renderAccepted(result: Exclude<IngestResult, { status: "conflict" }>) {
     })),
   };
 }
+
+/** Why an erased event's id (or key) is refused, and since when. */
+function erasedMessage(eventId: string, erasedAt: number): string {
+  return `Event ${JSON.stringify(eventId)} was erased at ${rfc3339(erasedAt)}; its data is gone ` +
+    "and its id and Idempotency-Key are never accepted again";
+}
+
+const gone = (eventId: string, erasedAt: number) =>
+  new ApiError(410, "erased", erasedMessage(eventId, erasedAt), {
+    event_id: eventId,
+    erased_at: rfc3339(erasedAt),
+  });
 
 function idempotencyKeyOf(request: Request): string | undefined {
   const key = request.headers.get("idempotency-key");
@@ -114,7 +127,7 @@ function idempotencyKeyOf(request: Request): string | undefined {
   return key;
 }
 
-export function eventRoutes({ store, intake }: ApiDeps) {
+export function eventRoutes({ store, intake, clock, log, delivery }: ApiDeps) {
   return [
     route({
       method: "POST",
@@ -131,6 +144,7 @@ export function eventRoutes({ store, intake }: ApiDeps) {
           schema: EventAccepted,
         },
         409: "The id or Idempotency-Key was used for different content",
+        410: "The id or Idempotency-Key belongs to an erased event",
       },
       handler: async ({ c, body }) => {
         const trace = traceContextOf(c.req.raw);
@@ -143,6 +157,7 @@ export function eventRoutes({ store, intake }: ApiDeps) {
         if (result.status === "conflict") {
           throw new ApiError(409, "conflict", result.reason, { event_id: result.eventId });
         }
+        if (result.status === "erased") throw gone(result.eventId, result.erasedAt);
         return c.json(renderAccepted(result), result.status === "created" ? 202 : 200);
       },
     }),
@@ -173,8 +188,17 @@ export function eventRoutes({ store, intake }: ApiDeps) {
               result.status === "conflict"
                 ? {
                   id: result.eventId,
-                  status: "conflict",
-                  error: { code: "conflict", message: result.reason },
+                  status: "conflict" as const,
+                  error: { code: "conflict" as const, message: result.reason },
+                }
+                : result.status === "erased"
+                ? {
+                  id: result.eventId,
+                  status: "erased" as const,
+                  error: {
+                    code: "erased" as const,
+                    message: erasedMessage(result.eventId, result.erasedAt),
+                  },
                 }
                 : { ...renderAccepted(result), status: result.status }
             ),
@@ -193,13 +217,52 @@ export function eventRoutes({ store, intake }: ApiDeps) {
       responses: {
         200: { description: "The event with its deliveries", schema: Event },
         404: "No such event",
+        410: "The event was erased; `details.erased_at` says when",
       },
       handler: async ({ c, params }) => {
-        const found = await store.read("getEvent", { id: params.id! });
-        if (!found) throw notFound("event", params.id!);
+        const erasedAt = await store.read("eventErasedAt", { id: params.id });
+        if (erasedAt !== null) throw gone(params.id, erasedAt);
+        const found = await store.read("getEvent", { id: params.id });
+        if (!found) throw notFound("event", params.id);
         return c.json({
           ...renderEvent(found.event),
           deliveries: found.deliveries.map(renderDelivery),
+        });
+      },
+    }),
+    route({
+      method: "DELETE",
+      path: "/api/v1/events/:id",
+      summary: "Erase an event's data for good (data-protection requests); its id stays taken",
+      tag: "events",
+      scope: "events:erase",
+      params: idParam,
+      responses: {
+        200: {
+          description: "Erased (now or before): payload, attempt headers and bodies are gone, " +
+            "what was still to be sent is cancelled",
+          schema: EventErased,
+        },
+        404: "No such event",
+      },
+      handler: async ({ c, params, principal }) => {
+        const result = await store.write("eraseEvent", { id: params.id, now: clock.now() });
+        if (result.status === "not_found") throw notFound("event", params.id);
+        // Ordered deliveries waiting behind the cancelled ones may be due now.
+        if (result.cancelled > 0) delivery?.refill();
+        if (result.fresh) {
+          log.info("event erased", {
+            event_id: params.id,
+            key_id: principal.keyId,
+            cancelled: result.cancelled,
+            effect: "its data and its attempts' headers and bodies are gone; its id and " +
+              "Idempotency-Key are refused from now on",
+          });
+        }
+        return c.json({
+          id: params.id,
+          erased_at: rfc3339(result.erasedAt),
+          cancelled: result.cancelled,
         });
       },
     }),

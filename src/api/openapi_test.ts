@@ -170,6 +170,16 @@ Deno.test("real answers of every operation match the schemas the document declar
     await ok("GET", "/api/v1/dead-letters", 200);
     await ok("POST", `/api/v1/deliveries/${ids[0]}/retry`, 202);
     await ok("POST", "/api/v1/dead-letters/replay", 200, {});
+    await ok("POST", `/api/v1/webhooks/${webhook.id}/recover`, 200, {
+      since: "2026-11-01T00:00:00Z",
+    });
+    await ok("POST", `/api/v1/webhooks/${webhook.id}/recover`, 400, {
+      since: "2026-01-01T00:00:00Z",
+    });
+    await ok("DELETE", "/api/v1/events/e1", 200);
+    await ok("GET", "/api/v1/events/e1", 410);
+    await ok("POST", "/api/v1/events", 410, event);
+    await ok("POST", "/api/v1/events/batch", 202, { events: [event] });
     await ok("GET", "/api/v1/whoami", 200);
     await ok("GET", "/api/v1/stats/webhooks", 200);
     await ok("GET", "/api/v1/stats/live", 200);
@@ -190,7 +200,8 @@ Deno.test("real answers of every operation match the schemas the document declar
     await ok("GET", "/api/v1/webhooks/nope", 404);
     await ok("GET", "/api/v1/nothing", 404);
     await ok("DELETE", "/healthz", 405);
-    await ok("POST", "/api/v1/events", 409, { ...event, data: { n: 3 } });
+    await ok("POST", "/api/v1/events", 202, { ...event, id: "e9" });
+    await ok("POST", "/api/v1/events", 409, { ...event, id: "e9", data: { n: 3 } });
     assert.equal((await api.json("POST", "/api/v1/events", { body: "x" })).status, 415);
     await api.store.close();
     await ok("GET", "/readyz", 503);
@@ -202,7 +213,7 @@ Deno.test("real answers of every operation match the schemas the document declar
     );
     const missing = declared.filter((answer) => !api.conformance.checked.has(answer));
     assert.deepEqual(missing, [], "declared 2xx answers this walk never saw");
-    for (const status of [400, 401, 403, 404, 409, 415, 503]) {
+    for (const status of [400, 401, 403, 404, 409, 410, 415, 503]) {
       assert.ok(
         [...api.conformance.checked].some((answer) => answer.endsWith(` ${status}`)),
         `no ${status} checked`,

@@ -12,7 +12,10 @@ Deno.test("operator actions are logged with the acting key and what follows", as
   await withApi(
     async (api) => {
       const ops = (await api.json("POST", "/api/v1/keys", {
-        body: { name: "ops", scopes: ["webhooks:manage", "keys:manage", "deliveries:replay"] },
+        body: {
+          name: "ops",
+          scopes: ["webhooks:manage", "keys:manage", "deliveries:replay", "events:erase"],
+        },
       })).body;
       const as = { key: ops.key as string };
       const hook = (await api.json("POST", "/api/v1/webhooks", {
@@ -48,6 +51,13 @@ Deno.test("operator actions are logged with the acting key and what follows", as
         body: { event_type: "a.b", since: "2026-01-01T00:00:00Z" },
       });
       assert.equal(replay.status, 200);
+      const recover = await api.json("POST", `/api/v1/webhooks/${id}/recover`, {
+        ...as,
+        body: { since: "2026-11-23T08:00:00Z", until: "2026-11-23T10:00:00Z" },
+      });
+      assert.deepEqual(recover, { status: 200, body: { created: 0, skipped: 1 } });
+      assert.equal((await api.json("DELETE", `/api/v1/events/${event.id}`, as)).status, 200);
+      assert.equal((await api.json("DELETE", `/api/v1/events/${event.id}`, as)).status, 200);
       const spare = (await api.json("POST", "/api/v1/keys", {
         ...as,
         body: { name: "spare", scopes: ["events:write"] },
@@ -69,7 +79,7 @@ Deno.test("operator actions are logged with the acting key and what follows", as
           msg: "API key created",
           created_key_id: ops.id,
           name: "ops",
-          scopes: ["webhooks:manage", "keys:manage", "deliveries:replay"],
+          scopes: ["webhooks:manage", "keys:manage", "deliveries:replay", "events:erase"],
           key_id: "admin",
         },
         { msg: "webhook created", webhook_id: id, key_id: ops.id, state: "enabled" },
@@ -123,6 +133,23 @@ Deno.test("operator actions are logged with the acting key and what follows", as
           count: 0,
           filter: { event_type: "a.b", since: "2026-01-01T00:00:00.000Z" },
           key_id: ops.id,
+        },
+        {
+          msg: "webhook recovered",
+          webhook_id: id,
+          since: "2026-11-23T08:00:00.000Z",
+          until: "2026-11-23T10:00:00.000Z",
+          created: 0,
+          skipped: 1,
+          key_id: ops.id,
+        },
+        {
+          msg: "event erased",
+          event_id: event.id,
+          key_id: ops.id,
+          cancelled: 1,
+          effect: "its data and its attempts' headers and bodies are gone; its id and " +
+            "Idempotency-Key are refused from now on",
         },
         {
           msg: "API key created",

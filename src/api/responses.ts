@@ -223,8 +223,32 @@ export const BatchAccepted = component(
         status: z.literal("conflict"),
         error: z.strictObject({ code: z.literal("conflict"), message: z.string() }),
       }),
+      z.strictObject({
+        id: z.string(),
+        status: z.literal("erased"),
+        error: z.strictObject({ code: z.literal("erased"), message: z.string() }),
+      }).describe("The id or Idempotency-Key belongs to an erased event; never accepted again"),
     ])),
   }),
+);
+
+export const EventErased = component(
+  "EventErased",
+  "An erased event: its data and its attempts' headers and bodies are gone for good",
+  z.strictObject({
+    id: z.string(),
+    erased_at: timestamp,
+    cancelled: z.int().nonnegative().describe(
+      "Deliveries this request cancelled (pending, held, in flight or dead); 0 on a repeat",
+    ),
+  }),
+);
+
+export const Recovered = component(
+  "Recovered",
+  "What a recover did: deliveries created for missed events, and events skipped because the " +
+    "webhook has received them or has a delivery of them on its way",
+  z.strictObject({ created: z.int().nonnegative(), skipped: z.int().nonnegative() }),
 );
 
 export const Replayed = component(

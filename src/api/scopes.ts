@@ -5,6 +5,9 @@ export const SCOPES = [
   "events:write",
   "deliveries:read",
   "deliveries:replay",
+  // Erasing an event's data (data-protection requests): destructive and
+  // rare, so no other scope implies it.
+  "events:erase",
   "keys:manage",
 ] as const;
 

@@ -54,7 +54,7 @@ Deno.test("readEnv() reports unknown variables and bad values by name", () => {
       path: "",
       message: "unknown variable; hookd reads HOOKD_CONFIG, HOOKD_ADMIN_KEY and " +
         "HOOKD_<SECTION>_<KEY> for the keys of [server], [store], [auth], [security], " +
-        "[delivery], [log]",
+        "[delivery], [retention], [log]",
     },
     {
       variable: "HOOKD_SECURITY_REQUIRE_HTTPS",

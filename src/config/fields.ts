@@ -105,6 +105,34 @@ export function durationField(minMs: number, maxMs: number) {
   });
 }
 
+/**
+ * A duration resolved to ms, from `minMs` to `maxMs` inclusive, or `"never"`
+ * (null) to switch off what it times; `example` shows a typical value.
+ */
+export function durationOrNeverField(minMs: number, maxMs: number, example = "5d") {
+  const what = `a duration such as "${example}"`;
+  return converted(
+    z.string({ error: (issue) => `expected ${what}, or "never", got ${describe(issue.input)}` }),
+    (text) => {
+      if (text === "never") return null;
+      let ms: number;
+      try {
+        ms = parseDuration(text);
+      } catch {
+        throw new TypeError(`expected ${what}, or "never", got "${text}"`);
+      }
+      if (ms < minMs || ms > maxMs) {
+        throw new RangeError(
+          `expected a duration from "${formatDuration(minMs)}" to "${
+            formatDuration(maxMs)
+          }", or "never", got "${text}"`,
+        );
+      }
+      return ms;
+    },
+  );
+}
+
 /** A size string or integer, resolved to bytes, from `min` to `max` inclusive. */
 export function sizeField(min: number, max: number) {
   const range = `from "${formatSize(min)}" to "${formatSize(max)}"`;

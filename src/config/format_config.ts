@@ -20,6 +20,7 @@ export function redactUrl(url: string): string {
 
 const str = (value: string) => JSON.stringify(value);
 const dur = (ms: number) => str(formatDuration(ms));
+const durOrNever = (ms: number | null) => ms === null ? str("never") : dur(ms);
 const size = (bytes: number) => str(formatSize(bytes));
 const list = (items: readonly string[]) => `[${items.map(str).join(", ")}]`;
 
@@ -42,9 +43,7 @@ function policyLines(policy: Policy): string[] {
     `final = ${list(formatOutcomeSet(policy.final))}`,
     `on_exhausted = ${str(policy.onExhausted)}`,
     `retry_after = ${policy.retryAfter}`,
-    `disable_after_failing_for = ${
-      policy.autoDisable.failingForMs === null ? str("never") : dur(policy.autoDisable.failingForMs)
-    }`,
+    `disable_after_failing_for = ${durOrNever(policy.autoDisable.failingForMs)}`,
     `disable_after_exhausted = ${policy.autoDisable.exhaustedInRow ?? 0}`,
     `disable_on_status = ${list(formatOutcomeSet(policy.autoDisable.onStatus))}`,
     `breaker_failures = ${policy.breaker.failures ?? 0}`,
@@ -117,7 +116,7 @@ function profileLines(profile: Profile): string[] {
  * those lines aside, the output loads back to the same config.
  */
 export function formatConfig(config: Config): string {
-  const { server, store, auth, security, delivery, log } = config;
+  const { server, store, auth, security, delivery, retention, log } = config;
   const names = Object.keys(config.policies).sort((a, b) =>
     a === "default" ? -1 : b === "default" ? 1 : a.localeCompare(b)
   );
@@ -161,6 +160,14 @@ export function formatConfig(config: Config): string {
       `lease = ${dur(delivery.leaseMs)}`,
       `horizon = ${dur(delivery.horizonMs)}`,
       `dead_letter_event_window = ${dur(delivery.deadLetterEventWindowMs)}`,
+    ],
+    [
+      "[retention]",
+      `succeeded = ${durOrNever(retention.succeededMs)}`,
+      `dead = ${durOrNever(retention.deadMs)}`,
+      `events = ${durOrNever(retention.eventsMs)}`,
+      `interval = ${dur(retention.intervalMs)}`,
+      `batch = ${retention.batch}`,
     ],
     ["[log]", `level = ${str(log.level)}`, `format = ${str(log.format)}`],
     ...names.flatMap((name) => {

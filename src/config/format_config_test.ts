@@ -37,6 +37,13 @@ lease = "1m"
 horizon = "1m"
 dead_letter_event_window = "5m"
 
+[retention]
+succeeded = "30d"
+dead = "90d"
+events = "30d"
+interval = "1m"
+batch = 500
+
 [log]
 level = "info"
 format = "json"
@@ -107,6 +114,10 @@ listen = "[::1]:0"
 body_limit = 1500
 [delivery]
 lease = "90s"
+[retention]
+succeeded = "never"
+dead = "1d12h"
+batch = 100
 [policies.expo]
 timeout = "5s"
 schedule = { first = "5m", factor = 1.5, attempts = 10, max_age = "1d12h", jitter = 0 }
@@ -149,6 +160,7 @@ signature = { scheme = "github" }
     /^headers = \{ "X-Agc-Tenant-Id" = "\{tenant_id\}", "X-Literal" = "\{\{not a variable\}\}" \}$/m,
   );
   assert.match(text, /^signature = \{ scheme = "svix" \}$/m);
+  assert.match(text, /^succeeded = "never"\ndead = "1d12h"\n/m);
   assert.deepEqual(Object.keys(config.profiles), ["standard", "agc", "sv", "gh"]);
   assert.deepEqual(loadConfig({ text }), config);
 });

@@ -55,6 +55,13 @@ const DEFAULTS: Config = {
     horizonMs: 60_000,
     deadLetterEventWindowMs: 300_000,
   },
+  retention: {
+    succeededMs: 30 * 86_400_000,
+    deadMs: 90 * 86_400_000,
+    eventsMs: 30 * 86_400_000,
+    intervalMs: 60_000,
+    batch: 500,
+  },
   log: { level: "info", format: "json" },
   policies: {
     default: {
@@ -340,6 +347,26 @@ listen = "127.0.0.1:65536"
     'delivery.response_body_limit: expected a size from "0B" to "1MiB", got "2MiB"',
     'server.listen: expected "host:port" with port 0-65535 (e.g. "127.0.0.1:8787", ' +
     '"[::1]:8787"), got "127.0.0.1:65536"',
+  ]);
+});
+
+Deno.test("retention: ages are durations of an hour or more, or never", () => {
+  const config = loadConfig({
+    text: '[retention]\nsucceeded = "never"\ndead = "7d"\n',
+    env: { HOOKD_RETENTION_EVENTS: "never", HOOKD_RETENTION_BATCH: "100" },
+  });
+  assert.deepEqual(config.retention, {
+    succeededMs: null,
+    deadMs: 7 * 86_400_000,
+    eventsMs: null,
+    intervalMs: 60_000,
+    batch: 100,
+  });
+  const text = '[retention]\nsucceeded = "10m"\ndead = "forever"\nbatch = 5\n';
+  assert.deepEqual(problems({ text, file: "r.toml" }).map((i) => `${i.path}: ${i.message}`), [
+    'retention.succeeded: expected a duration from "1h" to "36500d", or "never", got "10m"',
+    'retention.dead: expected a duration such as "90d", or "never", got "forever"',
+    "retention.batch: expected an integer from 10 to 10000, got 5",
   ]);
 });
 

@@ -6,6 +6,7 @@ import {
   booleanField,
   converted,
   durationField,
+  durationOrNeverField,
   integerField,
   numberField,
   oneOfField,
@@ -124,24 +125,7 @@ function outcomeList<T>(item: z.ZodType<T>) {
 }
 
 /** A duration, or `"never"` (null) to switch a rule off. */
-const durationOrNever = converted(
-  z.string({
-    error: (issue) => `expected a duration such as "5d", or "never", got ${describe(issue.input)}`,
-  }),
-  (text) => {
-    if (text === "never") return null;
-    let ms: number;
-    try {
-      ms = parseDuration(text);
-    } catch {
-      throw new TypeError(`expected a duration such as "5d", or "never", got "${text}"`);
-    }
-    if (ms < 1 || ms > 365 * DAY) {
-      throw new RangeError(`expected a duration from "1ms" to "365d", or "never", got "${text}"`);
-    }
-    return ms;
-  },
-);
+const durationOrNever = durationOrNeverField(1, 365 * DAY);
 
 const statusList = outcomeList(outcome.refine((o) => o.token.kind === "status", {
   error: (issue) =>

@@ -7,6 +7,7 @@ import {
   booleanField,
   cidrListField,
   durationField,
+  durationOrNeverField,
   integerField,
   listenField,
   oneOfField,
@@ -65,6 +66,13 @@ export const SECTIONS = {
     lease: durationField(SECOND, DAY),
     horizon: durationField(SECOND, HOUR),
     dead_letter_event_window: durationField(SECOND, DAY),
+  },
+  retention: {
+    succeeded: durationOrNeverField(HOUR, 100 * 365 * DAY, "30d"),
+    dead: durationOrNeverField(HOUR, 100 * 365 * DAY, "90d"),
+    events: durationOrNeverField(HOUR, 100 * 365 * DAY, "30d"),
+    interval: durationField(SECOND, DAY),
+    batch: integerField(10, 10_000),
   },
   log: {
     level: oneOfField(["debug", "info", "warn", "error"]),
@@ -159,9 +167,32 @@ const delivery = section("delivery").transform((s) => ({
   deadLetterEventWindowMs: s.dead_letter_event_window,
 }));
 
+const retention = section("retention").transform((s) => ({
+  /** Succeeded deliveries and their attempts are deleted this long after success, ms; null: kept. */
+  succeededMs: s.succeeded,
+  /** Dead, failed and cancelled deliveries (and attempts), this long after they ended, ms; null: kept. */
+  deadMs: s.dead,
+  /** Events left without deliveries, this long after they were accepted, ms; null: kept. */
+  eventsMs: s.events,
+  /** How often the purger looks for what is past retention, ms. */
+  intervalMs: s.interval,
+  /** Rows one purge transaction looks at. */
+  batch: s.batch,
+}));
+
 const log = section("log");
 
-const CONFIG_SHAPE = { server, store, auth, security, delivery, log, policies, profiles };
+const CONFIG_SHAPE = {
+  server,
+  store,
+  auth,
+  security,
+  delivery,
+  retention,
+  log,
+  policies,
+  profiles,
+};
 
 /** Top-level keys of a config file: the fixed sections, `policies` and `profiles`. */
 export const TOP_LEVEL_KEYS: readonly string[] = Object.keys(CONFIG_SHAPE);

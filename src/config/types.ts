@@ -21,6 +21,7 @@ export type StoreConfig = Config["store"];
 export type AuthConfig = Config["auth"];
 export type SecurityConfig = Config["security"];
 export type DeliveryConfig = Config["delivery"];
+export type RetentionConfig = Config["retention"];
 export type LogConfig = Config["log"];
 
 /** A named retry policy: whether and when to attempt (`[policies.NAME]`). */

@@ -13,6 +13,17 @@ export interface IndexedWebhook {
   readonly eventTypes: readonly string[];
 }
 
+/**
+ * Whether a webhook receives events of `tenantId`: a tenant-less webhook
+ * receives every tenant's events, one with a tenant only its own.
+ */
+export function receivesTenant(
+  webhook: Pick<IndexedWebhook, "tenantId">,
+  tenantId: string | null,
+): boolean {
+  return webhook.tenantId === null || webhook.tenantId === tenantId;
+}
+
 interface Entry<W extends IndexedWebhook> {
   readonly webhook: W;
   readonly patterns: EventPatternSet;
@@ -67,7 +78,7 @@ export class WebhookIndex<W extends IndexedWebhook = IndexedWebhook> {
     const consider = (entry: Entry<W>) => {
       const w = entry.webhook;
       if (w.state === "disabled") return;
-      if (w.tenantId !== null && w.tenantId !== tenantId) return;
+      if (!receivesTenant(w, tenantId)) return;
       found.push(w);
     };
     for (const entry of this.#byExactType.get(type) ?? []) consider(entry);

@@ -101,14 +101,18 @@ export type RetryResult =
  */
 export async function retryDelivery(db: Executor, id: string, now: number): Promise<RetryResult> {
   const found = await db.execute({
-    sql: `SELECT d.state, d.lease_until, w.state AS webhook_state, w.deleted_at
-      FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?`,
+    sql: `SELECT d.state, d.lease_until, w.state AS webhook_state, w.deleted_at, e.erased_at
+      FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
+      WHERE d.id = ?`,
     args: [id],
   });
   const row = found.rows[0];
   if (!row) return { status: "not_found" };
   if (row.deleted_at !== null) {
     return { status: "refused", reason: "its webhook was deleted" };
+  }
+  if (row.erased_at !== null) {
+    return { status: "refused", reason: "its event was erased; its data is gone" };
   }
   if (row.webhook_state === "disabled") {
     return { status: "refused", reason: "its webhook is disabled; enable it first" };

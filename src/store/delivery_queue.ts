@@ -8,6 +8,7 @@
 import type { Row } from "@libsql/client";
 import { type AttemptRecord, insertAttempts } from "./attempts.ts";
 import type { DeliveryState } from "./deliveries.ts";
+import { scrubAttemptsOfErasedEvents } from "./erasure.ts";
 import { type Executor, int, statementChunks, text, textOrNull } from "./executor.ts";
 import { hasOpenPredecessor, parkDeliveries, unparkNext } from "./ordering.ts";
 import { applyHealthSignals, type AutoDisabled, type HealthSignal } from "./webhook_health.ts";
@@ -304,6 +305,8 @@ export async function recordAttempts(
   }
   // A delivery attempted twice in one group (not possible under one lease) moves once.
   const movedPerItem = items.map((item) => moved.delete(item.attempt.deliveryId));
+  const unmoved = items.filter((_, i) => !movedPerItem[i]).map((item) => item.attempt.id);
+  if (unmoved.length > 0) await scrubAttemptsOfErasedEvents(db, unmoved);
   const signals = items.flatMap((item, i) => (movedPerItem[i] && item.health ? [item.health] : []));
   const changes = signals.length === 0
     ? { disabled: [], recovered: [] }

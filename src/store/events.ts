@@ -6,6 +6,7 @@ import type { Row } from "@libsql/client";
 import { uuidv7 } from "../ids.ts";
 import { deliveriesOfEvent, type DeliveryRecord, type Lease } from "./deliveries.ts";
 import type { ClaimedDelivery } from "./delivery_queue.ts";
+import { findTombstone } from "./erasure.ts";
 import { type Executor, int, statementChunks, text, textOrNull } from "./executor.ts";
 import { hasOpenPredecessor } from "./ordering.ts";
 import type { WebhookView } from "./webhook_view.ts";
@@ -56,7 +57,9 @@ export type IngestResult =
     readonly event: EventRecord;
     readonly deliveries: DeliveryRecord[];
   }
-  | { readonly status: "conflict"; readonly eventId: string; readonly reason: string };
+  | { readonly status: "conflict"; readonly eventId: string; readonly reason: string }
+  /** The id or Idempotency-Key belongs to an erased event: it is never accepted again. */
+  | { readonly status: "erased"; readonly eventId: string; readonly erasedAt: number };
 
 const EVENT_COLUMNS = "id, tenant_id, type, payload, fingerprint, occurred_at, received_at, " +
   "ordering_key, trace_parent, trace_state";
@@ -260,6 +263,9 @@ export async function ingestEvents(
 }
 
 async function findFirst(db: Executor, input: NewEvent): Promise<IngestResult> {
+  // Checked first: an erased event's row may still be there, with its data gone.
+  const tombstone = await findTombstone(db, input.id, input.idempotencyKey);
+  if (tombstone) return { status: "erased", eventId: tombstone.id, erasedAt: tombstone.erasedAt };
   const byKey = input.idempotencyKey !== undefined;
   const result = await db.execute({
     sql: `SELECT ${EVENT_COLUMNS} FROM events WHERE ${byKey ? "idempotency_key" : "id"} = ?`,

@@ -199,6 +199,38 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 6,
+    name: "recover, retention and erasure",
+    sql: [
+      // Recover walks a window of acceptance times, and the purger walks
+      // events older than retention: neither can use the id, which a
+      // producer may choose. One entry per event, on ingest's path.
+      `CREATE INDEX events_received ON events (received_at, id)`,
+      // Set when the event's data was erased (DELETE /api/v1/events/{id}):
+      // its payload is then 'null' and its attempts' headers and bodies gone.
+      `ALTER TABLE events ADD COLUMN erased_at INTEGER`,
+      // What stays of an erased event for good, after retention has removed
+      // the event row itself: its id and Idempotency-Key can never be used
+      // again, so no producer's retry brings the erased data back.
+      `CREATE TABLE event_tombstones (
+        id TEXT PRIMARY KEY,
+        idempotency_key TEXT,
+        erased_at INTEGER NOT NULL
+      )`,
+      `CREATE UNIQUE INDEX event_tombstones_key ON event_tombstones (idempotency_key)
+        WHERE idempotency_key IS NOT NULL`,
+      // Ingest's insert-or-ignore skips a tombstoned id or key like a taken
+      // one, so ingest itself needs no extra statement; its repeat path
+      // (events.ts, findFirst) then finds the tombstone and answers "erased".
+      // Two primary-key probes of a table that is almost always empty.
+      `CREATE TRIGGER events_tombstoned BEFORE INSERT ON events
+        WHEN EXISTS (SELECT 1 FROM event_tombstones WHERE id = NEW.id)
+          OR (NEW.idempotency_key IS NOT NULL AND EXISTS
+            (SELECT 1 FROM event_tombstones WHERE idempotency_key = NEW.idempotency_key))
+        BEGIN SELECT RAISE(IGNORE); END`,
+    ],
+  },
+  {
     version: 7,
     name: "ordered delivery",
     sql: [

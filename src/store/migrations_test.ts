@@ -30,6 +30,7 @@ Deno.test("migrations apply once; re-running is a no-op", async () => {
         "attempts",
         "credentials",
         "deliveries",
+        "event_tombstones",
         "events",
         "readiness_probe",
         "schema_migrations",

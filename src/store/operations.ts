@@ -43,10 +43,18 @@ import {
   recordAttempts,
   releaseDeliveries,
 } from "./delivery_queue.ts";
+import { erasedAt, eraseEvent } from "./erasure.ts";
 import { getEvent, ingestEvents, type IngestRequest } from "./events.ts";
 import type { Executor, Page } from "./executor.ts";
 import { SCHEMA_VERSION } from "./migrations.ts";
 import { unparkAll } from "./ordering.ts";
+import { type RecoverCursor, recoverEvents } from "./recover.ts";
+import {
+  type DeliveryCutoffs,
+  type EventCursor,
+  purgeDeliveries,
+  purgeEvents,
+} from "./retention.ts";
 import type { WebhookView } from "./webhook_view.ts";
 import { webhookStats } from "./webhook_stats.ts";
 import {
@@ -152,6 +160,38 @@ export const writeOperations = {
     _,
     a: { filter: Omit<DeliveryFilter, "state">; afterId?: string; limit: number; now: number },
   ) => replayDeadLetters(db, a.filter, a.afterId, a.limit, a.now)),
+  /**
+   * One page of a recover (recover.ts); null: no such webhook. The webhook is
+   * read in the transaction, so a change to it applies from the next page on.
+   */
+  recoverEvents: single(async (
+    db,
+    _,
+    a: {
+      webhookId: string;
+      since: number;
+      until: number;
+      after?: RecoverCursor;
+      limit: number;
+      now: number;
+    },
+  ) => {
+    const webhook = await getWebhook(db, a.webhookId);
+    if (!webhook) return null;
+    return await recoverEvents(db, webhook, a, a.after, a.limit, a.now);
+  }),
+  /** One step of the retention purge over deliveries and their attempts (retention.ts). */
+  purgeDeliveries: single((
+    db,
+    _,
+    a: { cutoffs: DeliveryCutoffs; after?: string; limit: number },
+  ) => purgeDeliveries(db, a.cutoffs, a.after, a.limit)),
+  /** One step of the retention purge over events left without deliveries (retention.ts). */
+  purgeEvents: single((db, _, a: { before: number; after?: EventCursor; limit: number }) =>
+    purgeEvents(db, a.before, a.after, a.limit)
+  ),
+  /** Erases an event's data for good, keeping a tombstone (erasure.ts). */
+  eraseEvent: single((db, _, a: { id: string; now: number }) => eraseEvent(db, a.id, a.now)),
   insertCredential: single((db, _, a: { credential: CredentialRecord }) =>
     insertCredential(db, a.credential)
   ),
@@ -183,6 +223,8 @@ export const readOperations = {
     const event = await getEvent(db, a.id);
     return event ? { event, deliveries: await deliveriesOfEvent(db, a.id) } : null;
   },
+  /** When event `id` was erased, or null: it was not (erasure.ts). */
+  eventErasedAt: (db: Executor, a: { id: string }) => erasedAt(db, a.id),
   dueDeliveries: (db: Executor, a: { until: number; now: number; limit: number }) =>
     dueDeliveries(db, a.until, a.now, a.limit),
   /** Backlog counts for `/metrics` (pending within and beyond `until`, held, dead). */
