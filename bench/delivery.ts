@@ -17,6 +17,7 @@
  *   due in 1-24 h plus a few due now: time to the first delivery and the
  *   daemon's RSS, against the same daemon on a database with only the few.
  */
+import type { BenchContext, BenchOutcome } from "./context.ts";
 import { type Child, spawnChild } from "./child.ts";
 import { cpuSnapshot, type CpuUse, cpuUse, systemBusySeconds } from "./cpu.ts";
 import type { BuildResult, CountResult, DbRequest } from "./db_worker.ts";
@@ -26,24 +27,12 @@ import type { Row } from "./report.ts";
 import { callWorker } from "./worker_call.ts";
 import { uuidv7 } from "../src/ids.ts";
 
-export interface DeliveryBenchOptions {
+export interface DeliveryBenchOptions extends BenchContext {
   readonly quick: boolean;
-  readonly tempDir: string;
-  readonly root: string;
-  readonly adminKey: string;
-  readonly profileDir?: string;
-  /** Called with every child started, so the caller can stop it on failure. */
-  readonly track: (child: Child) => void;
-  /** Stops a child the caller tracks and reports an abnormal exit. */
-  readonly stop: (child: Child) => Promise<void>;
-  readonly progress: (message: string) => void;
 }
 
-export interface DeliveryBenchResult {
-  readonly rows: Row[];
-  readonly notes: string[];
+export interface DeliveryBenchResult extends BenchOutcome {
   readonly cpu: ({ name: string } & CpuSplit)[];
-  readonly details: Record<string, unknown>;
 }
 
 interface Plan {

@@ -31,30 +31,19 @@
  * Also reported: how many attempts webhook 0 took over the whole run, with
  * its breaker state and effective concurrency as the API shows them.
  */
+import type { BenchContext, BenchOutcome } from "./context.ts";
 import { type Child, spawnChild } from "./child.ts";
 import { type CpuSnapshot, cpuSnapshot, type CpuUse, cpuUse } from "./cpu.ts";
 import { type CpuSplit, snapshots, usage } from "./delivery.ts";
 import { api, spawnHookd } from "./hookd.ts";
 import type { Row } from "./report.ts";
 
-export interface IsolationBenchOptions {
+export interface IsolationBenchOptions extends BenchContext {
   readonly quick: boolean;
-  readonly tempDir: string;
-  readonly root: string;
-  readonly adminKey: string;
-  readonly profileDir?: string;
-  /** Called with every child started, so the caller can stop it on failure. */
-  readonly track: (child: Child) => void;
-  /** Stops a child the caller tracks and reports an abnormal exit. */
-  readonly stop: (child: Child) => Promise<void>;
-  readonly progress: (message: string) => void;
 }
 
-export interface IsolationBenchResult {
-  readonly rows: Row[];
-  readonly notes: string[];
+export interface IsolationBenchResult extends BenchOutcome {
   readonly cpu: ({ name: string } & CpuSplit)[];
-  readonly details: Record<string, unknown>;
 }
 
 interface Plan {

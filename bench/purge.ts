@@ -10,29 +10,17 @@
  * without it (p50, p99, max). Events go to a paused webhook: one held
  * delivery each, nothing sent, so the latency is ingest's alone.
  */
-import type { Child } from "./child.ts";
+import type { BenchContext, BenchOutcome } from "./context.ts";
 import type { BuildResult } from "./db_worker.ts";
 import { spawnHookd } from "./hookd.ts";
 import { openLoop, type OpenLoopResult } from "./load.ts";
-import type { Row } from "./report.ts";
 import { callWorker } from "./worker_call.ts";
 
-export interface PurgeBenchOptions {
+export interface PurgeBenchOptions extends BenchContext {
   readonly quick: boolean;
-  readonly tempDir: string;
-  readonly root: string;
-  readonly adminKey: string;
-  readonly profileDir?: string;
-  readonly track: (child: Child) => void;
-  readonly stop: (child: Child) => Promise<void>;
-  readonly progress: (message: string) => void;
 }
 
-export interface PurgeBenchResult {
-  readonly rows: Row[];
-  readonly notes: string[];
-  readonly details: Record<string, unknown>;
-}
+export type PurgeBenchResult = BenchOutcome;
 
 const DAY = 86_400_000;
 const RATE = 1_000;

@@ -33,6 +33,7 @@
  * where their main threads spend time). Only 127.0.0.1 is used; children and
  * temp dirs are removed even on failure.
  */
+import type { BenchContext } from "./context.ts";
 import { type Child, spawnChild } from "./child.ts";
 import { cpuSnapshot, type CpuUse, cpuUse, systemBusySeconds } from "./cpu.ts";
 import {
@@ -584,9 +585,7 @@ async function main(): Promise<void> {
   progress(`${mode} run${only ? ` (${only} only)` : ""}, temp dir ${tempDir}`);
   if (profileDir) await Deno.mkdir(profileDir, { recursive: true });
 
-  const ingest = only === undefined || only === "ingest" ? await ingestBench() : undefined;
-  const delivery = only !== undefined && only !== "delivery" ? undefined : await runDeliveryBench({
-    quick: flags.has("--quick"),
+  const context: BenchContext = {
     tempDir: tempDir!,
     root: ROOT,
     adminKey: ADMIN_KEY,
@@ -594,40 +593,27 @@ async function main(): Promise<void> {
     track: (child) => children.add(child),
     stop: stopChild,
     progress,
+  };
+  const ingest = only === undefined || only === "ingest" ? await ingestBench() : undefined;
+  const delivery = only !== undefined && only !== "delivery" ? undefined : await runDeliveryBench({
+    quick: flags.has("--quick"),
+    ...context,
   });
   const isolation = only !== undefined && only !== "isolation"
     ? undefined
     : await runIsolationBench({
       quick: flags.has("--quick"),
-      tempDir: tempDir!,
-      root: ROOT,
-      adminKey: ADMIN_KEY,
-      profileDir,
-      track: (child) => children.add(child),
-      stop: stopChild,
-      progress,
+      ...context,
     });
   // Ten minutes or more: only when asked for by name.
   const soak: SoakResult | undefined = only !== "soak" ? undefined : await runSoakBench({
     minutes: soakMinutes ?? (flags.has("--quick") ? QUICK_SOAK_MINUTES : SOAK_MINUTES),
-    tempDir: tempDir!,
-    root: ROOT,
-    adminKey: ADMIN_KEY,
-    profileDir,
-    track: (child) => children.add(child),
-    stop: stopChild,
-    progress,
+    ...context,
   });
   // Builds a database of 3M rows first: only when asked for by name.
   const purge: PurgeBenchResult | undefined = only !== "purge" ? undefined : await runPurgeBench({
     quick: flags.has("--quick"),
-    tempDir: tempDir!,
-    root: ROOT,
-    adminKey: ADMIN_KEY,
-    profileDir,
-    track: (child) => children.add(child),
-    stop: stopChild,
-    progress,
+    ...context,
   });
 
   const seconds = (performance.now() - started) / 1000;

@@ -12,32 +12,19 @@
  * minute (issue #11 item 8): single-event requests that each claim a
  * delivery.
  */
-import type { Child } from "./child.ts";
+import type { BenchContext, BenchOutcome } from "./context.ts";
 import { spawnChild } from "./child.ts";
 import { cpuSnapshot, cpuUse, systemBusySeconds } from "./cpu.ts";
 import { api, memoryOf, spawnHookd } from "./hookd.ts";
 import { openLoop, type OpenLoopResult } from "./load.ts";
 import type { Row } from "./report.ts";
 
-export interface SoakOptions {
+export interface SoakOptions extends BenchContext {
   /** How long the load runs; the RSS reference is taken after the first minute. */
   readonly minutes: number;
-  readonly tempDir: string;
-  readonly root: string;
-  readonly adminKey: string;
-  readonly profileDir?: string;
-  /** Called with every child started, so the caller can stop it on failure. */
-  readonly track: (child: Child) => void;
-  /** Stops a child the caller tracks and reports an abnormal exit. */
-  readonly stop: (child: Child) => Promise<void>;
-  readonly progress: (message: string) => void;
 }
 
-export interface SoakResult {
-  readonly rows: Row[];
-  readonly notes: string[];
-  readonly details: Record<string, unknown>;
-}
+export type SoakResult = BenchOutcome;
 
 const RATE = 500;
 const RECEIVERS = 50;

@@ -6,7 +6,8 @@
 import { api, query } from "./api.js";
 import { confirmAction } from "./dialog.js";
 import { h, route, table } from "./dom.js";
-import { fromLocalInput, shortId, time } from "./format.js";
+import { deliveryFilters } from "./filters.js";
+import { shortId, time } from "./format.js";
 import { outcomeBadge } from "./states.js";
 
 const PAGE = 100;
@@ -27,34 +28,17 @@ export async function deadLettersView(ctx) {
   const webhook = webhooks.length > 0
     ? h(
       "select",
-      { id: "d-webhook", name: "webhook_id" },
+      { id: "d-first", name: "webhook_id" },
       h("option", { value: "" }, "any"),
       webhooks.map((w) => h("option", { value: w.id }, w.url)),
     )
-    : h("input", { id: "d-webhook", name: "webhook_id", type: "text", placeholder: "webhook id" });
-  const eventType = h("input", {
-    id: "d-type",
-    name: "event_type",
-    type: "text",
-    placeholder: "order.created",
+    : h("input", { id: "d-first", name: "webhook_id", type: "text", placeholder: "webhook id" });
+  const { form: filters, values } = deliveryFilters({
+    prefix: "d",
+    label: "Filter dead letters",
+    first: { label: "Webhook", control: webhook },
   });
-  const since = h("input", { id: "d-since", name: "since", type: "datetime-local", step: "1" });
-  const until = h("input", { id: "d-until", name: "until", type: "datetime-local", step: "1" });
-  const filters = h(
-    "form",
-    { class: "filters", "aria-label": "Filter dead letters" },
-    h("div", { class: "field" }, h("label", { for: "d-webhook" }, "Webhook"), webhook),
-    h("div", { class: "field" }, h("label", { for: "d-type" }, "Event type"), eventType),
-    h("div", { class: "field" }, h("label", { for: "d-since" }, "Since"), since),
-    h("div", { class: "field" }, h("label", { for: "d-until" }, "Until"), until),
-    h("button", { type: "submit" }, "Apply"),
-  );
-  const filter = () => ({
-    webhook_id: webhook.value.trim() || undefined,
-    event_type: eventType.value.trim() || undefined,
-    since: fromLocalInput(since.value),
-    until: fromLocalInput(until.value),
-  });
+  const filter = () => ({ webhook_id: webhook.value.trim() || undefined, ...values() });
   const replayAll = ctx.can("deliveries:replay")
     ? h("button", {
       type: "button",

@@ -5,7 +5,8 @@
  */
 import { api, query } from "./api.js";
 import { fields, h, route, table } from "./dom.js";
-import { duration, fromLocalInput, shortId, time } from "./format.js";
+import { deliveryFilters } from "./filters.js";
+import { duration, shortId, time } from "./format.js";
 import {
   circuitState,
   DELIVERY_STATES,
@@ -68,27 +69,15 @@ function actions(ctx, webhook) {
 function history(ctx, id) {
   const state = h(
     "select",
-    { id: "f-state", name: "state" },
+    { id: "f-first", name: "state" },
     h("option", { value: "" }, "any"),
     DELIVERY_STATES.map((s) => h("option", { value: s }, s)),
   );
-  const eventType = h("input", {
-    id: "f-type",
-    name: "event_type",
-    type: "text",
-    placeholder: "order.created",
+  const { form: filters, values } = deliveryFilters({
+    prefix: "f",
+    label: "Filter deliveries",
+    first: { label: "State", control: state },
   });
-  const since = h("input", { id: "f-since", name: "since", type: "datetime-local", step: "1" });
-  const until = h("input", { id: "f-until", name: "until", type: "datetime-local", step: "1" });
-  const filters = h(
-    "form",
-    { class: "filters", "aria-label": "Filter deliveries" },
-    h("div", { class: "field" }, h("label", { for: "f-state" }, "State"), state),
-    h("div", { class: "field" }, h("label", { for: "f-type" }, "Event type"), eventType),
-    h("div", { class: "field" }, h("label", { for: "f-since" }, "Since"), since),
-    h("div", { class: "field" }, h("label", { for: "f-until" }, "Until"), until),
-    h("button", { type: "submit" }, "Apply"),
-  );
   const results = h("div", { "aria-live": "polite" });
   const more = h("div", {});
   ctx.main.append(
@@ -108,9 +97,7 @@ function history(ctx, id) {
           limit: PAGE,
           cursor,
           state: state.value,
-          event_type: eventType.value.trim(),
-          since: fromLocalInput(since.value),
-          until: fromLocalInput(until.value),
+          ...values(),
         })
       }`,
     );

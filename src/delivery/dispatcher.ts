@@ -287,7 +287,7 @@ export class Dispatcher {
     const conclusion = concludeAttempt({ ...sent, delivery, policy, now, rng: this.#o.rng });
     this.#o.metrics?.attempt(conclusion.attempt);
     const { attempt, verdict } = conclusion;
-    span.setAttributes({
+    span?.setAttributes({
       "hookd.attempt.duration_ms": attempt.durationMs,
       "hookd.attempt.outcome": verdict.state === "pending" ? "retry" : verdict.state,
       ...(attempt.responseStatus === null
@@ -305,19 +305,21 @@ export class Dispatcher {
     policy: Policy,
     delivery: ClaimedDelivery,
     material: SigningMaterial,
-  ): Promise<{ prepared: PreparedAttempt; result: AttemptResult; span: Span } | undefined> {
+  ): Promise<
+    { prepared: PreparedAttempt; result: AttemptResult; span: Span | undefined } | undefined
+  > {
     const { clock, profiles } = this.#o;
     const now = clock.now();
     const attemptId = uuidv7(now);
     // The ids of seed 002's logging list, as on the attempt's log line.
-    const span = startSpan("hookd.attempt", delivery.event.traceparent, {
+    const span = startSpan("hookd.attempt", delivery.event.traceparent, () => ({
       "hookd.event_id": delivery.event.id,
       "hookd.event_type": delivery.event.type,
       "hookd.delivery_id": delivery.id,
       "hookd.attempt_id": attemptId,
       "hookd.attempt": delivery.attempts + 1,
       "hookd.webhook_id": webhook.id,
-    }, "client");
+    }), "client");
     let prepared = unpreparedAttempt({ webhook, policy, delivery, attemptId, now });
     try {
       prepared = prepareAttempt({
