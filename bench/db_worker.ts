@@ -8,7 +8,8 @@
  *   state `pending` after a failed first attempt, due at random times between
  *   `dueFromMs` and `dueToMs` from now, plus `dueNow` more that are already
  *   due. Rows go in as multi-row INSERTs, many per transaction, with
- *   `synchronous=OFF` (a fixture, not a measurement); the file is left in WAL
+ *   `synchronous=OFF` (a fixture, not a measurement), then synced to disk
+ *   once (sync_file.ts); the file is left in WAL
  *   mode as the daemon expects.
  * - `count`: deliveries per state, to check what the daemon recorded.
  * - `expired`: a database for the purge benchmark: one paused webhook and
@@ -20,6 +21,7 @@ import { createClient } from "@libsql/client/node";
 import { uuidv7 } from "../src/ids.ts";
 import { migrate } from "../src/store/migrations.ts";
 import { insertBenchWebhook } from "./bench_webhook.ts";
+import { syncFile } from "./sync_file.ts";
 
 export interface BuildRequest {
   readonly op: "build";
@@ -138,6 +140,7 @@ async function build(request: BuildRequest): Promise<BuildResult> {
     return { rows: total * 2, seconds, bytes: Deno.statSync(path).size, webhookId };
   } finally {
     client.close();
+    await syncFile(path);
   }
 }
 
@@ -204,6 +207,7 @@ async function expired(request: ExpiredRequest): Promise<BuildResult> {
     return { rows: request.rows * 3, seconds, bytes: Deno.statSync(path).size, webhookId };
   } finally {
     client.close();
+    await syncFile(path);
   }
 }
 

@@ -5,6 +5,14 @@
  * it shares a group commit with whatever ingest is waiting and holds the
  * single writer only for the few milliseconds its `batch` of rows takes;
  * the next step is queued only when the last one committed.
+ *
+ * Between steps the purger rests for as long as the last step took, from
+ * queueing it to its commit. Back to back, steps kept the writer's thread
+ * (a whole core of a small machine) busy: ingest acknowledgements during a
+ * purge of 3,000,000 rows went from p99 11.8 to 25.5 ms; resting so, 13.0 to
+ * 16.2 ms, with the purge still deleting ≈ 73,000 rows/s (bench/purge.ts,
+ * 2026-12-06). A step's duration is real work, so the rest is real time,
+ * not the clock's.
  */
 import type { Clock, TimerHandle } from "../clock.ts";
 import type { RetentionConfig } from "../config/types.ts";
@@ -18,6 +26,12 @@ export interface PurgerOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly retention: RetentionConfig;
+  /** Waits between steps, given the last step's duration in ms; default: that long, in real time. */
+  readonly rest?: (stepMs: number) => Promise<void>;
+}
+
+function restAsLong(stepMs: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, stepMs));
 }
 
 /** What one pass deleted, and in how many store writes. */
@@ -83,6 +97,7 @@ export class Purger {
    */
   async purge(): Promise<PurgeTotals> {
     const { store, clock, log, retention } = this.#o;
+    const rest = this.#o.rest ?? restAsLong;
     const started = clock.now();
     const before = (ms: number | null) => (ms === null ? null : started - ms);
     const cutoffs = {
@@ -93,9 +108,17 @@ export class Purger {
     let attempts = 0;
     let events = 0;
     let steps = 0;
+    let lastStepStarted: number | undefined;
+    /** Rests after the step before (if any), then times this one. */
+    const pace = async () => {
+      if (lastStepStarted !== undefined) await rest(performance.now() - lastStepStarted);
+      lastStepStarted = performance.now();
+    };
     if (cutoffs.succeededBefore !== null || cutoffs.deadBefore !== null) {
       let after: string | undefined;
       do {
+        await pace();
+        if (this.#stopped) break;
         const step = await store.write("purgeDeliveries", {
           cutoffs,
           after,
@@ -113,6 +136,8 @@ export class Purger {
     if (eventsBefore !== null && !this.#stopped) {
       let after: EventCursor | undefined;
       do {
+        await pace();
+        if (this.#stopped) break;
         const step = await store.write("purgeEvents", {
           before: eventsBefore,
           after,

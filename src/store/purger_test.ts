@@ -93,16 +93,24 @@ Deno.test("purge removes exactly what is past retention, in batches", async () =
     await recordAttempts(api.store, api.clock, [recent], { state: "succeeded" });
 
     api.clock.advance(5 * DAY); // day 40
+    const rests: number[] = [];
     const purger = new Purger({
       store: api.store,
       clock: api.clock,
       log: silentLogger,
       retention: RETENTION,
+      rest: (stepMs) => {
+        rests.push(stepMs);
+        return Promise.resolve();
+      },
     });
     const first = await purger.purge();
     assert.equal(first.deliveries, 26, "the 25 old successes and the mixed event's success");
     assert.equal(first.attempts, 26);
     assert.ok(first.steps >= 4, `looked at in batches of 10, got ${first.steps} steps`);
+    // It rests between steps (not before the first one), as long as the step before took.
+    assert.equal(rests.length, first.steps - 1);
+    assert.ok(rests.every((ms) => ms > 0), rests.join(", "));
     assert.deepEqual(await rows(api, names), [
       "cancel:a:cancelled",
       "dead:a:dead",
