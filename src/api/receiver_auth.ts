@@ -15,6 +15,8 @@ import type { BasicAuthSettings, OAuth2Settings } from "./responses.ts";
 
 /** Printable ASCII and spaces only: these values go into headers and forms. */
 const PRINTABLE = /^[\x20-\x7e]*$/;
+// deno-lint-ignore no-control-regex
+const NO_CONTROL = /^[^\x00-\x1f\x7f]*$/;
 /** RFC 6749 §3.3: scope-tokens of NQCHAR separated by single spaces. */
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
 
@@ -46,12 +48,17 @@ export function receiverAuthSchemas(rules: { requireHttps: boolean; guard: Targe
     }).default("client_secret_basic"),
   };
   const clientSecret = text(1024, "the client secret");
-  const username = text(256, "the user name").refine((u) => !u.includes(":"), {
-    message: "must not contain a colon (RFC 7617: the colon ends the user name)",
-  });
+  // Sent base64-encoded as UTF-8 (RFC 7617), so any character but a control one will do.
+  const username = z.string({ error: "must be a string: the user name" })
+    .min(1, "must not be empty: the user name")
+    .max(256, "must be at most 256 characters")
+    .regex(NO_CONTROL, "must not contain control characters")
+    .refine((u) => !u.includes(":"), {
+      message: "must not contain a colon (RFC 7617: the colon ends the user name)",
+    });
   const password = z.string({ error: "must be a string" })
     .max(1024, "must be at most 1024 characters")
-    .regex(PRINTABLE, "must be printable ASCII (no control or non-ASCII characters)");
+    .regex(NO_CONTROL, "must not contain control characters");
   return {
     create: {
       oauth2: z.strictObject({ ...oauth2Fields, client_secret: clientSecret }).nullable()
