@@ -180,11 +180,16 @@ export const Attempt = component(
     trigger: z.enum(["scheduled", "manual"]),
     started_at: timestamp,
     duration_ms: z.number(),
-    request_headers: stringMap,
+    request_headers: stringMap.describe(
+      "As sent; values of credentials (Authorization, API keys, cookies) read `[redacted]`",
+    ),
     response_status: z.int().nullable(),
     response_headers: stringMap.nullable(),
     response_body: z.string().nullable().describe("A capped excerpt"),
-    error_kind: z.string().nullable(),
+    error_kind: z.string().nullable().describe(
+      "null for a success; `status`, `redirect`, `timeout`, `dns`, `connect`, `tls`, `reset`, " +
+        "`blocked`, or `auth` (no OAuth2 token: the receiver's token endpoint failed)",
+    ),
     error_message: z.string().nullable(),
   }),
 );

@@ -34,9 +34,9 @@ export const MAX_TOKEN_LIFETIME_MS = 24 * 60 * 60_000;
 
 /**
  * How long after it was fetched a token is replaced: ahead of its expiry by
- * 10% of its lifetime or 30 s, whichever is later (a token that expires in
- * an hour is used for 54 minutes, one of 60 s for 30 s), and never past
- * half of a short lifetime (one of 10 s for 5 s), so an attempt never goes
+ * 10% of its lifetime or by 30 s, whichever is more (a token that expires in
+ * an hour is used for 54 minutes, one of 60 s for 30 s), but not before half
+ * of a short lifetime (one of 10 s is used for 5 s), so an attempt never goes
  * out with a token about to expire on the way.
  */
 export function tokenUseMs(expiresInMs: number | null): number {
