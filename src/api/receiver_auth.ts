@@ -3,8 +3,8 @@
  * or a credential takes (at most one of them), how a create or update turns
  * them into the stored `ReceiverAuth`, and how they are shown. Secrets
  * (`client_secret`, `password`) are write-only, shown as `"[set]"` like
- * every other secret the API keeps; an update may leave one out to keep the
- * stored one.
+ * every other secret the API keeps; an update may leave one out (or send
+ * `"[set]"` back) to keep the stored one.
  */
 import { z } from "zod";
 import { targetUrlProblem } from "../delivery/target_url.ts";
@@ -12,6 +12,9 @@ import type { TargetGuard } from "../net/target_guard.ts";
 import type { ReceiverAuth } from "../store/receiver_auth.ts";
 import { validationError } from "./errors.ts";
 import type { BasicAuthSettings, OAuth2Settings } from "./responses.ts";
+
+/** How a stored secret reads back. */
+const SET = "[set]";
 
 /** Printable ASCII and spaces only: these values go into headers and forms. */
 const PRINTABLE = /^[\x20-\x7e]*$/;
@@ -110,12 +113,14 @@ export async function updatedReceiverAuth(
   if (oauth2 === undefined && basic_auth === undefined) return undefined;
   const stored = await current();
   if (oauth2) {
-    const secret = oauth2.client_secret ?? (stored?.kind === "oauth2" ? stored.clientSecret : null);
+    const given = kept(oauth2.client_secret);
+    const secret = given ?? (stored?.kind === "oauth2" ? stored.clientSecret : null);
     if (secret === null) missing("oauth2.client_secret", "no OAuth2 client secret is stored yet");
     return oauth2Of(oauth2, secret);
   }
   if (basic_auth) {
-    const password = basic_auth.password ?? (stored?.kind === "basic" ? stored.password : null);
+    const password = kept(basic_auth.password) ??
+      (stored?.kind === "basic" ? stored.password : null);
     if (password === null) missing("basic_auth.password", "no basic auth password is stored yet");
     return { kind: "basic", username: basic_auth.username, password };
   }
@@ -123,6 +128,15 @@ export async function updatedReceiverAuth(
   const removed = oauth2 === null ? "oauth2" : "basic";
   if (oauth2 === null && basic_auth === null) return null;
   return stored?.kind === removed ? null : undefined;
+}
+
+/**
+ * A secret as sent, or undefined to keep the stored one: left out, or sent
+ * back as the `"[set]"` a read showed (a client that reads, edits and writes
+ * the whole object back must not turn the secret into that text).
+ */
+function kept(secret: string | undefined): string | undefined {
+  return secret === SET ? undefined : secret;
 }
 
 function missing(field: string, why: string): never {
@@ -154,12 +168,12 @@ export function renderReceiverAuth(auth: ReceiverAuth | null): {
       ? {
         token_url: auth.tokenUrl,
         client_id: auth.clientId,
-        client_secret: "[set]",
+        client_secret: SET,
         scope: auth.scope,
         audience: auth.audience,
         auth_method: auth.authMethod,
       }
       : null,
-    basic_auth: auth?.kind === "basic" ? { username: auth.username, password: "[set]" } : null,
+    basic_auth: auth?.kind === "basic" ? { username: auth.username, password: SET } : null,
   };
 }

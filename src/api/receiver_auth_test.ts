@@ -73,6 +73,13 @@ Deno.test("receiver auth: an update replaces it, keeps a secret left out, and nu
       authMethod: "client_secret_basic",
     });
 
+    // What a read showed, written back whole, keeps the secret too.
+    const readBack = (await api.json("GET", `/api/v1/webhooks/${hook.id}`)).body.oauth2;
+    assert.equal(readBack.client_secret, "[set]");
+    await api.json("PATCH", `/api/v1/webhooks/${hook.id}`, { body: { oauth2: readBack } });
+    const kept = await stored();
+    assert.equal(kept?.kind === "oauth2" && kept.clientSecret, "oauth-client-secret-1234");
+
     // basic_auth: null names the kind not in place: nothing changes.
     await api.json("PATCH", `/api/v1/webhooks/${hook.id}`, { body: { basic_auth: null } });
     assert.equal((await stored())?.kind, "oauth2");
