@@ -1,7 +1,8 @@
 /**
  * Key material and secrets never reach the daemon's output: a full run at
- * debug level — keys, webhooks, credentials, deliveries that succeed and fail,
- * a rotation, a shutdown — and then its whole stdout and stderr are searched
+ * debug level — keys, webhooks, credentials, receiver auth (an OAuth2 token
+ * fetched and used, basic auth), deliveries that succeed and fail, a
+ * rotation, a shutdown — and then its whole stdout and stderr are searched
  * for every secret it handled.
  */
 import assert from "node:assert/strict";
@@ -9,10 +10,16 @@ import { startReceiver } from "../src/testing/receiver.ts";
 import { api, logLines, runCli, startDaemon } from "./_daemon.ts";
 
 const ADMIN_KEY = "logs-test-admin-key-0123456789abcdef";
+const ACCESS_TOKEN = "oauth2-access-token-31337";
 
 Deno.test("no secret or key appears in the daemon's logs", async () => {
   await using receiver = await startReceiver();
   receiver.respond((request) => ({ status: request.path === "/fail" ? 500 : 200 }));
+  await using tokenEndpoint = await startReceiver();
+  tokenEndpoint.respond(() => ({
+    status: 200,
+    body: JSON.stringify({ access_token: ACCESS_TOKEN, token_type: "Bearer", expires_in: 3600 }),
+  }));
   const dir = await Deno.makeTempDir({ prefix: "hookd-logs-" });
   const env = {
     HOOKD_SERVER_LISTEN: "127.0.0.1:0",
@@ -70,6 +77,36 @@ Deno.test("no secret or key appears in the daemon's logs", async () => {
         key: ADMIN_KEY,
         body: { url: `${receiver.url}/ok`, credential_id: credential.body.id, event_types: ["c"] },
       });
+      // Receiver auth: an OAuth2 client secret, the token it buys, a basic auth password.
+      const oauth2 = await api(daemon, "POST", "/api/v1/webhooks", {
+        key: ADMIN_KEY,
+        body: {
+          url: `${receiver.url}/oauth2`,
+          event_types: ["c"],
+          oauth2: {
+            token_url: `${tokenEndpoint.url}/token`,
+            client_id: "hookd",
+            client_secret: "oauth2-client-secret-31337",
+          },
+        },
+      });
+      assert.equal(oauth2.status, 201);
+      const basic = await api(daemon, "POST", "/api/v1/webhooks", {
+        key: ADMIN_KEY,
+        body: {
+          url: `${receiver.url}/basic`,
+          event_types: ["c"],
+          basic_auth: { username: "hookd", password: "basic-password-31337" },
+        },
+      });
+      assert.equal(basic.status, 201);
+      secrets.push(
+        "oauth2-client-secret-31337",
+        btoa("hookd:oauth2-client-secret-31337"),
+        ACCESS_TOKEN,
+        "basic-password-31337",
+        btoa("hookd:basic-password-31337"),
+      );
       for (const type of ["a", "c"]) {
         const accepted = await api(daemon, "POST", "/api/v1/events", {
           key: cliKey,
@@ -88,13 +125,26 @@ Deno.test("no secret or key appears in the daemon's logs", async () => {
         key: ADMIN_KEY,
       });
       assert.equal(filtered.status, 200);
-      await receiver.waitForRequests(4);
+      // "a" to the two hooks of every type, "c" to those and the other three.
+      await receiver.waitForRequests(7);
+      assert.ok(
+        receiver.requests.some((r) => r.headers.authorization === `Bearer ${ACCESS_TOKEN}`),
+        "the OAuth2 webhook was delivered with its token",
+      );
       assert.equal(await daemon.stop("SIGTERM"), 0);
       // `keys create` prints its key on stdout once, by design; everything else is searched.
       const output = daemon.output() + created.stderr;
       // The run logged at every level searched: attempts, operator actions, request lines.
       const logged = logLines(daemon.stdout());
-      for (const msg of ["attempt", "webhook secret rotated", "API key created", "request"]) {
+      for (
+        const msg of [
+          "attempt",
+          "webhook secret rotated",
+          "API key created",
+          "request",
+          "OAuth2 token fetched",
+        ]
+      ) {
         assert.ok(logged.some((e) => e.msg === msg), `no ${msg} line to search${daemon.output()}`);
       }
       // The log stream is JSON lines, every one of them.

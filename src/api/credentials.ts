@@ -1,16 +1,19 @@
 /**
- * `/api/v1/credentials`: signing secrets (and headers) as objects of their
- * own that several webhooks reference by `credential_id`. Rotating or editing
- * one applies to every webhook that uses it.
+ * `/api/v1/credentials`: signing secrets (and headers, and receiver auth:
+ * OAuth2 client credentials or basic auth) as objects of their own that
+ * several webhooks reference by `credential_id`. Rotating or editing one
+ * applies to every webhook that uses it.
  */
 import { z } from "zod";
 import { customHeaderProblems } from "../delivery/custom_headers.ts";
 import { generateSecret } from "../delivery/signing.ts";
 import { uuidv7 } from "../ids.ts";
+import { TargetGuard } from "../net/target_guard.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound } from "./errors.ts";
 import { renderCredential, renderPage, rfc3339 } from "./render.ts";
 import { CreatedCredential, Credential, CredentialPage, SecretRotation } from "./responses.ts";
+import { createdReceiverAuth, receiverAuthSchemas, updatedReceiverAuth } from "./receiver_auth.ts";
 import { route } from "./route.ts";
 import { idParam, pageQuery } from "./schemas.ts";
 
@@ -50,7 +53,16 @@ export const suppliedSecret = z.string().superRefine((secret, ctx) => {
   }
 });
 
-export function credentialRoutes({ store, clock, delivery }: ApiDeps) {
+export function credentialRoutes({ store, clock, delivery, config }: ApiDeps) {
+  const auth = receiverAuthSchemas({
+    requireHttps: config.security.requireHttps,
+    // Literal addresses are judged at creation; names are checked at every token request.
+    guard: new TargetGuard({
+      allowPrivate: config.security.allowPrivateTargets,
+      allowCidrs: config.security.allowCidrs,
+      resolver: { resolve: () => Promise.reject(new Error("names are checked at send time")) },
+    }),
+  });
   return [
     route({
       method: "POST",
@@ -62,6 +74,7 @@ export function credentialRoutes({ store, clock, delivery }: ApiDeps) {
         name,
         secret: suppliedSecret.optional(),
         headers: customHeaders.default({}),
+        ...auth.create,
       }),
       responses: {
         201: { description: "The credential, with `secret`", schema: CreatedCredential },
@@ -76,6 +89,7 @@ export function credentialRoutes({ store, clock, delivery }: ApiDeps) {
             previousSecret: null,
             previousSecretUntil: null,
             headers: body.headers,
+            receiverAuth: createdReceiverAuth(body),
             createdAt: now,
             updatedAt: now,
           },
@@ -118,19 +132,28 @@ export function credentialRoutes({ store, clock, delivery }: ApiDeps) {
     route({
       method: "PATCH",
       path: "/api/v1/credentials/:id",
-      summary: "Rename a credential or replace its headers; applies to every webhook using it",
+      summary:
+        "Rename a credential or replace its headers or receiver auth; applies to every webhook using it",
       tag: "credentials",
       scope: "webhooks:manage",
       params: idParam,
-      body: z.strictObject({ name: name.optional(), headers: customHeaders.optional() }),
+      body: z.strictObject({
+        name: name.optional(),
+        headers: customHeaders.optional(),
+        ...auth.update,
+      }),
       responses: {
         200: { description: "The credential", schema: Credential },
         404: "No such credential",
       },
       handler: async ({ c, params, body }) => {
+        const receiverAuth = await updatedReceiverAuth(
+          body,
+          async () => (await store.read("getCredential", { id: params.id }))?.receiverAuth,
+        );
         const updated = await store.write("updateCredential", {
           id: params.id,
-          patch: body,
+          patch: { name: body.name, headers: body.headers, receiverAuth },
           now: clock.now(),
         });
         if (!updated) throw notFound("credential", params.id);

@@ -6,6 +6,7 @@ import type { WebhookFlow } from "../delivery/pool.ts";
 import type { z } from "zod";
 import type { CredentialRecord } from "../store/credentials.ts";
 import { encodeCursor } from "./cursor.ts";
+import { renderReceiverAuth } from "./receiver_auth.ts";
 import type { ApiKey, Attempt, Credential, Delivery, Event, Webhook } from "./responses.ts";
 import type { Scope } from "./scopes.ts";
 import type { ApiKeyRecord } from "../store/api_keys.ts";
@@ -54,6 +55,7 @@ export function renderWebhook(
       client_key: webhook.tls.clientKey === null ? null : "[set]",
     },
     ordering: webhook.ordering,
+    ...renderReceiverAuth(webhook.receiverAuth),
     created_at: rfc3339(webhook.createdAt),
     updated_at: rfc3339(webhook.updatedAt),
   };
@@ -124,6 +126,7 @@ export function renderCredential(credential: CredentialRecord): z.input<typeof C
     headers: Object.fromEntries(
       Object.keys(credential.headers).map((h) => [h, "[set]" as const]),
     ),
+    ...renderReceiverAuth(credential.receiverAuth),
     previous_secret_expires_at: rfc3339(credential.previousSecretUntil),
     created_at: rfc3339(credential.createdAt),
     updated_at: rfc3339(credential.updatedAt),

@@ -69,6 +69,27 @@ export const OpenApiDocument = component(
   }),
 );
 
+export const OAuth2Settings = component(
+  "OAuth2Settings",
+  "OAuth2 client credentials (RFC 6749 §4.4): hookd fetches a token from `token_url` and sends " +
+    "it as `Authorization: Bearer`; the client secret and tokens are never shown",
+  z.strictObject({
+    token_url: z.string(),
+    client_id: z.string(),
+    client_secret: z.literal("[set]"),
+    scope: z.string().nullable(),
+    audience: z.string().nullable(),
+    auth_method: z.enum(["client_secret_basic", "client_secret_post"]),
+  }),
+);
+
+export const BasicAuthSettings = component(
+  "BasicAuthSettings",
+  "HTTP basic auth (RFC 7617) sent to the receiver as `Authorization: Basic`; the password is " +
+    "never shown",
+  z.strictObject({ username: z.string(), password: z.literal("[set]") }),
+);
+
 export const Webhook = component(
   "Webhook",
   "A receiver and what it subscribes to; its secret is shown only at creation and rotation",
@@ -105,6 +126,10 @@ export const Webhook = component(
       client_key: z.literal("[set]").nullable().describe("The key itself is never shown again"),
     }).nullable(),
     ordering: z.enum(["none", "key", "key_strict"]),
+    oauth2: OAuth2Settings.nullable().describe(
+      "The webhook's own OAuth2 settings; null: none (its credential's apply, if any)",
+    ),
+    basic_auth: BasicAuthSettings.nullable(),
     created_at: timestamp,
     updated_at: timestamp,
   }),
@@ -155,11 +180,16 @@ export const Attempt = component(
     trigger: z.enum(["scheduled", "manual"]),
     started_at: timestamp,
     duration_ms: z.number(),
-    request_headers: stringMap,
+    request_headers: stringMap.describe(
+      "As sent; values of credentials (Authorization, API keys, cookies) read `[redacted]`",
+    ),
     response_status: z.int().nullable(),
     response_headers: stringMap.nullable(),
     response_body: z.string().nullable().describe("A capped excerpt"),
-    error_kind: z.string().nullable(),
+    error_kind: z.string().nullable().describe(
+      "null for a success; `status`, `redirect`, `timeout`, `dns`, `connect`, `tls`, `reset`, " +
+        "`blocked`, or `auth` (no OAuth2 token: the receiver's token endpoint failed)",
+    ),
     error_message: z.string().nullable(),
   }),
 );
@@ -277,11 +307,14 @@ export const CreatedApiKey = component(
 
 export const Credential = component(
   "Credential",
-  "A signing secret and headers that several webhooks share; values are never shown",
+  "A signing secret, headers and receiver auth that several webhooks share; secret values are " +
+    "never shown",
   z.strictObject({
     id: z.string(),
     name: z.string(),
     headers: z.record(z.string(), z.literal("[set]")),
+    oauth2: OAuth2Settings.nullable(),
+    basic_auth: BasicAuthSettings.nullable(),
     previous_secret_expires_at: timestamp.nullable(),
     created_at: timestamp,
     updated_at: timestamp,

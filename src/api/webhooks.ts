@@ -20,6 +20,7 @@ import {
 import { route } from "./route.ts";
 import { idParam, jsonObject, pageQuery, tenantId } from "./schemas.ts";
 import { suppliedSecret } from "./credentials.ts";
+import { createdReceiverAuth, receiverAuthSchemas, updatedReceiverAuth } from "./receiver_auth.ts";
 
 /** How long a rotated-out secret keeps signing alongside the new one. */
 const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -54,7 +55,9 @@ function webhookFields(deps: ApiDeps) {
     resolver: { resolve: () => Promise.reject(new Error("names are checked at send time")) },
   });
   const profiles = Object.keys(deps.config.profiles);
+  const auth = receiverAuthSchemas({ requireHttps: deps.config.security.requireHttps, guard });
   return {
+    auth,
     url: z.string({ error: "must be a string URL" }).superRefine((url, ctx) => {
       const problem = targetUrlProblem(url, { requireHttps: deps.config.security.requireHttps }) ??
         guard.literalProblem(new URL(url).hostname);
@@ -124,6 +127,7 @@ function createSchema(deps: ApiDeps) {
     credential_id: f.credential_id.default(null),
     tls: f.tls.default(null),
     ordering: f.ordering.default("none"),
+    ...f.auth.create,
     // Omitted: generated. null: requests go unsigned. A string: used as given.
     secret: suppliedSecret.nullable().optional(),
   });
@@ -147,6 +151,7 @@ function updateSchema(deps: ApiDeps) {
     credential_id: f.credential_id.optional(),
     tls: f.tls.optional(),
     ordering: f.ordering.optional(),
+    ...f.auth.update,
   });
 }
 
@@ -237,6 +242,10 @@ export function webhookRoutes(deps: ApiDeps) {
         credentialId: body.credential_id,
         tls: body.tls === undefined ? undefined : toTls(body.tls),
         ordering: body.ordering,
+        receiverAuth: await updatedReceiverAuth(
+          body,
+          async () => (await store.read("getWebhook", { id: params.id }))?.receiverAuth,
+        ),
       };
       const updated = await store.write("updateWebhook", {
         id: params.id,
@@ -286,6 +295,7 @@ export function webhookRoutes(deps: ApiDeps) {
           credentialId: body.credential_id,
           tls: toTls(body.tls),
           ordering: body.ordering,
+          receiverAuth: createdReceiverAuth(body),
           createdAt: now,
           updatedAt: now,
         };

@@ -26,7 +26,7 @@ function withTempFile(text: string, fn: (file: string) => void) {
   }
 }
 
-const NONE = { statuses: [], any: false, network: false, timeout: false };
+const NONE = { statuses: [], any: false, network: false, timeout: false, auth: false };
 
 const DEFAULTS: Config = {
   server: {
@@ -538,6 +538,7 @@ on_exhausted = "failed"
       any: false,
       network: true,
       timeout: true,
+      auth: false,
     },
     final: { ...NONE, statuses: [[400, 400], [401, 401], [403, 403], [404, 404], [410, 410]] },
     onExhausted: "failed",

@@ -8,11 +8,13 @@ export interface OutcomeSet {
   readonly network: boolean;
   /** "timeout": no response within the policy's timeout. */
   readonly timeout: boolean;
+  /** "auth": hookd could not get an OAuth2 token for the receiver (its token endpoint failed). */
+  readonly auth: boolean;
 }
 
 /** One parsed token of a `success`, `retry` or `final` list. */
 export type OutcomeToken =
-  | { readonly kind: "any" | "network" | "timeout" }
+  | { readonly kind: "any" | "network" | "timeout" | "auth" }
   | { readonly kind: "status"; readonly range: readonly [number, number] };
 
 const STATUS = /^\d{3}$/;
@@ -30,14 +32,16 @@ function status(text: string, token: string): number {
 }
 
 /**
- * Parses one outcome token: `"any"`, `"network"`, `"timeout"`, a status
+ * Parses one outcome token: `"any"`, `"network"`, `"timeout"`, `"auth"`, a status
  * (`"404"`), a class (`"5xx"`) or an inclusive range (`"200-399"`).
  *
  * @throws {TypeError} for anything else.
  * @throws {RangeError} for a status outside 100–599 or a range with low > high.
  */
 export function parseOutcomeToken(token: string): OutcomeToken {
-  if (token === "any" || token === "network" || token === "timeout") return { kind: token };
+  if (token === "any" || token === "network" || token === "timeout" || token === "auth") {
+    return { kind: token };
+  }
   if (typeof token === "string") {
     if (STATUS.test(token)) {
       const code = status(token, token);
@@ -63,7 +67,7 @@ export function parseOutcomeToken(token: string): OutcomeToken {
     }
   }
   throw new TypeError(
-    `Cannot parse outcome: expected "any", "network", "timeout", a status ("404"), ` +
+    `Cannot parse outcome: expected "any", "network", "timeout", "auth", a status ("404"), ` +
       `a class ("5xx") or a range ("200-399"), got ${JSON.stringify(token)}`,
   );
 }
@@ -71,14 +75,15 @@ export function parseOutcomeToken(token: string): OutcomeToken {
 /** Builds an `OutcomeSet` from parsed tokens, statuses in the order given. */
 export function toOutcomeSet(tokens: readonly OutcomeToken[]): OutcomeSet {
   const statuses: (readonly [number, number])[] = [];
-  let any = false, network = false, timeout = false;
+  let any = false, network = false, timeout = false, auth = false;
   for (const token of tokens) {
     if (token.kind === "status") statuses.push(token.range);
     else if (token.kind === "any") any = true;
     else if (token.kind === "network") network = true;
+    else if (token.kind === "auth") auth = true;
     else timeout = true;
   }
-  return { statuses, any, network, timeout };
+  return { statuses, any, network, timeout, auth };
 }
 
 /**
@@ -90,7 +95,7 @@ export function parseOutcomeSet(tokens: readonly string[]): OutcomeSet {
   return toOutcomeSet(tokens.map(parseOutcomeToken));
 }
 
-/** Renders a set back to tokens: statuses first, then network, timeout, any. */
+/** Renders a set back to tokens: statuses first, then network, timeout, auth, any. */
 export function formatOutcomeSet(set: OutcomeSet): string[] {
   const tokens = set.statuses.map(([low, high]) => {
     if (low === high) return String(low);
@@ -99,6 +104,7 @@ export function formatOutcomeSet(set: OutcomeSet): string[] {
   });
   if (set.network) tokens.push("network");
   if (set.timeout) tokens.push("timeout");
+  if (set.auth) tokens.push("auth");
   if (set.any) tokens.push("any");
   return tokens;
 }

@@ -11,6 +11,7 @@ Deno.test("parseOutcomeToken() reads every token form", () => {
     ["any", { kind: "any" }],
     ["network", { kind: "network" }],
     ["timeout", { kind: "timeout" }],
+    ["auth", { kind: "auth" }],
     ["404", { kind: "status", range: [404, 404] }],
     ["100", { kind: "status", range: [100, 100] }],
     ["599", { kind: "status", range: [599, 599] }],
@@ -26,7 +27,8 @@ Deno.test("parseOutcomeToken() rejects bad tokens saying what is allowed", () =>
   for (const token of ["", "ANY", "2XX", "6xx", "0xx", "40", "4040", "200 - 399", "dns", " 404"]) {
     assert.throws(() => parseOutcomeToken(token), {
       name: "TypeError",
-      message: `Cannot parse outcome: expected "any", "network", "timeout", a status ("404"), ` +
+      message:
+        `Cannot parse outcome: expected "any", "network", "timeout", "auth", a status ("404"), ` +
         `a class ("5xx") or a range ("200-399"), got ${JSON.stringify(token)}`,
     }, token);
   }
@@ -45,19 +47,21 @@ Deno.test("parseOutcomeToken() rejects bad tokens saying what is allowed", () =>
 });
 
 Deno.test("parseOutcomeSet() collects statuses and flags; formatOutcomeSet() reverses it", () => {
-  const set = parseOutcomeSet(["408", "429", "5xx", "network", "timeout"]);
+  const set = parseOutcomeSet(["408", "429", "5xx", "network", "timeout", "auth"]);
   assert.deepEqual(set, {
     statuses: [[408, 408], [429, 429], [500, 599]],
     any: false,
     network: true,
     timeout: true,
+    auth: true,
   });
-  assert.deepEqual(formatOutcomeSet(set), ["408", "429", "5xx", "network", "timeout"]);
+  assert.deepEqual(formatOutcomeSet(set), ["408", "429", "5xx", "network", "timeout", "auth"]);
   assert.deepEqual(parseOutcomeSet([]), {
     statuses: [],
     any: false,
     network: false,
     timeout: false,
+    auth: false,
   });
   assert.deepEqual(formatOutcomeSet(parseOutcomeSet(["any", "200-399", "200-299"])), [
     "200-399",

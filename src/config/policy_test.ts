@@ -36,7 +36,7 @@ function issues(body: string, name = "p"): [string, string][] {
   return result.issues.map((issue) => [issue.path.join("."), issue.message]);
 }
 
-const NONE = { statuses: [], any: false, network: false, timeout: false };
+const NONE = { statuses: [], any: false, network: false, timeout: false, auth: false };
 
 Deno.test("resolvePolicy() with no keys is the built-in default policy", () => {
   assert.deepEqual(ok(""), {
@@ -239,6 +239,7 @@ Deno.test("resolvePolicy() parses outcome lists", () => {
     any: false,
     network: true,
     timeout: true,
+    auth: false,
   });
   assert.deepEqual(policy.final, {
     ...NONE,
@@ -275,7 +276,7 @@ Deno.test("resolvePolicy() enforces rules across outcome lists", () => {
         ["policies.p.final.0", 'a range must not end below its start, got "399-200"'],
         [
           "policies.p.final.1",
-          'expected "any", "network", "timeout", a status ("404"), a class ("5xx") or a ' +
+          'expected "any", "network", "timeout", "auth", a status ("404"), a class ("5xx") or a ' +
           'range ("200-399"), got "6xx"',
         ],
         ["policies.p.final.2", 'expected an outcome string such as "5xx", got 404'],

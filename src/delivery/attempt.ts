@@ -22,6 +22,8 @@ import { traceHeaders } from "./trace_headers.ts";
 import type { SpanIds } from "../ops/tracing.ts";
 import type { AttemptResult } from "./sender.ts";
 import type { SigningMaterial } from "./signing_material.ts";
+import type { AuthorizedRequest } from "./oauth2_sender.ts";
+import { basicAuthorization, type EffectiveAuth } from "./receiver_auth.ts";
 
 /** An attempt ready to send. */
 export interface PreparedAttempt {
@@ -35,6 +37,8 @@ export interface PreparedAttempt {
   readonly timeoutMs: number;
   /** The webhook's extra trust and client certificate; undefined: system defaults. */
   readonly tls: RouteTls | undefined;
+  /** Set when the receiver wants an OAuth2 bearer token, which the sender adds (oauth2_sender.ts). */
+  readonly oauth2?: AuthorizedRequest["oauth2"];
 }
 
 export interface PrepareInput {
@@ -47,6 +51,8 @@ export interface PrepareInput {
   readonly now: number;
   /** The attempt's recorded span, whose ids the receiver gets in `traceparent`. */
   readonly span?: SpanIds;
+  /** OAuth2 or basic auth to the receiver (`receiverAuthOf`); null or absent: none. */
+  readonly auth?: EffectiveAuth | null;
 }
 
 /** Renders the request; throws when the profile cannot render it (the caller records that). */
@@ -65,15 +71,23 @@ export function prepareAttempt(input: PrepareInput): PreparedAttempt {
   });
   // The producer's trace continues at the receiver, this attempt a span of its own.
   const trace = traceHeaders(delivery.event, attemptId, input.span);
+  const auth = input.auth?.auth;
+  // Receiver auth replaces a custom Authorization header of the same webhook or credential.
+  const headers = auth?.kind === "basic"
+    ? withHeaders(request.headers, {
+      authorization: basicAuthorization(auth.username, auth.password),
+    })
+    : request.headers;
   return {
     attemptId,
     number,
     startedAt: now,
     url: request.url,
-    headers: withHeaders(request.headers, trace),
+    headers: withHeaders(headers, trace),
     body: request.body,
     timeoutMs: policy.timeoutMs,
     tls: routeTls(webhook),
+    ...(auth?.kind === "oauth2" ? { oauth2: { owner: input.auth!.owner, settings: auth } } : {}),
   };
 }
 
@@ -148,8 +162,10 @@ export function concludeAttempt(input: ConcludeInput): Conclusion {
       trigger: delivery.trigger,
       startedAt: prepared.startedAt,
       durationMs: Math.max(0, Math.round(result.durationMs)),
+      // Credentials (Authorization among them) are redacted: attempt records are for readers.
       requestHeaders: headersForLog({
         ...prepared.headers,
+        ...(prepared.oauth2 === undefined ? {} : { authorization: "Bearer" }),
         "content-type": "application/json",
         "user-agent": `hookd/${VERSION}`,
       }),

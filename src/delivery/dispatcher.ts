@@ -6,8 +6,10 @@
  * It claims deliveries under a lease (one batcher: every claim asked for in
  * the same turn goes in one store write), queues them in the sending pool
  * (pool.ts), and runs each attempt as named steps: `prepareAttempt` and
- * `concludeAttempt` (attempt.ts, pure), the guarded sender in between
- * (guarded_sender.ts: the SSRF guard and the HTTPS rule), and the recorder
+ * `concludeAttempt` (attempt.ts, pure), the sender in between (the OAuth2
+ * bearer token when the receiver wants one, oauth2_sender.ts; then the
+ * guarded sender, guarded_sender.ts: the SSRF guard and the HTTPS rule),
+ * and the recorder
  * (recorder.ts: store write, retry hand-off, counters). Webhooks come from
  * the store's webhook view, the one fan-out used.
  */
@@ -29,7 +31,8 @@ import {
   unpreparedAttempt,
 } from "./attempt.ts";
 import type { DeliveryMetrics } from "./delivery_metrics.ts";
-import type { DeliverySender } from "./guarded_sender.ts";
+import type { AuthorizedRequest } from "./oauth2_sender.ts";
+import { type EffectiveAuth, receiverAuthOf } from "./receiver_auth.ts";
 import type { Rng } from "./policy.ts";
 import { flowSignal } from "./flow_signal.ts";
 import type { Transition } from "./circuit_breaker.ts";
@@ -47,7 +50,8 @@ export interface DispatchJob {
 
 export interface DispatcherOptions {
   readonly store: Store;
-  readonly sender: DeliverySender;
+  /** The guarded sender, behind the OAuth2 one when receivers want tokens (oauth2_sender.ts). */
+  readonly sender: { send(request: AuthorizedRequest): Promise<AttemptResult> };
   readonly clock: Clock;
   readonly rng: Rng;
   readonly log: Logger;
@@ -272,7 +276,13 @@ export class Dispatcher {
       await this.#release([delivery.id], "pending");
       return;
     }
-    const sent = await this.#send(webhook, policy, delivery, material);
+    const sent = await this.#send(
+      webhook,
+      policy,
+      delivery,
+      material,
+      receiverAuthOf(webhook, credential),
+    );
     if (!sent) return; // shutting down: its lease expires and it is retried
     const { span } = sent;
     // Flow control first, so the slot given back next is given under the new state.
@@ -305,6 +315,7 @@ export class Dispatcher {
     policy: Policy,
     delivery: ClaimedDelivery,
     material: SigningMaterial,
+    auth: EffectiveAuth | null,
   ): Promise<
     { prepared: PreparedAttempt; result: AttemptResult; span: Span | undefined } | undefined
   > {
@@ -331,6 +342,7 @@ export class Dispatcher {
         attemptId,
         now,
         span: recordedIds(span),
+        auth,
       });
       return { prepared, result: await this.#o.sender.send(prepared), span };
     } catch (error) {

@@ -18,6 +18,9 @@ import type { Store } from "../store/client.ts";
 import { DeliveryMetrics } from "./delivery_metrics.ts";
 import { Dispatcher, type DispatcherStats } from "./dispatcher.ts";
 import { GuardedSender } from "./guarded_sender.ts";
+import { OAuth2Sender } from "./oauth2_sender.ts";
+import { fetchToken } from "./oauth2_token_request.ts";
+import { OAuth2Tokens } from "./oauth2_tokens.ts";
 import type { WebhookFlow } from "./pool.ts";
 import type { Rng } from "./policy.ts";
 import { type AttemptTransport, HttpSender } from "./sender.ts";
@@ -55,6 +58,8 @@ const INGEST_CLAIM_LIMIT = 10_000;
 
 export class DeliveryEngine implements DeliveryTrigger {
   readonly owner: string;
+  /** OAuth2 tokens for receivers that want them, shared by every attempt here. */
+  readonly tokens: OAuth2Tokens;
   readonly #config: Config;
   readonly #store: Store;
   readonly #clock: Clock;
@@ -76,18 +81,29 @@ export class DeliveryEngine implements DeliveryTrigger {
       clock,
       responseBodyLimit: config.delivery.responseBodyLimit,
     });
+    const guarded = new GuardedSender({
+      transport: options.transport ?? this.#ownSender!,
+      guard: options.guard ?? new TargetGuard({
+        allowPrivate: config.security.allowPrivateTargets,
+        allowCidrs: config.security.allowCidrs,
+        resolver: systemResolver,
+      }),
+      requireHttps: config.security.requireHttps,
+      clock,
+    });
+    // Token requests take the deliveries' path: the HTTPS rule, the SSRF guard, pinning.
+    this.tokens = new OAuth2Tokens({
+      fetch: (settings, timeoutMs) => fetchToken(guarded, settings, timeoutMs),
+      store: {
+        read: (owner) => store.read("getReceiverToken", { owner }),
+        write: (token) => store.write("putReceiverToken", { token }).then(() => {}),
+      },
+      clock,
+      log,
+    });
     this.#dispatcher = new Dispatcher({
       store,
-      sender: new GuardedSender({
-        transport: options.transport ?? this.#ownSender!,
-        guard: options.guard ?? new TargetGuard({
-          allowPrivate: config.security.allowPrivateTargets,
-          allowCidrs: config.security.allowCidrs,
-          resolver: systemResolver,
-        }),
-        requireHttps: config.security.requireHttps,
-        clock,
-      }),
+      sender: new OAuth2Sender({ inner: guarded, tokens: this.tokens, clock }),
       clock,
       rng: options.rng ?? Math.random,
       log,

@@ -4,8 +4,11 @@
  *
  * - success: the policy counts it as delivered.
  * - failure: the endpoint is unwell: a transport error, a timeout, 408, 429
- *   or any 5xx. Pushback (429, 502, 503, 504, a timeout) also halves the
- *   webhook's concurrency.
+ *   or any 5xx; or no token from its OAuth2 token endpoint (`auth`): while
+ *   that is down every attempt fails at once, and an open breaker holds the
+ *   deliveries without spending their attempts (or hammering the endpoint).
+ *   Pushback (429, 502, 503, 504, a timeout) also halves the webhook's
+ *   concurrency.
  * - neutral: anything else (another 4xx, a 3xx, a target the SSRF guard
  *   blocked): about the request or our own configuration, not the
  *   endpoint's health.

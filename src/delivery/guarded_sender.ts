@@ -21,6 +21,10 @@ export interface OutgoingRequest {
   readonly timeoutMs: number;
   /** The webhook's extra trust and client certificate; undefined: system defaults. */
   readonly tls?: RouteTls;
+  /** Default `application/json`. */
+  readonly contentType?: string;
+  /** Default the transport's own limit. */
+  readonly responseBodyLimit?: number;
 }
 
 /** What the dispatcher needs of a sender. */
@@ -62,6 +66,8 @@ export class GuardedSender implements DeliverySender {
       body: request.body,
       timeoutMs: request.timeoutMs,
       route: { address: verdict?.address, tls: request.tls },
+      contentType: request.contentType,
+      responseBodyLimit: request.responseBodyLimit,
     });
   }
 }

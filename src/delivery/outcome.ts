@@ -18,7 +18,12 @@ export type TransportError =
   /** The connection was reset or closed before a full response arrived. */
   | "reset"
   /** The SSRF guard refused the target address; nothing was sent. */
-  | "blocked";
+  | "blocked"
+  /**
+   * No OAuth2 access token for the receiver: its token endpoint failed
+   * (network, non-2xx, a malformed answer); nothing was sent to the receiver.
+   */
+  | "auth";
 
 /** The result of one attempt: an HTTP response of any status, or a transport failure. */
 export type Outcome =

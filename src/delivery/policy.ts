@@ -58,13 +58,15 @@ function statusIn(set: OutcomeSet, status: number): boolean {
 
 /**
  * Whether an outcome belongs to a set: `any` matches everything, status
- * ranges match responses, `timeout` matches the timeout error, and `network`
- * matches the other transport errors (dns, connect, tls, reset, blocked).
+ * ranges match responses, `timeout` matches the timeout error, `auth` a
+ * failed OAuth2 token request, and `network` the other transport errors
+ * (dns, connect, tls, reset, blocked).
  */
 export function matchesOutcome(set: OutcomeSet, outcome: Outcome): boolean {
   if (set.any) return true;
   if (outcome.kind === "response") return statusIn(set, outcome.status);
-  return outcome.error === "timeout" ? set.timeout : set.network;
+  if (outcome.error === "timeout") return set.timeout;
+  return outcome.error === "auth" ? set.auth : set.network;
 }
 
 /**

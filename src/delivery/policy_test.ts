@@ -20,10 +20,11 @@ const H = 60 * M;
 /** An OutcomeSet from config-style tokens, parsed by hand for these tests. */
 function set(...tokens: string[]): OutcomeSet {
   const statuses: [number, number][] = [];
-  let any = false, network = false, timeout = false;
+  let any = false, network = false, timeout = false, auth = false;
   for (const t of tokens) {
     if (t === "any") any = true;
     else if (t === "network") network = true;
+    else if (t === "auth") auth = true;
     else if (t === "timeout") timeout = true;
     else if (/^\dxx$/.test(t)) statuses.push([Number(t[0]) * 100, Number(t[0]) * 100 + 99]);
     else if (t.includes("-")) {
@@ -31,7 +32,7 @@ function set(...tokens: string[]): OutcomeSet {
       statuses.push([lo!, hi!]);
     } else statuses.push([Number(t), Number(t)]);
   }
-  return { statuses, any, network, timeout };
+  return { statuses, any, network, timeout, auth };
 }
 
 function policy(overrides: Partial<Policy> & { schedule: Schedule }): Policy {
@@ -126,8 +127,13 @@ function sequence(...values: number[]): Rng {
   return () => values[i++ % values.length]!;
 }
 
-Deno.test("matchesOutcome: network covers dns/connect/tls/reset/blocked, not timeout", () => {
+Deno.test("matchesOutcome: network covers dns/connect/tls/reset/blocked, not timeout or auth", () => {
   const cases: [OutcomeSet, Outcome, boolean][] = [
+    [set("network"), err("auth"), false],
+    [set("auth"), err("auth"), true],
+    [set("auth"), err("connect"), false],
+    [set("auth"), res(401), false],
+    [set("any"), err("auth"), true],
     [set("network"), err("dns"), true],
     [set("network"), err("connect"), true],
     [set("network"), err("tls"), true],

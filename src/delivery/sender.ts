@@ -31,8 +31,12 @@ export interface SendRequest {
    * hop-by-hop headers, see `net/controlled_headers.ts` — are dropped.
    */
   readonly headers: Readonly<Record<string, string>>;
-  /** The exact body, sent as UTF-8 with `Content-Type: application/json`. */
+  /** The exact body, sent as UTF-8 with `Content-Type: application/json` unless `contentType` says otherwise. */
   readonly body: string;
+  /** Default `application/json` (every delivery); an OAuth2 token request sends a form. */
+  readonly contentType?: string;
+  /** Bytes of the response body to read; default the sender's `responseBodyLimit`. */
+  readonly responseBodyLimit?: number;
   /**
    * The whole attempt's deadline in ms: connecting, sending, the response
    * head and reading the body excerpt.
@@ -130,6 +134,7 @@ const PHRASES: Readonly<Record<TransportError, string>> = {
   tls: "TLS failed",
   reset: "connection closed before a complete response",
   blocked: "blocked",
+  auth: "no access token",
 };
 
 /** A short, URL-free message for a failed exchange. */
@@ -257,7 +262,8 @@ export class HttpSender implements AttemptTransport {
     }
     const target = this.#target(request.url);
     const route = this.#route(target, request.route);
-    const headers = this.#requestHeaders(request.headers);
+    const headers = this.#requestHeaders(request.headers, request.contentType);
+    const bodyLimit = request.responseBodyLimit ?? this.#bodyLimit;
 
     this.#inFlight++;
     const started = this.#clock.now();
@@ -269,13 +275,13 @@ export class HttpSender implements AttemptTransport {
           host: target.url.host,
           headers,
           body: request.body,
-        }, { timeoutMs: Math.min(timeoutMs, MAX_TIMER_DELAY_MS), bodyLimit: this.#bodyLimit });
+        }, { timeoutMs: Math.min(timeoutMs, MAX_TIMER_DELAY_MS), bodyLimit });
       } catch (error) {
-        return this.#failure(error, timeoutMs, started, null);
+        return this.#failure(error, timeoutMs, started, null, bodyLimit);
       }
       const arrivedAt = this.#clock.now();
       if (response.bodyError !== undefined) {
-        return this.#failure(response.bodyError, timeoutMs, started, response);
+        return this.#failure(response.bodyError, timeoutMs, started, response, bodyLimit);
       }
       const { status } = response;
       const retryAfterMs = parseRetryAfter(headerValue(response.headers, "retry-after"), arrivedAt);
@@ -285,7 +291,7 @@ export class HttpSender implements AttemptTransport {
           : { kind: "response", status, retryAfterMs },
         status,
         responseHeaders: this.#keepHeaders(response.headers),
-        responseBody: this.#decodeExcerpt(response.body),
+        responseBody: decodeExcerpt(response.body, bodyLimit),
         durationMs: Math.max(0, this.#clock.now() - started),
         errorMessage: null,
       };
@@ -314,6 +320,7 @@ export class HttpSender implements AttemptTransport {
     timeoutMs: number,
     started: number,
     response: Http1Response | null,
+    bodyLimit: number,
   ): AttemptResult {
     if (!(error instanceof Http1Error)) throw error; // a bug, not the network
     if (error.kind === "closed") throw new SenderClosedError();
@@ -327,7 +334,7 @@ export class HttpSender implements AttemptTransport {
       outcome: { kind: "error", error: kind },
       status: response?.status ?? null,
       responseHeaders: response ? this.#keepHeaders(response.headers) : null,
-      responseBody: response ? this.#decodeExcerpt(response.body) : null,
+      responseBody: response ? decodeExcerpt(response.body, bodyLimit) : null,
       durationMs: Math.max(0, this.#clock.now() - started),
       errorMessage,
     };
@@ -365,7 +372,10 @@ export class HttpSender implements AttemptTransport {
    * `Headers` applies: a token name, and a value without NUL, CR, LF or a
    * character past U+00FF (it is sent as Latin-1).
    */
-  #requestHeaders(given: Readonly<Record<string, string>>): [string, string][] {
+  #requestHeaders(
+    given: Readonly<Record<string, string>>,
+    contentType = "application/json",
+  ): [string, string][] {
     const headers: [string, string][] = [];
     for (const [name, value] of Object.entries(given)) {
       if (isSenderControlled(name)) continue;
@@ -376,7 +386,7 @@ export class HttpSender implements AttemptTransport {
       // As Headers does: surrounding spaces and tabs are not part of the value.
       headers.push([name, value.replace(EDGE_WHITESPACE, "")]);
     }
-    headers.push(["content-type", "application/json"], ["user-agent", this.#userAgent]);
+    headers.push(["content-type", contentType], ["user-agent", this.#userAgent]);
     return headers;
   }
 
@@ -400,16 +410,16 @@ export class HttpSender implements AttemptTransport {
     }
     return kept;
   }
+}
 
-  /**
-   * The excerpt as text. When it filled the limit the body may go on, so a
-   * character cut at the end is dropped rather than shown as a replacement.
-   */
-  #decodeExcerpt(bytes: Uint8Array): string {
-    if (bytes.length === 0) return "";
-    const cut = bytes.length >= this.#bodyLimit;
-    return new TextDecoder().decode(bytes, { stream: cut });
-  }
+/**
+ * The excerpt as text. When it filled the limit the body may go on, so a
+ * character cut at the end is dropped rather than shown as a replacement.
+ */
+function decodeExcerpt(bytes: Uint8Array, limit: number): string {
+  if (bytes.length === 0) return "";
+  const cut = bytes.length >= limit;
+  return new TextDecoder().decode(bytes, { stream: cut });
 }
 
 /** The first value of header `name` (lowercase), or null. */

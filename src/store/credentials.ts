@@ -1,6 +1,7 @@
 /**
  * Credentials: signing secrets (and optional headers, such as a receiver API
- * key) kept as one object that several webhooks reference, so rotating or
+ * key, and optional receiver auth: OAuth2 client credentials or basic auth)
+ * kept as one object that several webhooks reference, so rotating or
  * changing it applies to all of them at once (seed 003).
  */
 import type { Row } from "@libsql/client";
@@ -14,6 +15,8 @@ import {
   textOrNull,
   toPage,
 } from "./executor.ts";
+import { type ReceiverAuth, receiverAuthColumn, receiverAuthFromRow } from "./receiver_auth.ts";
+import { forgetReceiverToken, tokenOwner } from "./receiver_tokens.ts";
 import { rotateSecret } from "./secret_rotation.ts";
 
 export interface CredentialRecord {
@@ -24,12 +27,14 @@ export interface CredentialRecord {
   readonly previousSecretUntil: number | null;
   /** Sent with every request of every webhook using this credential. */
   readonly headers: Record<string, string>;
+  /** OAuth2 or basic auth to the receivers of every webhook using it; null: none. */
+  readonly receiverAuth: ReceiverAuth | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
 
-const COLUMNS = `id, name, secret, previous_secret, previous_secret_until, headers, created_at,
-  updated_at, deleted_at`;
+const COLUMNS = `id, name, secret, previous_secret, previous_secret_until, headers, receiver_auth,
+  created_at, updated_at, deleted_at`;
 
 function credentialFromRow(row: Row): CredentialRecord {
   return {
@@ -39,6 +44,7 @@ function credentialFromRow(row: Row): CredentialRecord {
     previousSecret: textOrNull(row, "previous_secret"),
     previousSecretUntil: intOrNull(row, "previous_secret_until"),
     headers: JSON.parse(text(row, "headers")),
+    receiverAuth: receiverAuthFromRow(row),
     createdAt: int(row, "created_at"),
     updatedAt: int(row, "updated_at"),
   };
@@ -49,12 +55,13 @@ export async function insertCredential(
   credential: CredentialRecord,
 ): Promise<CredentialRecord> {
   await db.execute({
-    sql: `INSERT INTO credentials (${COLUMNS}) VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, NULL)`,
+    sql: `INSERT INTO credentials (${COLUMNS}) VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, ?, NULL)`,
     args: [
       credential.id,
       credential.name,
       credential.secret,
       JSON.stringify(credential.headers),
+      receiverAuthColumn(credential.receiverAuth),
       credential.createdAt,
       credential.updatedAt,
     ],
@@ -84,10 +91,17 @@ export async function listCredentials(
   return toPage(result.rows.map(credentialFromRow), page.limit);
 }
 
+/** Fields a caller may change; undefined leaves a field as it is, a null auth removes it. */
+export interface CredentialPatch {
+  readonly name?: string;
+  readonly headers?: Record<string, string>;
+  readonly receiverAuth?: ReceiverAuth | null;
+}
+
 export async function updateCredential(
   db: Executor,
   id: string,
-  patch: { name?: string; headers?: Record<string, string> },
+  patch: CredentialPatch,
   now: number,
 ): Promise<CredentialRecord | null> {
   const current = await getCredential(db, id);
@@ -96,12 +110,22 @@ export async function updateCredential(
     ...current,
     name: patch.name ?? current.name,
     headers: patch.headers ?? current.headers,
+    receiverAuth: patch.receiverAuth === undefined ? current.receiverAuth : patch.receiverAuth,
     updatedAt: now,
   };
   await db.execute({
-    sql: "UPDATE credentials SET name = ?, headers = ?, updated_at = ? WHERE id = ?",
-    args: [next.name, JSON.stringify(next.headers), now, id],
+    sql: `UPDATE credentials SET name = ?, headers = ?, receiver_auth = ?, updated_at = ?
+      WHERE id = ?`,
+    args: [
+      next.name,
+      JSON.stringify(next.headers),
+      receiverAuthColumn(next.receiverAuth),
+      now,
+      id,
+    ],
   });
+  // A token fetched with other settings is never used again: do not keep it.
+  if (patch.receiverAuth !== undefined) await forgetReceiverToken(db, tokenOwner("credential", id));
   return next;
 }
 
@@ -140,7 +164,9 @@ export async function deleteCredential(
       `UPDATE credentials SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`,
     args: [now, now, id],
   });
-  return result.rowsAffected > 0 ? "deleted" : "not_found";
+  if (result.rowsAffected === 0) return "not_found";
+  await forgetReceiverToken(db, tokenOwner("credential", id));
+  return "deleted";
 }
 
 /** Every credential not deleted, for the in-memory webhook view (webhook_view.ts). */

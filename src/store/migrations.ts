@@ -255,6 +255,29 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE events ADD COLUMN trace_state TEXT`,
     ],
   },
+  {
+    version: 10,
+    name: "receiver auth: OAuth2 client credentials and basic auth",
+    sql: [
+      // How hookd authenticates to the receiver (receiver_auth.ts), as JSON;
+      // NULL: it does not. Secrets in it are write-only: the API never shows them.
+      `ALTER TABLE webhooks ADD COLUMN receiver_auth TEXT`,
+      `ALTER TABLE credentials ADD COLUMN receiver_auth TEXT`,
+      // OAuth2 access tokens, one per webhook or credential that asks for
+      // them, so every daemon sharing the database uses the one token another
+      // fetched rather than each fetching its own. A table of its own: a write
+      // to webhooks or credentials would make every daemon reload its view.
+      // `fingerprint` identifies the OAuth2 settings the token was fetched
+      // with: a token of settings since changed is never used.
+      `CREATE TABLE receiver_tokens (
+        owner TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        access_token TEXT NOT NULL,
+        fetched_at INTEGER NOT NULL,
+        refresh_at INTEGER NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

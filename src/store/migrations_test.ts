@@ -33,6 +33,7 @@ Deno.test("migrations apply once; re-running is a no-op", async () => {
         "event_tombstones",
         "events",
         "readiness_probe",
+        "receiver_tokens",
         "schema_migrations",
         "webhook_health",
         "webhook_view_version",

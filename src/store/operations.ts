@@ -17,6 +17,7 @@ import {
   touchApiKeys,
 } from "./api_keys.ts";
 import {
+  type CredentialPatch,
   type CredentialRecord,
   deleteCredential,
   getCredential,
@@ -48,6 +49,7 @@ import { getEvent, ingestEvents, type IngestRequest } from "./events.ts";
 import type { Executor, Page } from "./executor.ts";
 import { SCHEMA_VERSION } from "./migrations.ts";
 import { unparkAll } from "./ordering.ts";
+import { getReceiverToken, putReceiverToken, type ReceiverToken } from "./receiver_tokens.ts";
 import { type RecoverCursor, recoverEvents } from "./recover.ts";
 import {
   type DeliveryCutoffs,
@@ -198,7 +200,7 @@ export const writeOperations = {
   updateCredential: single((
     db,
     _,
-    a: { id: string; patch: { name?: string; headers?: Record<string, string> }; now: number },
+    a: { id: string; patch: CredentialPatch; now: number },
   ) => updateCredential(db, a.id, a.patch, a.now)),
   rotateCredentialSecret: single((
     db,
@@ -213,6 +215,11 @@ export const writeOperations = {
   touchApiKeys: single((db, _, a: { ids: string[]; now: number }) =>
     touchApiKeys(db, a.ids, a.now)
   ),
+  /** An OAuth2 token a daemon fetched, for every daemon sharing the database. */
+  putReceiverToken: single(async (db, _, a: { token: ReceiverToken }) => {
+    await putReceiverToken(db, a.token);
+    return null;
+  }),
 };
 
 export const readOperations = {
@@ -239,6 +246,8 @@ export const readOperations = {
     webhookStats(db, a.since, a.maxAttempts),
   getCredential: (db: Executor, a: { id: string }) => getCredential(db, a.id),
   listCredentials: (db: Executor, a: { page: Page }) => listCredentials(db, a.page),
+  /** The OAuth2 token some daemon fetched for `owner`, if any (never for the API). */
+  getReceiverToken: (db: Executor, a: { owner: string }) => getReceiverToken(db, a.owner),
   getApiKey: (db: Executor, a: { id: string }) => getApiKey(db, a.id),
   listApiKeys: (db: Executor, a: { page: Page }) => listApiKeys(db, a.page),
   /** Readiness: the store answers and carries this build's schema. */

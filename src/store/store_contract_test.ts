@@ -325,6 +325,7 @@ contract(
         previousSecret: null,
         previousSecretUntil: null,
         headers: {},
+        receiverAuth: null,
         createdAt: NOW,
         updatedAt: NOW,
       };
@@ -574,6 +575,64 @@ contract(
       );
     } finally {
       await store.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+contract(
+  "receiver auth round-trips; a token one store saved is read by another, newest wins, and a change of auth forgets it",
+  async (openStore) => {
+    const { url, dir } = await tempUrl();
+    const a = await openStore(url);
+    const b = await openStore(url);
+    try {
+      const oauth2 = {
+        kind: "oauth2" as const,
+        tokenUrl: "https://auth.example/token",
+        clientId: "client",
+        clientSecret: "client-secret",
+        scope: "hooks:write",
+        audience: null,
+        authMethod: "client_secret_basic" as const,
+      };
+      await a.write("insertWebhook", { webhook: webhook("w1", ["*"], { receiverAuth: oauth2 }) });
+      assert.deepEqual((await b.read("getWebhook", { id: "w1" }))?.receiverAuth, oauth2);
+      await b.write("probeWrite", { now: NOW });
+      assert.deepEqual(b.webhooks.get("w1")?.receiverAuth, oauth2, "the view carries it");
+
+      const owner = "webhook:w1";
+      const token = {
+        owner,
+        fingerprint: "f1",
+        accessToken: "t1",
+        fetchedAt: NOW,
+        refreshAt: NOW + 9,
+      };
+      await a.write("putReceiverToken", { token });
+      assert.deepEqual(await b.read("getReceiverToken", { owner }), token);
+      // A token fetched earlier (a slower daemon) does not replace a newer one.
+      await b.write("putReceiverToken", {
+        token: { ...token, accessToken: "t0", fetchedAt: NOW - 1 },
+      });
+      assert.equal((await a.read("getReceiverToken", { owner }))?.accessToken, "t1");
+      await b.write("putReceiverToken", {
+        token: { ...token, accessToken: "t2", fetchedAt: NOW + 1 },
+      });
+      assert.equal((await a.read("getReceiverToken", { owner }))?.accessToken, "t2");
+
+      await a.write("updateWebhook", {
+        id: "w1",
+        patch: { receiverAuth: { kind: "basic", username: "u", password: "p" } },
+        now: NOW + 2,
+      });
+      assert.equal(await b.read("getReceiverToken", { owner }), null);
+      await a.write("putReceiverToken", { token });
+      await a.write("deleteWebhook", { id: "w1", now: NOW + 3 });
+      assert.equal(await b.read("getReceiverToken", { owner }), null);
+    } finally {
+      await a.close();
+      await b.close();
       await Deno.remove(dir, { recursive: true });
     }
   },

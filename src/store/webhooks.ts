@@ -11,6 +11,8 @@ import {
   toPage,
 } from "./executor.ts";
 import { holdPendingDeliveries, releaseHeldDeliveries } from "./holds.ts";
+import { type ReceiverAuth, receiverAuthColumn, receiverAuthFromRow } from "./receiver_auth.ts";
+import { forgetReceiverToken, tokenOwner } from "./receiver_tokens.ts";
 import { unparkAll } from "./ordering.ts";
 import { rotateSecret } from "./secret_rotation.ts";
 import { resetHealth } from "./webhook_health.ts";
@@ -60,6 +62,8 @@ export interface WebhookRecord {
   /** Extra trust and a client certificate for this receiver (mTLS); null: system defaults. */
   readonly tls: WebhookTls | null;
   readonly ordering: WebhookOrdering;
+  /** OAuth2 or basic auth to the receiver; null: none of its own (its credential's applies). */
+  readonly receiverAuth: ReceiverAuth | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -84,6 +88,7 @@ export type WebhookPatch = Partial<
     | "credentialId"
     | "tls"
     | "ordering"
+    | "receiverAuth"
   >
 >;
 
@@ -117,6 +122,7 @@ const FIELDS: readonly {
   { column: "credential_id", value: (w) => w.credentialId, mutable: true },
   { column: "tls", value: (w) => (w.tls === null ? null : JSON.stringify(w.tls)), mutable: true },
   { column: "ordering", value: (w) => w.ordering, mutable: true },
+  { column: "receiver_auth", value: (w) => receiverAuthColumn(w.receiverAuth), mutable: true },
   { column: "created_at", value: (w) => w.createdAt, mutable: false },
   { column: "updated_at", value: (w) => w.updatedAt, mutable: true },
 ];
@@ -150,6 +156,7 @@ export function webhookFromRow(row: Row): WebhookRecord {
     credentialId: textOrNull(row, "credential_id"),
     tls: row.tls === null || row.tls === undefined ? null : JSON.parse(text(row, "tls")),
     ordering: (textOrNull(row, "ordering") ?? "none") as WebhookOrdering,
+    receiverAuth: receiverAuthFromRow(row),
     createdAt: int(row, "created_at"),
     updatedAt: int(row, "updated_at"),
   };
@@ -217,6 +224,8 @@ export async function updateWebhook(
     mutable.disabledAt = patch.disabledAt ?? now;
   }
   await db.execute({ sql: UPDATE_SQL, args: [...MUTABLE.map((f) => f.value(next)), id] });
+  // A token fetched with other settings is never used again: do not keep it.
+  if (patch.receiverAuth !== undefined) await forgetReceiverToken(db, tokenOwner("webhook", id));
   // Parked deliveries wait under the old rule: let each claim decide under the new one.
   if (current.ordering !== next.ordering) await unparkAll(db, id, now);
   if (current.state !== next.state) {
@@ -250,6 +259,7 @@ export async function deleteWebhook(db: Executor, id: string, now: number): Prom
   });
   if (result.rowsAffected === 0) return false;
   await cancelOpenDeliveries(db, id, now);
+  await forgetReceiverToken(db, tokenOwner("webhook", id));
   return true;
 }
 
