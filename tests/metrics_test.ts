@@ -46,6 +46,9 @@ const FAMILIES: Readonly<Record<string, string>> = {
   process_cpu_seconds_total: "counter",
   process_start_time_seconds: "gauge",
   process_open_fds: "gauge",
+  nodejs_heap_size_total_bytes: "gauge",
+  nodejs_heap_size_used_bytes: "gauge",
+  nodejs_external_memory_bytes: "gauge",
 };
 
 const CONFIG = `
@@ -235,6 +238,9 @@ Deno.test("/metrics of a daemon that delivered passes promtool and shows every f
       assert.ok(at("process_cpu_seconds_total") > 0);
       assert.ok(Math.abs(at("process_start_time_seconds") - Date.now() / 1000) < 3600);
       assert.ok(at("process_open_fds") > 0);
+      assert.ok(at("nodejs_heap_size_used_bytes") > 1_000_000);
+      assert.ok(at("nodejs_heap_size_total_bytes") >= at("nodejs_heap_size_used_bytes"));
+      assert.ok(at("nodejs_external_memory_bytes") > 0);
     });
 
     await t.step({
