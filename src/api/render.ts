@@ -54,6 +54,7 @@ export function renderWebhook(
       client_key: webhook.tls.clientKey === null ? null : "[set]",
     },
     ordering: webhook.ordering,
+    proxy: webhook.proxy,
     created_at: rfc3339(webhook.createdAt),
     updated_at: rfc3339(webhook.updatedAt),
   };

@@ -105,6 +105,11 @@ export const Webhook = component(
       client_key: z.literal("[set]").nullable().describe("The key itself is never shown again"),
     }).nullable(),
     ordering: z.enum(["none", "key", "key_strict"]),
+    proxy: z.string().nullable().describe(
+      "The forward proxy its attempts go through: null for the [delivery] proxy (if any), " +
+        '"direct" for none, or the name of one of [delivery] proxies (URLs and credentials ' +
+        "stay in the config file)",
+    ),
     created_at: timestamp,
     updated_at: timestamp,
   }),

@@ -4,6 +4,11 @@ import { customHeaderProblems } from "../delivery/custom_headers.ts";
 import { generateSecret } from "../delivery/signing.ts";
 import { TargetGuard } from "../net/target_guard.ts";
 import { targetUrlProblem } from "../delivery/target_url.ts";
+import {
+  chooseProxy,
+  CLIENT_CERT_THROUGH_PROXY,
+  proxySettingProblem,
+} from "../delivery/proxy_choice.ts";
 import { uuidv7 } from "../ids.ts";
 import { eventPatternProblem } from "../fanout/event_pattern.ts";
 import type { WebhookPatch, WebhookRecord, WebhookState, WebhookTls } from "../store/webhooks.ts";
@@ -103,7 +108,27 @@ function webhookFields(deps: ApiDeps) {
       error: 'must be "none", "key" (one at a time per ordering_key; a dead one releases the ' +
         'next) or "key_strict" (a dead one holds the next until it is replayed)',
     }),
+    proxy: z.string({ error: 'must be null, "direct" or the name of a configured proxy' })
+      .superRefine((name, ctx) => {
+        const problem = proxySettingProblem(name, deps.config.delivery);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }).nullable(),
   };
+}
+
+/**
+ * A client certificate cannot go through a proxy (see `proxy_choice.ts`):
+ * refused when a webhook is written, not first noticed at send time.
+ */
+function checkClientCertProxy(
+  deps: ApiDeps,
+  proxy: string | null,
+  tls: WebhookTls | null,
+): void {
+  if (tls === null || tls.clientCert === null) return;
+  const choice = chooseProxy(proxy, deps.config.delivery);
+  if (choice.ok && choice.proxy === undefined) return;
+  throw validationError([{ field: "proxy", message: CLIENT_CERT_THROUGH_PROXY }]);
 }
 
 function createSchema(deps: ApiDeps) {
@@ -124,6 +149,7 @@ function createSchema(deps: ApiDeps) {
     credential_id: f.credential_id.default(null),
     tls: f.tls.default(null),
     ordering: f.ordering.default("none"),
+    proxy: f.proxy.default(null),
     // Omitted: generated. null: requests go unsigned. A string: used as given.
     secret: suppliedSecret.nullable().optional(),
   });
@@ -147,6 +173,7 @@ function updateSchema(deps: ApiDeps) {
     credential_id: f.credential_id.optional(),
     tls: f.tls.optional(),
     ordering: f.ordering.optional(),
+    proxy: f.proxy.optional(),
   });
 }
 
@@ -221,6 +248,12 @@ export function webhookRoutes(deps: ApiDeps) {
     handler: async ({ c, params, body, principal }) => {
       const state = resolveState(body.enabled, body.state);
       await checkCredential(body.credential_id);
+      const tls = body.tls === undefined ? undefined : toTls(body.tls);
+      if (tls !== undefined || body.proxy !== undefined) {
+        const current = await store.read("getWebhook", { id: params.id });
+        if (!current) throw notFound("webhook", params.id);
+        checkClientCertProxy(deps, body.proxy ?? current.proxy, tls ?? current.tls);
+      }
       const patch: WebhookPatch = {
         url: body.url,
         eventTypes: body.event_types,
@@ -235,8 +268,9 @@ export function webhookRoutes(deps: ApiDeps) {
         tenantId: body.tenant_id,
         metadata: body.metadata,
         credentialId: body.credential_id,
-        tls: body.tls === undefined ? undefined : toTls(body.tls),
+        tls,
         ordering: body.ordering,
+        proxy: body.proxy,
       };
       const updated = await store.write("updateWebhook", {
         id: params.id,
@@ -264,6 +298,7 @@ export function webhookRoutes(deps: ApiDeps) {
       responses: { 201: { description: "The webhook, with `secret`", schema: CreatedWebhook } },
       handler: async ({ c, body, principal }) => {
         await checkCredential(body.credential_id);
+        checkClientCertProxy(deps, body.proxy, toTls(body.tls));
         const now = clock.now();
         const webhook: WebhookRecord = {
           id: uuidv7(now),
@@ -286,6 +321,7 @@ export function webhookRoutes(deps: ApiDeps) {
           credentialId: body.credential_id,
           tls: toTls(body.tls),
           ordering: body.ordering,
+          proxy: body.proxy,
           createdAt: now,
           updatedAt: now,
         };

@@ -35,6 +35,8 @@ export interface PreparedAttempt {
   readonly timeoutMs: number;
   /** The webhook's extra trust and client certificate; undefined: system defaults. */
   readonly tls: RouteTls | undefined;
+  /** The webhook's `proxy` field: null (the default proxy, if any), "direct" or a name. */
+  readonly proxy: string | null;
 }
 
 export interface PrepareInput {
@@ -74,6 +76,7 @@ export function prepareAttempt(input: PrepareInput): PreparedAttempt {
     body: request.body,
     timeoutMs: policy.timeoutMs,
     tls: routeTls(webhook),
+    proxy: webhook.proxy,
   };
 }
 
@@ -108,6 +111,7 @@ export function unpreparedAttempt(
     body: "",
     timeoutMs: input.policy.timeoutMs,
     tls: undefined,
+    proxy: input.webhook.proxy,
   };
 }
 

@@ -32,6 +32,7 @@ const ERROR_KINDS = [
   "tls",
   "reset",
   "blocked",
+  "proxy",
 ] as const satisfies readonly (ErrorKind | "none")[];
 // Every error kind has its label value: a new kind fails the type check here.
 const _everyKind: [Exclude<ErrorKind, (typeof ERROR_KINDS)[number]>] extends [never] ? true

@@ -86,6 +86,7 @@ export class DeliveryEngine implements DeliveryTrigger {
           resolver: systemResolver,
         }),
         requireHttps: config.security.requireHttps,
+        proxies: config.delivery,
         clock,
       }),
       clock,

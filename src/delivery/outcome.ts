@@ -18,7 +18,13 @@ export type TransportError =
   /** The connection was reset or closed before a full response arrived. */
   | "reset"
   /** The SSRF guard refused the target address; nothing was sent. */
-  | "blocked";
+  | "blocked"
+  /**
+   * The forward proxy failed (no connection to it, an error status to
+   * CONNECT such as 407, no tunnel before the deadline) or the webhook's
+   * proxy setting cannot be used; the receiver was never reached.
+   */
+  | "proxy";
 
 /** The result of one attempt: an HTTP response of any status, or a transport failure. */
 export type Outcome =

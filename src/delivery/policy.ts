@@ -59,7 +59,7 @@ function statusIn(set: OutcomeSet, status: number): boolean {
 /**
  * Whether an outcome belongs to a set: `any` matches everything, status
  * ranges match responses, `timeout` matches the timeout error, and `network`
- * matches the other transport errors (dns, connect, tls, reset, blocked).
+ * matches the other transport errors (dns, connect, tls, reset, blocked, proxy).
  */
 export function matchesOutcome(set: OutcomeSet, outcome: Outcome): boolean {
   if (set.any) return true;

@@ -60,6 +60,11 @@ export interface WebhookRecord {
   /** Extra trust and a client certificate for this receiver (mTLS); null: system defaults. */
   readonly tls: WebhookTls | null;
   readonly ordering: WebhookOrdering;
+  /**
+   * The forward proxy its attempts go through: null for `[delivery] proxy`
+   * (if any), "direct" for none, or the name of one of `[delivery] proxies`.
+   */
+  readonly proxy: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -84,6 +89,7 @@ export type WebhookPatch = Partial<
     | "credentialId"
     | "tls"
     | "ordering"
+    | "proxy"
   >
 >;
 
@@ -117,6 +123,7 @@ const FIELDS: readonly {
   { column: "credential_id", value: (w) => w.credentialId, mutable: true },
   { column: "tls", value: (w) => (w.tls === null ? null : JSON.stringify(w.tls)), mutable: true },
   { column: "ordering", value: (w) => w.ordering, mutable: true },
+  { column: "proxy", value: (w) => w.proxy, mutable: true },
   { column: "created_at", value: (w) => w.createdAt, mutable: false },
   { column: "updated_at", value: (w) => w.updatedAt, mutable: true },
 ];
@@ -150,6 +157,7 @@ export function webhookFromRow(row: Row): WebhookRecord {
     credentialId: textOrNull(row, "credential_id"),
     tls: row.tls === null || row.tls === undefined ? null : JSON.parse(text(row, "tls")),
     ordering: (textOrNull(row, "ordering") ?? "none") as WebhookOrdering,
+    proxy: textOrNull(row, "proxy"),
     createdAt: int(row, "created_at"),
     updatedAt: int(row, "updated_at"),
   };

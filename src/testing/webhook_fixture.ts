@@ -28,6 +28,7 @@ export function webhookFixture(
     credentialId: null,
     tls: null,
     ordering: "none",
+    proxy: null,
     createdAt: now,
     updatedAt: now,
     ...extra,
