@@ -112,7 +112,10 @@ function webhookFields(deps: ApiDeps) {
       .superRefine((name, ctx) => {
         const problem = proxySettingProblem(name, deps.config.delivery);
         if (problem) ctx.addIssue({ code: "custom", message: problem });
-      }).nullable(),
+      }).nullable().describe(
+        'null: the [delivery] proxy, if any; "direct": no proxy; or the name of one of ' +
+          '[delivery] proxies. Not with an mTLS client certificate (use "direct")',
+      ),
   };
 }
 
@@ -252,7 +255,11 @@ export function webhookRoutes(deps: ApiDeps) {
       if (tls !== undefined || body.proxy !== undefined) {
         const current = await store.read("getWebhook", { id: params.id });
         if (!current) throw notFound("webhook", params.id);
-        checkClientCertProxy(deps, body.proxy ?? current.proxy, tls ?? current.tls);
+        checkClientCertProxy(
+          deps,
+          body.proxy === undefined ? current.proxy : body.proxy,
+          tls === undefined ? current.tls : tls,
+        );
       }
       const patch: WebhookPatch = {
         url: body.url,

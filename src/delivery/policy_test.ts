@@ -126,14 +126,17 @@ function sequence(...values: number[]): Rng {
   return () => values[i++ % values.length]!;
 }
 
-Deno.test("matchesOutcome: network covers dns/connect/tls/reset/blocked, not timeout", () => {
+Deno.test("matchesOutcome: network covers dns/connect/tls/reset/blocked/proxy, not timeout", () => {
   const cases: [OutcomeSet, Outcome, boolean][] = [
     [set("network"), err("dns"), true],
     [set("network"), err("connect"), true],
     [set("network"), err("tls"), true],
     [set("network"), err("reset"), true],
     [set("network"), err("blocked"), true],
+    [set("network"), err("proxy"), true],
     [set("network"), err("timeout"), false],
+    [set("timeout"), err("proxy"), false],
+    [set("5xx"), err("proxy"), false],
     [set("network"), res(500), false],
     [set("timeout"), err("timeout"), true],
     [set("timeout"), err("dns"), false],

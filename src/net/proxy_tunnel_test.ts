@@ -80,6 +80,9 @@ Deno.test({
     assert.equal(response.status, 200);
     assert.equal(receiver.requests[0]?.headers["host"], `receiver.test:${receiver.port}`);
     assert.equal(proxy.requests[0]?.target, `${PINNED}:${receiver.port}`);
+    const again = routeFor(url, { address: PINNED, tls, proxy: endpoint });
+    assert.equal((await client.post(again, post(url), OPTIONS)).status, 200);
+    assert.equal(proxy.requests.length, 1, "the TLS connection in the tunnel is kept alive");
 
     // The same receiver under another name: its certificate does not match.
     const wrong = new URL(`https://other.test:${receiver.port}/secure`);
@@ -94,7 +97,7 @@ Deno.test({
       "tls",
       /certificate|issuer/i,
     );
-    assert.equal(receiver.requests.length, 1, "nothing was sent over an unverified tunnel");
+    assert.equal(receiver.requests.length, 2, "nothing was sent over an unverified tunnel");
   },
 });
 
