@@ -34,10 +34,15 @@ export const CLIENT_CERT_THROUGH_PROXY =
   "(TLS inside the proxy's tunnel cannot present a client certificate on this Deno); " +
   `set its proxy to "${DIRECT_PROXY}"`;
 
+/** No proxy: shared, as this is every attempt's answer when no proxy is configured. */
+const DIRECT: ProxyChoice = Object.freeze({ ok: true, proxy: undefined });
+
 /** The proxy for a webhook whose `proxy` field is `setting`. Pure. */
 export function chooseProxy(setting: string | null, settings: ProxySettings): ProxyChoice {
-  if (setting === null) return { ok: true, proxy: settings.proxy ?? undefined };
-  if (setting === DIRECT_PROXY) return { ok: true, proxy: undefined };
+  if (setting === null) {
+    return settings.proxy === null ? DIRECT : { ok: true, proxy: settings.proxy };
+  }
+  if (setting === DIRECT_PROXY) return DIRECT;
   const named = Object.hasOwn(settings.proxies, setting) ? settings.proxies[setting] : undefined;
   if (named !== undefined) return { ok: true, proxy: named };
   // Configured once, since removed from the config: refuse rather than go direct.
