@@ -56,6 +56,7 @@ export function renderWebhook(
     },
     ordering: webhook.ordering,
     ...renderReceiverAuth(webhook.receiverAuth),
+    proxy: webhook.proxy,
     created_at: rfc3339(webhook.createdAt),
     updated_at: rfc3339(webhook.updatedAt),
   };

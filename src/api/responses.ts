@@ -130,6 +130,11 @@ export const Webhook = component(
       "The webhook's own OAuth2 settings; null: none (its credential's apply, if any)",
     ),
     basic_auth: BasicAuthSettings.nullable(),
+    proxy: z.string().nullable().describe(
+      "The forward proxy its attempts go through: null for the [delivery] proxy (if any), " +
+        '"direct" for none, or the name of one of [delivery] proxies (URLs and credentials ' +
+        "stay in the config file)",
+    ),
     created_at: timestamp,
     updated_at: timestamp,
   }),

@@ -4,6 +4,11 @@ import { customHeaderProblems } from "../delivery/custom_headers.ts";
 import { generateSecret } from "../delivery/signing.ts";
 import { TargetGuard } from "../net/target_guard.ts";
 import { targetUrlProblem } from "../delivery/target_url.ts";
+import {
+  chooseProxy,
+  CLIENT_CERT_THROUGH_PROXY,
+  proxySettingProblem,
+} from "../delivery/proxy_choice.ts";
 import { uuidv7 } from "../ids.ts";
 import { eventPatternProblem } from "../fanout/event_pattern.ts";
 import type { WebhookPatch, WebhookRecord, WebhookState, WebhookTls } from "../store/webhooks.ts";
@@ -106,7 +111,30 @@ function webhookFields(deps: ApiDeps) {
       error: 'must be "none", "key" (one at a time per ordering_key; a dead one releases the ' +
         'next) or "key_strict" (a dead one holds the next until it is replayed)',
     }),
+    proxy: z.string({ error: 'must be null, "direct" or the name of a configured proxy' })
+      .superRefine((name, ctx) => {
+        const problem = proxySettingProblem(name, deps.config.delivery);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }).nullable().describe(
+        'null: the [delivery] proxy, if any; "direct": no proxy; or the name of one of ' +
+          '[delivery] proxies. Not with an mTLS client certificate (use "direct")',
+      ),
   };
+}
+
+/**
+ * A client certificate cannot go through a proxy (see `proxy_choice.ts`):
+ * refused when a webhook is written, not first noticed at send time.
+ */
+function checkClientCertProxy(
+  deps: ApiDeps,
+  proxy: string | null,
+  tls: WebhookTls | null,
+): void {
+  if (tls === null || tls.clientCert === null) return;
+  const choice = chooseProxy(proxy, deps.config.delivery);
+  if (choice.ok && choice.proxy === undefined) return;
+  throw validationError([{ field: "proxy", message: CLIENT_CERT_THROUGH_PROXY }]);
 }
 
 function createSchema(deps: ApiDeps) {
@@ -128,6 +156,7 @@ function createSchema(deps: ApiDeps) {
     tls: f.tls.default(null),
     ordering: f.ordering.default("none"),
     ...f.auth.create,
+    proxy: f.proxy.default(null),
     // Omitted: generated. null: requests go unsigned. A string: used as given.
     secret: suppliedSecret.nullable().optional(),
   });
@@ -152,6 +181,7 @@ function updateSchema(deps: ApiDeps) {
     tls: f.tls.optional(),
     ordering: f.ordering.optional(),
     ...f.auth.update,
+    proxy: f.proxy.optional(),
   });
 }
 
@@ -226,6 +256,16 @@ export function webhookRoutes(deps: ApiDeps) {
     handler: async ({ c, params, body, principal }) => {
       const state = resolveState(body.enabled, body.state);
       await checkCredential(body.credential_id);
+      const tls = body.tls === undefined ? undefined : toTls(body.tls);
+      if (tls !== undefined || body.proxy !== undefined) {
+        const current = await store.read("getWebhook", { id: params.id });
+        if (!current) throw notFound("webhook", params.id);
+        checkClientCertProxy(
+          deps,
+          body.proxy === undefined ? current.proxy : body.proxy,
+          tls === undefined ? current.tls : tls,
+        );
+      }
       const patch: WebhookPatch = {
         url: body.url,
         eventTypes: body.event_types,
@@ -240,12 +280,13 @@ export function webhookRoutes(deps: ApiDeps) {
         tenantId: body.tenant_id,
         metadata: body.metadata,
         credentialId: body.credential_id,
-        tls: body.tls === undefined ? undefined : toTls(body.tls),
+        tls,
         ordering: body.ordering,
         receiverAuth: await updatedReceiverAuth(
           body,
           async () => (await store.read("getWebhook", { id: params.id }))?.receiverAuth,
         ),
+        proxy: body.proxy,
       };
       const updated = await store.write("updateWebhook", {
         id: params.id,
@@ -273,6 +314,7 @@ export function webhookRoutes(deps: ApiDeps) {
       responses: { 201: { description: "The webhook, with `secret`", schema: CreatedWebhook } },
       handler: async ({ c, body, principal }) => {
         await checkCredential(body.credential_id);
+        checkClientCertProxy(deps, body.proxy, toTls(body.tls));
         const now = clock.now();
         const webhook: WebhookRecord = {
           id: uuidv7(now),
@@ -296,6 +338,7 @@ export function webhookRoutes(deps: ApiDeps) {
           tls: toTls(body.tls),
           ordering: body.ordering,
           receiverAuth: createdReceiverAuth(body),
+          proxy: body.proxy,
           createdAt: now,
           updatedAt: now,
         };

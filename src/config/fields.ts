@@ -3,6 +3,7 @@ import { describe } from "./_util.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { formatSize, parseSize } from "./size.ts";
 import { formatCidr, parseCidr } from "../net/ip.ts";
+import { parseProxyUrl, type ProxyEndpoint } from "../net/proxy_endpoint.ts";
 import type { KeyPath } from "./locate.ts";
 
 /** How a `HOOKD_*` string becomes a TOML-like value before a field parses it. */
@@ -250,5 +251,68 @@ export function storeUrlField() {
     if (!STORE_SCHEMES.includes(url.protocol)) throw new TypeError(allowed);
     if (url.hostname === "") throw new TypeError(`expected a host in ${describe(raw)}`);
     return raw;
+  });
+}
+
+/**
+ * A forward proxy URL, `http://[user:password@]host:port`, or `""` (null) for
+ * none. Messages never repeat the credentials.
+ */
+export function proxyField() {
+  return converted(
+    z.string(expected('a proxy URL such as "http://proxy.internal:3128", or ""')),
+    (text): ProxyEndpoint | null => text === "" ? null : parseProxyUrl(text),
+  );
+}
+
+/** What a webhook's `proxy` names to bypass every proxy; no named proxy may take it. */
+export const DIRECT_PROXY = "direct";
+
+const PROXY_NAME = /^[a-z0-9_-]{1,64}$/;
+
+const PROXIES_EXAMPLE = '{ eu = "http://10.0.0.2:3128" }';
+
+/** `[name, url]` pairs from a TOML table or a `NAME=URL,…` variable. */
+function proxyEntries(raw: unknown): [string, unknown][] {
+  if (typeof raw === "string") {
+    return raw.split(",").map((part) => part.trim()).filter((part) => part !== "").map((part) => {
+      const eq = part.indexOf("=");
+      if (eq < 0) throw new TypeError('expected NAME=URL pairs such as "eu=http://10.0.0.2:3128"');
+      return [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
+    });
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new TypeError(
+      `expected a table of proxy URLs such as ${PROXIES_EXAMPLE}, got ${describe(raw)}`,
+    );
+  }
+  return Object.entries(raw);
+}
+
+/**
+ * Named forward proxies, `{ NAME = "http://…", … }`; from a `HOOKD_*`
+ * variable, `NAME=URL` pairs separated by commas.
+ */
+export function proxiesField() {
+  return converted(z.unknown(), (raw) => {
+    const out: Record<string, ProxyEndpoint> = {};
+    for (const [name, url] of proxyEntries(raw)) {
+      if (!PROXY_NAME.test(name) || name === DIRECT_PROXY) {
+        throw new TypeError(
+          `proxy names are 1-64 of a-z, 0-9, "_" and "-", and not "${DIRECT_PROXY}", got ${
+            JSON.stringify(name)
+          }`,
+        );
+      }
+      if (typeof url !== "string") {
+        throw new TypeError(`proxy "${name}": expected a URL string, got ${describe(url)}`);
+      }
+      try {
+        out[name] = parseProxyUrl(url);
+      } catch (error) {
+        throw new TypeError(`proxy "${name}": ${reason(error)}`);
+      }
+    }
+    return out;
   });
 }

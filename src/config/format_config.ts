@@ -3,6 +3,7 @@ import { formatOutcomeSet } from "./outcome_set.ts";
 import { formatSize } from "./size.ts";
 import { formatTemplate } from "./template.ts";
 import type { Config, EnvelopeTemplate, Policy, Profile } from "./types.ts";
+import type { ProxyEndpoint } from "../net/proxy_endpoint.ts";
 
 const SET = "(set)";
 const EMPTY = "(empty)";
@@ -23,6 +24,16 @@ const dur = (ms: number) => str(formatDuration(ms));
 const durOrNever = (ms: number | null) => ms === null ? str("never") : dur(ms);
 const size = (bytes: number) => str(formatSize(bytes));
 const list = (items: readonly string[]) => `[${items.map(str).join(", ")}]`;
+
+/** A proxy URL with its credentials shown as `(set)`, never their value. */
+function proxyUrl(proxy: ProxyEndpoint): string {
+  return `http://${proxy.authorization === null ? "" : `${SET}@`}${proxy.display}`;
+}
+
+function proxiesTable(proxies: Readonly<Record<string, ProxyEndpoint>>): string {
+  const entries = Object.entries(proxies).map(([name, p]) => `${name} = ${str(proxyUrl(p))}`);
+  return entries.length === 0 ? "{}" : `{ ${entries.join(", ")} }`;
+}
 
 function policyLines(policy: Policy): string[] {
   const lines = [`[policies.${policy.name}]`, `timeout = ${dur(policy.timeoutMs)}`];
@@ -112,7 +123,7 @@ function profileLines(profile: Profile): string[] {
 /**
  * Renders a resolved config as TOML for `hookd check-config`, every key
  * present. Secrets (`auth.admin_key`, `server.metrics_key`, `store.auth_token`, credentials inside
- * `store.url`) are shown as `(set)` or `(empty)`, never their value; with
+ * `store.url` and proxy URLs) are shown as `(set)` or `(empty)`, never their value; with
  * those lines aside, the output loads back to the same config.
  */
 export function formatConfig(config: Config): string {
@@ -160,6 +171,8 @@ export function formatConfig(config: Config): string {
       `lease = ${dur(delivery.leaseMs)}`,
       `horizon = ${dur(delivery.horizonMs)}`,
       `dead_letter_event_window = ${dur(delivery.deadLetterEventWindowMs)}`,
+      `proxy = ${str(delivery.proxy === null ? "" : proxyUrl(delivery.proxy))}`,
+      `proxies = ${proxiesTable(delivery.proxies)}`,
     ],
     [
       "[retention]",

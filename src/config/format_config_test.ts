@@ -36,6 +36,8 @@ response_body_limit = "4KiB"
 lease = "1m"
 horizon = "1m"
 dead_letter_event_window = "5m"
+proxy = ""
+proxies = {}
 
 [retention]
 succeeded = "30d"
@@ -86,12 +88,19 @@ Deno.test("formatConfig() never shows secrets", () => {
       HOOKD_STORE_AUTH_TOKEN: "secret-token",
       HOOKD_SERVER_METRICS_KEY: "secret-metrics-key",
       HOOKD_STORE_URL: "libsql://db.turso.io?authToken=secret-in-url",
+      HOOKD_DELIVERY_PROXY: "http://secret-user:secret-pw@10.0.0.2:3128",
+      HOOKD_DELIVERY_PROXIES: "eu=http://u:secret@10.0.0.3:3128,us=http://10.0.0.4:3128",
     },
   }));
   assert.match(text, /^admin_key = \(set\)$/m);
   assert.match(text, /^auth_token = \(set\)$/m);
   assert.match(text, /^metrics_key = \(set\)$/m);
   assert.match(text, /^url = "libsql:\/\/db\.turso\.io\?authToken=\(set\)"$/m);
+  assert.match(text, /^proxy = "http:\/\/\(set\)@10\.0\.0\.2:3128"$/m);
+  assert.match(
+    text,
+    /^proxies = \{ eu = "http:\/\/\(set\)@10\.0\.0\.3:3128", us = "http:\/\/10\.0\.0\.4:3128" \}$/m,
+  );
   assert.doesNotMatch(text, /secret/);
 });
 
@@ -114,6 +123,8 @@ listen = "[::1]:0"
 body_limit = 1500
 [delivery]
 lease = "90s"
+proxy = "http://10.0.0.2:3128"
+proxies = { eu = "http://[fd00::2]:3128", us = "http://proxy.internal:8080" }
 [retention]
 succeeded = "never"
 dead = "1d12h"

@@ -54,6 +54,8 @@ const DEFAULTS: Config = {
     leaseMs: 60_000,
     horizonMs: 60_000,
     deadLetterEventWindowMs: 300_000,
+    proxy: null,
+    proxies: {},
   },
   retention: {
     succeededMs: 30 * 86_400_000,
@@ -717,5 +719,75 @@ Deno.test("security.allow_cidrs: a list of CIDR ranges from the file or a comma-
   ]);
   assert.deepEqual(issues("[security]\nallow_cidrs = [10]\n"), [
     "security.allow_cidrs: entry 1: expected a CIDR string, got 10",
+  ]);
+});
+
+Deno.test("delivery.proxy and delivery.proxies: http:// URLs with a port, credentials kept secret", () => {
+  const config = loadConfig({
+    text: `[delivery]
+proxy = "http://hookd:p%40ss@10.0.0.2:3128"
+proxies = { eu = "http://[fd00::2]:8080", us-1 = "http://proxy.internal:3128" }
+`,
+  });
+  const proxy = config.delivery.proxy!;
+  assert.equal(proxy.display, "10.0.0.2:3128");
+  assert.equal(proxy.hostname, "10.0.0.2");
+  assert.equal(proxy.port, 3128);
+  assert.equal(proxy.authorization, `Basic ${btoa("hookd:p@ss")}`);
+  assert.doesNotMatch(proxy.key, /hookd|p@ss|p%40ss/, "the pool key never holds the credentials");
+  assert.deepEqual(
+    Object.entries(config.delivery.proxies).map(([name, p]) => [name, p.hostname, p.port]),
+    [["eu", "fd00::2", 8080], ["us-1", "proxy.internal", 3128]],
+  );
+  assert.equal(config.delivery.proxies.eu!.authorization, null);
+  assert.equal(loadConfig({}).delivery.proxy, null, "none by default");
+  const fromEnv = loadConfig({
+    env: {
+      HOOKD_DELIVERY_PROXY: "http://10.0.0.9:3128",
+      HOOKD_DELIVERY_PROXIES: " eu=http://10.0.0.3:3128 , us=http://u:pw@10.0.0.4:3128 ",
+    },
+  });
+  assert.equal(fromEnv.delivery.proxy?.display, "10.0.0.9:3128");
+  assert.deepEqual(Object.keys(fromEnv.delivery.proxies), ["eu", "us"]);
+  assert.equal(fromEnv.delivery.proxies.us!.authorization, `Basic ${btoa("u:pw")}`);
+
+  const issues = (text: string) =>
+    problems({ text: `[delivery]\n${text}\n`, file: "c.toml" }).map((i) =>
+      `${i.path}: ${i.message}`
+    );
+  assert.deepEqual(issues('proxy = "https://u:secret@10.0.0.2:3128"'), [
+    "delivery.proxy: https:// proxies are not supported: hookd speaks plain HTTP to the proxy " +
+    "and runs TLS to the receiver end to end through a CONNECT tunnel; write http://, " +
+    'got "https://(credentials)@10.0.0.2:3128"',
+  ]);
+  assert.deepEqual(issues('proxy = "socks5://10.0.0.2:1080"'), [
+    'delivery.proxy: expected an http:// proxy URL such as "http://proxy.internal:3128" or ' +
+    '"http://user:password@10.0.0.2:3128", got "socks5://10.0.0.2:1080"',
+  ]);
+  assert.deepEqual(issues('proxy = "http://u:secret@10.0.0.2"'), [
+    'delivery.proxy: expected a port in the proxy URL, e.g. "http://proxy.internal:3128" or ' +
+    '"http://user:password@10.0.0.2:3128", got "http://(credentials)@10.0.0.2"',
+  ]);
+  assert.deepEqual(issues('proxy = "http://10.0.0.2:3128/path"'), [
+    'delivery.proxy: expected no path, query or fragment in the proxy URL, got "http://10.0.0.2:3128/path"',
+  ]);
+  assert.deepEqual(issues('proxy = "10.0.0.2:3128"'), [
+    'delivery.proxy: expected a proxy URL such as "http://proxy.internal:3128" or ' +
+    '"http://user:password@10.0.0.2:3128", got "10.0.0.2:3128"',
+  ]);
+  assert.deepEqual(issues("proxy = 3128"), [
+    'delivery.proxy: expected a proxy URL such as "http://proxy.internal:3128", or "", got 3128',
+  ]);
+  assert.deepEqual(issues('proxies = { direct = "http://10.0.0.2:3128" }'), [
+    'delivery.proxies: proxy names are 1-64 of a-z, 0-9, "_" and "-", and not "direct", got "direct"',
+  ]);
+  assert.deepEqual(issues('proxies = { eu = "http://u:secret@10.0.0.2" }'), [
+    'delivery.proxies: proxy "eu": expected a port in the proxy URL, e.g. ' +
+    '"http://proxy.internal:3128" or "http://user:password@10.0.0.2:3128", ' +
+    'got "http://(credentials)@10.0.0.2"',
+  ]);
+  assert.deepEqual(issues('proxies = ["http://10.0.0.2:3128"]'), [
+    'delivery.proxies: expected a table of proxy URLs such as { eu = "http://10.0.0.2:3128" }, ' +
+    "got an array",
   ]);
 });

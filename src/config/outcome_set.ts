@@ -4,7 +4,7 @@ export interface OutcomeSet {
   readonly statuses: readonly (readonly [number, number])[];
   /** "any": every status and every transport failure. */
   readonly any: boolean;
-  /** "network": dns, connect, tls, reset and blocked failures. */
+  /** "network": dns, connect, tls, reset, blocked and proxy failures. */
   readonly network: boolean;
   /** "timeout": no response within the policy's timeout. */
   readonly timeout: boolean;

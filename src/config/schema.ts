@@ -11,6 +11,8 @@ import {
   integerField,
   listenField,
   oneOfField,
+  proxiesField,
+  proxyField,
   sizeField,
   storeUrlField,
   stringField,
@@ -66,6 +68,8 @@ export const SECTIONS = {
     lease: durationField(SECOND, DAY),
     horizon: durationField(SECOND, HOUR),
     dead_letter_event_window: durationField(SECOND, DAY),
+    proxy: proxyField(),
+    proxies: proxiesField(),
   },
   retention: {
     succeeded: durationOrNeverField(HOUR, 100 * 365 * DAY, "30d"),
@@ -165,6 +169,10 @@ const delivery = section("delivery").transform((s) => ({
   horizonMs: s.horizon,
   /** At most one `hookd.delivery.dead` event per webhook per this many ms. */
   deadLetterEventWindowMs: s.dead_letter_event_window,
+  /** The forward proxy every delivery goes through unless its webhook says otherwise; null: none. */
+  proxy: s.proxy,
+  /** Proxies a webhook may name in its `proxy` field instead. */
+  proxies: s.proxies,
 }));
 
 const retention = section("retention").transform((s) => ({

@@ -39,6 +39,8 @@ export interface PreparedAttempt {
   readonly tls: RouteTls | undefined;
   /** Set when the receiver wants an OAuth2 bearer token, which the sender adds (oauth2_sender.ts). */
   readonly oauth2?: AuthorizedRequest["oauth2"];
+  /** The webhook's `proxy` field: null (the default proxy, if any), "direct" or a name. */
+  readonly proxy: string | null;
 }
 
 export interface PrepareInput {
@@ -88,6 +90,7 @@ export function prepareAttempt(input: PrepareInput): PreparedAttempt {
     timeoutMs: policy.timeoutMs,
     tls: routeTls(webhook),
     ...(auth?.kind === "oauth2" ? { oauth2: { owner: input.auth!.owner, settings: auth } } : {}),
+    proxy: webhook.proxy,
   };
 }
 
@@ -122,6 +125,7 @@ export function unpreparedAttempt(
     body: "",
     timeoutMs: input.policy.timeoutMs,
     tls: undefined,
+    proxy: input.webhook.proxy,
   };
 }
 

@@ -33,6 +33,7 @@ const ERROR_KINDS = [
   "reset",
   "blocked",
   "auth",
+  "proxy",
 ] as const satisfies readonly (ErrorKind | "none")[];
 // Every error kind has its label value: a new kind fails the type check here.
 const _everyKind: [Exclude<ErrorKind, (typeof ERROR_KINDS)[number]>] extends [never] ? true

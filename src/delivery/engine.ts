@@ -89,6 +89,7 @@ export class DeliveryEngine implements DeliveryTrigger {
         resolver: systemResolver,
       }),
       requireHttps: config.security.requireHttps,
+      proxies: config.delivery,
       clock,
     });
     // Token requests take the deliveries' path: the HTTPS rule, the SSRF guard, pinning.

@@ -10,8 +10,8 @@
  *   Pushback (429, 502, 503, 504, a timeout) also halves the webhook's
  *   concurrency.
  * - neutral: anything else (another 4xx, a 3xx, a target the SSRF guard
- *   blocked): about the request or our own configuration, not the
- *   endpoint's health.
+ *   blocked, a forward proxy that failed): about the request or our own
+ *   configuration and infrastructure, not the endpoint's health.
  */
 import type { Policy } from "../config/types.ts";
 import type { Outcome } from "./outcome.ts";
@@ -23,7 +23,9 @@ const PUSHBACK = new Set([429, 502, 503, 504]);
 export function flowSignal(outcome: Outcome, policy: Policy): FlowSignal {
   if (classify(outcome, policy) === "success") return { health: "success", congestion: false };
   if (outcome.kind === "error") {
-    if (outcome.error === "blocked") return { health: "neutral", congestion: false };
+    if (outcome.error === "blocked" || outcome.error === "proxy") {
+      return { health: "neutral", congestion: false };
+    }
     return { health: "failure", congestion: outcome.error === "timeout" };
   }
   const { status } = outcome;

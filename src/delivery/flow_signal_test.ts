@@ -17,6 +17,8 @@ Deno.test("flowSignal: what each outcome tells flow control", () => {
     [{ kind: "error", error: "blocked" }, { health: "neutral", congestion: false }],
     // The token endpoint is down: the breaker may hold deliveries; not pushback.
     [{ kind: "error", error: "auth" }, { health: "failure", congestion: false }],
+    // The forward proxy is the operator's, not the receiver's: no breaker, no AIMD.
+    [{ kind: "error", error: "proxy" }, { health: "neutral", congestion: false }],
   ];
   for (const [outcome, expected] of table) {
     assert.deepEqual(flowSignal(outcome, policy), expected, JSON.stringify(outcome));

@@ -5,13 +5,15 @@
  * the webhook was made) and the SSRF guard are checked on every attempt (DNS
  * may have moved a name into private space), and the connection goes to
  * exactly the address the guard approved, so DNS rebinding cannot redirect
- * it. The dispatcher never handles addresses.
+ * it; through the webhook's forward proxy when it has one, whose tunnel goes
+ * to that same address. The dispatcher never handles addresses.
  */
 import type { Clock } from "../clock.ts";
 import type { RouteTls } from "../net/http1_route.ts";
 import type { AttemptResult, AttemptTransport } from "./sender.ts";
 import { failedAttempt } from "./sender.ts";
 import type { GuardResult } from "../net/target_guard.ts";
+import { chooseProxy, CLIENT_CERT_THROUGH_PROXY, type ProxySettings } from "./proxy_choice.ts";
 
 /** A rendered attempt, before any address is chosen. */
 export interface OutgoingRequest {
@@ -25,6 +27,8 @@ export interface OutgoingRequest {
   readonly contentType?: string;
   /** Default the transport's own limit. */
   readonly responseBodyLimit?: number;
+  /** The webhook's `proxy` field (see `proxy_choice.ts`); undefined or null: the default. */
+  readonly proxy?: string | null;
 }
 
 /** What the dispatcher needs of a sender. */
@@ -39,6 +43,8 @@ export interface GuardedSenderOptions {
   readonly guard?: { check(url: URL): Promise<GuardResult> };
   /** Refuse plain-http targets. */
   readonly requireHttps: boolean;
+  /** `[delivery] proxy` and `proxies`; undefined: never through a proxy. */
+  readonly proxies?: ProxySettings;
   readonly clock: Clock;
 }
 
@@ -56,6 +62,15 @@ export class GuardedSender implements DeliverySender {
     if (this.#o.requireHttps && target.protocol !== "https:") {
       return failedAttempt("blocked", "[security] require_https is on", clock.now() - startedAt);
     }
+    const choice = this.#o.proxies === undefined
+      ? undefined
+      : chooseProxy(request.proxy ?? null, this.#o.proxies);
+    if (choice && !choice.ok) return failedAttempt("proxy", choice.reason, clock.now() - startedAt);
+    const proxy = choice?.proxy;
+    if (proxy !== undefined && request.tls?.cert !== undefined) {
+      return failedAttempt("proxy", CLIENT_CERT_THROUGH_PROXY, clock.now() - startedAt);
+    }
+    // Checked before the proxy is asked anything: it only ever sees approved addresses.
     const verdict = guard ? await guard.check(target) : undefined;
     if (verdict && !verdict.ok) {
       return failedAttempt(verdict.kind, verdict.reason, clock.now() - startedAt);
@@ -65,7 +80,9 @@ export class GuardedSender implements DeliverySender {
       headers: request.headers,
       body: request.body,
       timeoutMs: request.timeoutMs,
-      route: { address: verdict?.address, tls: request.tls },
+      route: proxy === undefined
+        ? { address: verdict?.address, tls: request.tls }
+        : { address: verdict?.address, tls: request.tls, proxy },
       contentType: request.contentType,
       responseBodyLimit: request.responseBodyLimit,
     });

@@ -3,6 +3,7 @@ import { FakeClock } from "../testing/fake_clock.ts";
 import { GuardedSender, type OutgoingRequest } from "./guarded_sender.ts";
 import type { AttemptResult, AttemptTransport, SendRequest } from "./sender.ts";
 import type { GuardResult } from "../net/target_guard.ts";
+import { parseProxyUrl, type ProxyEndpoint } from "../net/proxy_endpoint.ts";
 
 /** A transport that records what reached it and answers 200. */
 class RecordingTransport implements AttemptTransport {
@@ -89,4 +90,70 @@ Deno.test("require_https refuses plain http before any lookup", async () => {
   assert.match(result.errorMessage!, /require_https/);
   assert.deepEqual(guard.checked, []);
   assert.equal(transport.sent.length, 0);
+});
+
+Deno.test("the webhook's proxy setting picks the route's proxy; one that cannot be followed fails as proxy", async () => {
+  const fallback = parseProxyUrl("http://10.0.0.2:3128");
+  const eu = parseProxyUrl("http://u:p@10.0.0.3:3128");
+  const proxies = { proxy: fallback, proxies: { eu } };
+  const cases: [string | null | undefined, ProxyEndpoint | undefined][] = [
+    [undefined, fallback],
+    [null, fallback],
+    ["direct", undefined],
+    ["eu", eu],
+  ];
+  for (const [setting, expected] of cases) {
+    const transport = new RecordingTransport();
+    const guard = guardSaying({ ok: true, address: "10.1.2.3", port: 443, hostname: "hooks.test" });
+    const sender = new GuardedSender({
+      transport,
+      guard,
+      requireHttps: false,
+      proxies,
+      clock: new FakeClock(),
+    });
+    await sender.send({ ...request("https://hooks.test/x"), proxy: setting });
+    assert.equal(transport.sent[0]!.route?.proxy, expected, String(setting));
+    assert.equal(transport.sent[0]!.route?.address, "10.1.2.3");
+  }
+
+  const refusals: [OutgoingRequest, RegExp][] = [
+    [
+      { ...request("https://hooks.test/x"), proxy: "gone" },
+      /"gone" is not in \[delivery\] proxies/,
+    ],
+    [
+      { ...request("https://hooks.test/x"), tls: { id: "m", cert: "C", key: "K" } },
+      /mTLS client certificate cannot go through a forward proxy/,
+    ],
+  ];
+  for (const [outgoing, message] of refusals) {
+    const transport = new RecordingTransport();
+    const guard = guardSaying({ ok: true, address: "10.1.2.3", port: 443, hostname: "hooks.test" });
+    const sender = new GuardedSender({
+      transport,
+      guard,
+      requireHttps: false,
+      proxies,
+      clock: new FakeClock(),
+    });
+    const result = await sender.send(outgoing);
+    assert.deepEqual(result.outcome, { kind: "error", error: "proxy" });
+    assert.match(result.errorMessage!, message);
+    assert.deepEqual(guard.checked, [], "no lookup for an attempt that cannot be sent");
+    assert.equal(transport.sent.length, 0);
+  }
+
+  // Going direct, a client certificate is fine.
+  const transport = new RecordingTransport();
+  const sender = new GuardedSender({
+    transport,
+    guard: guardSaying({ ok: true, address: "10.1.2.3", port: 443, hostname: "hooks.test" }),
+    requireHttps: false,
+    proxies,
+    clock: new FakeClock(),
+  });
+  const tls = { id: "m", cert: "C", key: "K" };
+  await sender.send({ ...request("https://hooks.test/x"), tls, proxy: "direct" });
+  assert.deepEqual(transport.sent[0]!.route, { address: "10.1.2.3", tls });
 });

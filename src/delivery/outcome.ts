@@ -23,7 +23,13 @@ export type TransportError =
    * No OAuth2 access token for the receiver: its token endpoint failed
    * (network, non-2xx, a malformed answer); nothing was sent to the receiver.
    */
-  | "auth";
+  | "auth"
+  /**
+   * The forward proxy failed (no connection to it, an error status to
+   * CONNECT such as 407, no tunnel before the deadline) or the webhook's
+   * proxy setting cannot be used; the receiver was never reached.
+   */
+  | "proxy";
 
 /** The result of one attempt: an HTTP response of any status, or a transport failure. */
 export type Outcome =

@@ -60,7 +60,7 @@ function statusIn(set: OutcomeSet, status: number): boolean {
  * Whether an outcome belongs to a set: `any` matches everything, status
  * ranges match responses, `timeout` matches the timeout error, `auth` a
  * failed OAuth2 token request, and `network` the other transport errors
- * (dns, connect, tls, reset, blocked).
+ * (dns, connect, tls, reset, blocked, proxy).
  */
 export function matchesOutcome(set: OutcomeSet, outcome: Outcome): boolean {
   if (set.any) return true;

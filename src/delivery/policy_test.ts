@@ -127,7 +127,7 @@ function sequence(...values: number[]): Rng {
   return () => values[i++ % values.length]!;
 }
 
-Deno.test("matchesOutcome: network covers dns/connect/tls/reset/blocked, not timeout or auth", () => {
+Deno.test("matchesOutcome: network covers dns/connect/tls/reset/blocked/proxy, not timeout or auth", () => {
   const cases: [OutcomeSet, Outcome, boolean][] = [
     [set("network"), err("auth"), false],
     [set("auth"), err("auth"), true],
@@ -139,7 +139,10 @@ Deno.test("matchesOutcome: network covers dns/connect/tls/reset/blocked, not tim
     [set("network"), err("tls"), true],
     [set("network"), err("reset"), true],
     [set("network"), err("blocked"), true],
+    [set("network"), err("proxy"), true],
     [set("network"), err("timeout"), false],
+    [set("timeout"), err("proxy"), false],
+    [set("5xx"), err("proxy"), false],
     [set("network"), res(500), false],
     [set("timeout"), err("timeout"), true],
     [set("timeout"), err("dns"), false],

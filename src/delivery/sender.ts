@@ -135,11 +135,14 @@ const PHRASES: Readonly<Record<TransportError, string>> = {
   reset: "connection closed before a complete response",
   blocked: "blocked",
   auth: "no access token",
+  proxy: "proxy failed",
 };
 
 /** A short, URL-free message for a failed exchange. */
 function describe(kind: TransportError, error: Http1Error): string {
   const detail = errorDetail(error);
+  // A proxy's failure names the proxy and what it said already.
+  if (error.kind === "proxy" && detail) return detail;
   const phrase = error.kind === "protocol" ? "invalid HTTP response" : PHRASES[kind];
   return detail ? `${phrase}: ${detail}` : phrase;
 }
@@ -152,6 +155,7 @@ const KINDS: Readonly<Record<Exclude<Http1ErrorKind, "closed">, TransportError>>
   reset: "reset",
   protocol: "reset",
   timeout: "timeout",
+  proxy: "proxy",
 };
 
 /**

@@ -36,6 +36,11 @@ export type Http1ErrorKind =
   | "protocol"
   /** The exchange's deadline passed. */
   | "timeout"
+  /**
+   * A forward proxy failed: no connection to it, or it did not open the
+   * tunnel (an error status such as 407, or no answer before the deadline).
+   */
+  | "proxy"
   /** The client was closed. */
   | "closed";
 
@@ -61,6 +66,13 @@ export interface Http1Route {
   readonly key: string;
   /** Opens a new connection, TLS handshake done; rejects with an {@linkcode Http1Error}. */
   connect(signal: AbortSignal): Promise<Deno.Conn>;
+  /**
+   * Whether `connect` ends promptly when `signal` aborts, rejecting with an
+   * error of its own that says which stage the deadline cut short (a proxy
+   * route: `proxy` before the tunnel is open). Others are raced against the
+   * signal, see `connectWithin`.
+   */
+  readonly abortable?: boolean;
 }
 
 /** One POST. */
@@ -192,6 +204,7 @@ function encodeRequest(request: Http1Request): Uint8Array {
  * after that is closed.
  */
 function connectWithin(route: Http1Route, signal: AbortSignal): Promise<Deno.Conn> {
+  if (route.abortable) return route.connect(signal);
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
@@ -359,9 +372,11 @@ export class Http1Client {
         try {
           conn = await connectWithin(route, exchange.connecting.signal);
         } catch (error) {
-          throw error instanceof Http1Error && !exchange.timedOut && !this.#closed
-            ? error
-            : stopped(error);
+          // A proxy's failure stays one when the deadline cut it short: the
+          // receiver was never reached, so it is not the receiver's timeout.
+          const own = error instanceof Http1Error && !this.#closed &&
+            (!exchange.timedOut || error.kind === "proxy");
+          throw own ? error : stopped(error);
         }
         exchange.connecting = undefined;
         connection = new Connection(conn, route.key);

@@ -3,12 +3,17 @@
  * A route connects to the URL's host, or to an address the caller already
  * checked (SSRF pinning: the name is then used only for `Host`, SNI and the
  * certificate check, never resolved), over TCP or TLS with the webhook's own
- * trust roots and client certificate.
+ * trust roots and client certificate; or through a forward proxy's `CONNECT`
+ * tunnel to that checked address, with TLS inside the tunnel verified for
+ * the URL's name as without a proxy.
  *
  * @module
  */
 
+import { closeQuietly } from "./conn_io.ts";
 import { Http1Error, type Http1Route } from "./http1_client.ts";
+import type { ProxyEndpoint } from "./proxy_endpoint.ts";
+import { openTunnel } from "./proxy_tunnel.ts";
 
 /** A webhook's TLS settings. */
 export interface RouteTls {
@@ -26,6 +31,12 @@ export interface RouteOptions {
   /** Connect to this IP address instead of resolving the URL's host. */
   readonly address?: string;
   readonly tls?: RouteTls;
+  /**
+   * Tunnel through this forward proxy to `address` (required with a proxy:
+   * the proxy is only ever given a checked address). No client certificate
+   * with a proxy: see {@linkcode routeFor}.
+   */
+  readonly proxy?: ProxyEndpoint;
 }
 
 /**
@@ -58,10 +69,16 @@ function socketHost(hostname: string): string {
 
 /** What identifies a route: routes with the same key share idle connections. */
 export function routeKey(origin: string, options: RouteOptions = {}): string {
-  return `${origin}|${options.address ?? ""}|${options.tls?.id ?? ""}`;
+  return `${origin}|${options.address ?? ""}|${options.tls?.id ?? ""}|${options.proxy?.key ?? ""}`;
 }
 
-/** The route for `url` (`http:` or `https:`). */
+/**
+ * The route for `url` (`http:` or `https:`).
+ *
+ * @throws {TypeError} for another scheme; with a proxy, for a missing
+ * `address` or a client certificate (Deno 2.9.6's `startTls`, the only way
+ * to run TLS over a tunnel, cannot present one).
+ */
 export function routeFor(url: URL, options: RouteOptions = {}): Http1Route {
   const https = url.protocol === "https:";
   if (!https && url.protocol !== "http:") {
@@ -75,6 +92,17 @@ export function routeFor(url: URL, options: RouteOptions = {}): Http1Route {
   // A pinned address came from DNS: worth showing which one failed. The URL's
   // own host is left out, as the rest of the URL is (it may carry secrets).
   const where = address === undefined ? "" : ` (address ${address}:${port})`;
+  if (options.proxy !== undefined) {
+    if (address === undefined) {
+      throw new TypeError(
+        "Cannot route through a proxy: the target's address must be checked first",
+      );
+    }
+    if (tls?.cert !== undefined) {
+      throw new TypeError("Cannot route through a proxy: a client certificate cannot be sent");
+    }
+    return proxiedRoute(options.proxy, { address, port, name: https ? name : undefined, tls, key });
+  }
   if (!https) {
     return {
       key,
@@ -115,6 +143,57 @@ export function routeFor(url: URL, options: RouteOptions = {}): Http1Route {
         } catch { /* already closed */ }
         const message = error instanceof Error ? error.message : String(error);
         throw new Http1Error("tls", message, { cause: error });
+      }
+      return conn;
+    },
+  };
+}
+
+/**
+ * Through `proxy`'s tunnel to `address:port`; TLS inside it when `name` (the
+ * URL's host, for SNI and the certificate check) is given. Abortable at
+ * every stage: a tunnel or handshake the deadline cuts short is closed.
+ */
+function proxiedRoute(
+  proxy: ProxyEndpoint,
+  target: {
+    readonly address: string;
+    readonly port: number;
+    readonly name: string | undefined;
+    readonly tls: RouteTls | undefined;
+    readonly key: string;
+  },
+): Http1Route {
+  const { name, tls } = target;
+  return {
+    key: target.key,
+    abortable: true,
+    async connect(signal) {
+      const tunnel = await openTunnel(proxy, target, signal);
+      if (name === undefined) return tunnel;
+      let conn: Deno.TlsConn;
+      try {
+        conn = await Deno.startTls(tunnel, {
+          hostname: name,
+          ...(tls?.caCerts ? { caCerts: [...tls.caCerts] } : {}),
+        });
+      } catch (error) {
+        closeQuietly(tunnel);
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Http1Error("tls", message, { cause: error });
+      }
+      const onAbort = () => closeQuietly(conn);
+      signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        await conn.handshake();
+      } catch (error) {
+        closeQuietly(conn);
+        // The deadline's abort: the client reports it as the timeout it is.
+        if (signal.aborted) throw signal.reason;
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Http1Error("tls", message, { cause: error });
+      } finally {
+        signal.removeEventListener("abort", onAbort);
       }
       return conn;
     },

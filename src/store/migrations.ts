@@ -278,6 +278,13 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 11,
+    name: "webhook proxy",
+    // NULL: the [delivery] proxy (if any); 'direct': none; else a name in [delivery] proxies.
+    // Names only: proxy URLs and credentials live in the config file.
+    sql: [`ALTER TABLE webhooks ADD COLUMN proxy TEXT`],
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

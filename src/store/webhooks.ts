@@ -64,6 +64,11 @@ export interface WebhookRecord {
   readonly ordering: WebhookOrdering;
   /** OAuth2 or basic auth to the receiver; null: none of its own (its credential's applies). */
   readonly receiverAuth: ReceiverAuth | null;
+  /**
+   * The forward proxy its attempts go through: null for `[delivery] proxy`
+   * (if any), "direct" for none, or the name of one of `[delivery] proxies`.
+   */
+  readonly proxy: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -89,6 +94,7 @@ export type WebhookPatch = Partial<
     | "tls"
     | "ordering"
     | "receiverAuth"
+    | "proxy"
   >
 >;
 
@@ -123,6 +129,7 @@ const FIELDS: readonly {
   { column: "tls", value: (w) => (w.tls === null ? null : JSON.stringify(w.tls)), mutable: true },
   { column: "ordering", value: (w) => w.ordering, mutable: true },
   { column: "receiver_auth", value: (w) => receiverAuthColumn(w.receiverAuth), mutable: true },
+  { column: "proxy", value: (w) => w.proxy, mutable: true },
   { column: "created_at", value: (w) => w.createdAt, mutable: false },
   { column: "updated_at", value: (w) => w.updatedAt, mutable: true },
 ];
@@ -157,6 +164,7 @@ export function webhookFromRow(row: Row): WebhookRecord {
     tls: row.tls === null || row.tls === undefined ? null : JSON.parse(text(row, "tls")),
     ordering: (textOrNull(row, "ordering") ?? "none") as WebhookOrdering,
     receiverAuth: receiverAuthFromRow(row),
+    proxy: textOrNull(row, "proxy"),
     createdAt: int(row, "created_at"),
     updatedAt: int(row, "updated_at"),
   };

@@ -29,6 +29,7 @@ export function webhookFixture(
     tls: null,
     ordering: "none",
     receiverAuth: null,
+    proxy: null,
     createdAt: now,
     updatedAt: now,
     ...extra,
