@@ -48,9 +48,17 @@ const PKCS8_ED25519_PREFIX = Uint8Array.of(
   0x20,
 );
 
+/**
+ * A private key exactly as hookd writes one: the prefix and 44 characters of
+ * padded base64 (32 bytes). Anything else is an HMAC secret, as before keys
+ * existed: the API once took any text of 16-256 characters as a secret, and a
+ * stored `whsk_something` of that kind must keep signing as the HMAC it was.
+ */
+const PRIVATE_KEY = /^whsk_[A-Za-z0-9+/]{43}=$/;
+
 /** Whether `secret` is an ed25519 private key rather than an HMAC secret. */
 export function isPrivateKey(secret: string): boolean {
-  return secret.startsWith(PRIVATE_KEY_PREFIX);
+  return PRIVATE_KEY.test(secret);
 }
 
 /** A new private key: `whsk_` and the base64 of 32 random bytes, an ed25519 seed. */
@@ -66,11 +74,7 @@ export function generatePrivateKey(): string {
 function seedOf(privateKey: string): Uint8Array {
   const problem = `Cannot use ed25519 signing key: the part after "${PRIVATE_KEY_PREFIX}" ` +
     `must be base64 of a ${SEED_BYTES}-byte seed`;
-  if (!isPrivateKey(privateKey)) {
-    throw new TypeError(
-      `Cannot use ed25519 signing key: it must start with "${PRIVATE_KEY_PREFIX}"`,
-    );
-  }
+  if (!isPrivateKey(privateKey)) throw new TypeError(problem);
   let seed: Uint8Array;
   try {
     seed = fromBase64(privateKey.slice(PRIVATE_KEY_PREFIX.length));
