@@ -20,6 +20,7 @@ export function formatNumber(value: number, unit: string): string {
   if (!Number.isFinite(value)) return "n/a";
   if (unit === "ms") return `${value.toFixed(value !== 0 && Math.abs(value) < 10 ? 2 : 1)} ms`;
   if (unit === "MB") return `${value.toFixed(1)} MB`;
+  if (unit === "µs") return `${value.toFixed(1)} µs`;
   if (unit === "x") return value.toFixed(2);
   return `${Math.round(value).toLocaleString("en-US")} ${unit}`;
 }

@@ -18,6 +18,9 @@
  * answering 503; the other 999's deliveries/s against the same run with all
  * of them healthy.
  *
+ * Signing (see signing.ts): µs per signature over a 1 KiB body, ed25519
+ * (`v1a`) against HMAC-SHA256 (`v1`) in the same run.
+ *
  * Soak (see soak.ts, only with `--only soak`): RSS after 10 minutes at a
  * steady 500 single-event requests/s fanned out to 50 receivers, against RSS
  * at minute 1, and every event delivered.
@@ -26,7 +29,8 @@
  * latency while the retention purger deletes 1M expired deliveries with
  * their attempts and events, against the same run without retention.
  *
- * Flags: `--quick` (a ~1 min smoke run; a 2 min soak), `--only ingest|delivery|isolation|soak|purge`
+ * Flags: `--quick` (a ~1 min smoke run; a 2 min soak),
+ * `--only ingest|delivery|isolation|signing|soak|purge`
  * (one part; the soak and the purge run only so), `--soak-minutes N` (the soak's length),
  * `--json` (also print the results as JSON after the table), `--cpu-prof`
  * (write the daemons' V8 CPU profiles to bench/results/prof-<time>/ and print
@@ -48,6 +52,7 @@ import { api, spawnHookd } from "./hookd.ts";
 import { runIsolationBench } from "./isolation.ts";
 import { summarizeProfiles } from "./profile_summary.ts";
 import { type PurgeBenchResult, runPurgeBench } from "./purge.ts";
+import { runSigningBench } from "./signing.ts";
 import { runSoakBench, type SoakResult } from "./soak.ts";
 import type { ReferenceRequest, ReferenceResult } from "./reference_worker.ts";
 import { printTable, type Row, rowsJson } from "./report.ts";
@@ -106,12 +111,13 @@ interface Scenario {
   readonly otherCores?: number;
 }
 
-const USAGE = "usage: deno task bench [--quick] [--only ingest|delivery|isolation|soak|purge] " +
+const USAGE =
+  "usage: deno task bench [--quick] [--only ingest|delivery|isolation|signing|soak|purge] " +
   "[--soak-minutes N] [--json] [--cpu-prof]";
 const SOAK_MINUTES = 10;
 const QUICK_SOAK_MINUTES = 2;
 const flags = new Set<string>();
-const PARTS = ["ingest", "delivery", "isolation", "soak", "purge"] as const;
+const PARTS = ["ingest", "delivery", "isolation", "signing", "soak", "purge"] as const;
 let only: typeof PARTS[number] | undefined;
 let soakMinutes: number | undefined;
 for (let i = 0; i < Deno.args.length; i++) {
@@ -125,7 +131,7 @@ for (let i = 0; i < Deno.args.length; i++) {
     const part = inline ?? Deno.args[++i];
     if (!PARTS.includes(part as typeof PARTS[number])) {
       console.error(
-        `bench: --only takes "ingest", "delivery", "isolation", "soak" or "purge", got ${
+        `bench: --only takes "ingest", "delivery", "isolation", "signing", "soak" or "purge", got ${
           JSON.stringify(part)
         }`,
       );
@@ -605,6 +611,10 @@ async function main(): Promise<void> {
       quick: flags.has("--quick"),
       ...context,
     });
+  // A few seconds in process.
+  const signing = only !== undefined && only !== "signing"
+    ? undefined
+    : runSigningBench({ quick: flags.has("--quick"), progress });
   // Ten minutes or more: only when asked for by name.
   const soak: SoakResult | undefined = only !== "soak" ? undefined : await runSoakBench({
     minutes: soakMinutes ?? (flags.has("--quick") ? QUICK_SOAK_MINUTES : SOAK_MINUTES),
@@ -626,6 +636,7 @@ async function main(): Promise<void> {
     ...(ingest?.rows ?? []),
     ...(delivery?.rows ?? []),
     ...(isolation?.rows ?? []),
+    ...(signing?.rows ?? []),
     ...(soak?.rows ?? []),
     ...(purge?.rows ?? []),
   ];
@@ -637,6 +648,7 @@ async function main(): Promise<void> {
     ...(ingest?.notes ?? []),
     ...(delivery?.notes ?? []),
     ...(isolation?.notes ?? []),
+    ...(signing?.notes ?? []),
     ...(soak?.notes ?? []),
     ...(purge?.notes ?? []),
   ];
@@ -658,6 +670,7 @@ async function main(): Promise<void> {
         ingest: ingest?.json,
         delivery: delivery ? { details: delivery.details, cpu: delivery.cpu } : undefined,
         isolation: isolation ? { details: isolation.details, cpu: isolation.cpu } : undefined,
+        signing: signing?.details,
         soak: soak?.details,
         purge: purge?.details,
       },

@@ -35,6 +35,8 @@ export async function webhookView(ctx, id) {
         ["Description", webhook.description],
         ["Policy", webhook.policy],
         ["Profile", webhook.profile],
+        ["Signing", webhook.signing],
+        ["Public key", webhook.public_key ? h("code", {}, webhook.public_key) : undefined],
         ["Disabled at", webhook.disabled_at ? time(webhook.disabled_at) : undefined],
         ["Id", h("code", {}, webhook.id)],
         ["Created", time(webhook.created_at)],

@@ -163,7 +163,11 @@ export async function rotateSecret(ctx, webhook) {
       "POST",
       `/api/v1/webhooks/${encodeURIComponent(webhook.id)}/rotate-secret`,
     );
-    await showSecret("New signing secret", rotated.secret);
+    // An ed25519 key's private half is never shown; its public half is on the page.
+    if (rotated.secret === null) {
+      ctx.toast("New ed25519 key; receivers find it in the webhook's jwks.json.");
+      ctx.rerender();
+    } else await showSecret("New signing secret", rotated.secret);
   } catch (error) {
     ctx.toast(error.message, "bad");
   }

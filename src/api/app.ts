@@ -14,6 +14,7 @@ import type { ApiDeps } from "./deps.ts";
 import { ApiError, internalError } from "./errors.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
+import { jwksRoutes } from "./jwks.ts";
 import { credentialRoutes } from "./credentials.ts";
 import { keyRoutes } from "./keys.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -43,6 +44,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...deadLetterRoutes(deps),
     ...keyRoutes(deps),
     ...credentialRoutes(deps),
+    ...jwksRoutes(deps),
     ...whoamiRoutes(deps),
     ...statsRoutes(deps),
   ];

@@ -6,16 +6,16 @@
  */
 import { z } from "zod";
 import { customHeaderProblems } from "../delivery/custom_headers.ts";
-import { generateSecret } from "../delivery/signing.ts";
 import { uuidv7 } from "../ids.ts";
 import { TargetGuard } from "../net/target_guard.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound } from "./errors.ts";
-import { renderCredential, renderPage, rfc3339 } from "./render.ts";
+import { renderCredential, renderPage, renderSigning, rfc3339 } from "./render.ts";
 import { CreatedCredential, Credential, CredentialPage, SecretRotation } from "./responses.ts";
 import { createdReceiverAuth, receiverAuthSchemas, updatedReceiverAuth } from "./receiver_auth.ts";
 import { route } from "./route.ts";
 import { idParam, pageQuery } from "./schemas.ts";
+import { initialSecret, rotatedSecret, signingChoice } from "./signing_choice.ts";
 
 /** How long a rotated-out secret keeps signing alongside the new one. */
 const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -34,7 +34,13 @@ export const customHeaders = z.record(
 
 /** A secret supplied by the caller: `whsec_` + base64 of 24-64 bytes, or 16-256 plain characters. */
 export const suppliedSecret = z.string().superRefine((secret, ctx) => {
-  if (secret.startsWith("whsec_")) {
+  if (secret.startsWith("whsk_") || secret.startsWith("whpk_")) {
+    ctx.addIssue({
+      code: "custom",
+      message: 'whsk_ and whpk_ are ed25519 keys, which hookd generates itself: send "signing": ' +
+        '"ed25519" and no secret',
+    });
+  } else if (secret.startsWith("whsec_")) {
     let bytes = -1;
     try {
       bytes = atob(secret.slice(6)).length;
@@ -67,11 +73,12 @@ export function credentialRoutes({ store, clock, delivery, config }: ApiDeps) {
     route({
       method: "POST",
       path: "/api/v1/credentials",
-      summary: "Create a credential; the answer carries its secret, shown only this once",
+      summary: "Create a credential; the answer carries its HMAC secret, shown only this once",
       tag: "credentials",
       scope: "webhooks:manage",
       body: z.strictObject({
         name,
+        signing: signingChoice.default("hmac"),
         secret: suppliedSecret.optional(),
         headers: customHeaders.default({}),
         ...auth.create,
@@ -85,7 +92,7 @@ export function credentialRoutes({ store, clock, delivery, config }: ApiDeps) {
           credential: {
             id: uuidv7(now),
             name: body.name,
-            secret: body.secret ?? generateSecret(),
+            secret: initialSecret(body.signing, body.secret),
             previousSecret: null,
             previousSecretUntil: null,
             headers: body.headers,
@@ -94,7 +101,9 @@ export function credentialRoutes({ store, clock, delivery, config }: ApiDeps) {
             updatedAt: now,
           },
         });
-        return c.json({ ...renderCredential(credential), secret: credential.secret }, 201);
+        const rendered = renderCredential(credential);
+        const secret = rendered.signing === "hmac" ? credential.secret : null;
+        return c.json({ ...rendered, secret }, 201);
       },
     }),
     route({
@@ -164,7 +173,8 @@ export function credentialRoutes({ store, clock, delivery, config }: ApiDeps) {
     route({
       method: "POST",
       path: "/api/v1/credentials/:id/rotate-secret",
-      summary: "New secret for every webhook using it; the old one keeps signing for 24 hours",
+      summary: "New secret (or ed25519 key) for every webhook using it; the old one keeps " +
+        "signing for 24 hours",
       tag: "credentials",
       scope: "webhooks:manage",
       params: idParam,
@@ -173,18 +183,22 @@ export function credentialRoutes({ store, clock, delivery, config }: ApiDeps) {
         404: "No such credential",
       },
       handler: async ({ c, params }) => {
+        const current = await store.read("getCredential", { id: params.id });
+        if (!current) throw notFound("credential", params.id);
         const now = clock.now();
         const rotated = await store.write("rotateCredentialSecret", {
           id: params.id,
-          secret: generateSecret(),
+          secret: rotatedSecret(current.secret),
           previousUntil: now + ROTATION_OVERLAP_MS,
           now,
         });
         if (!rotated) throw notFound("credential", params.id);
         delivery?.webhookChanged(rotated.id);
+        const { signing, public_key } = renderSigning(rotated.secret);
         return c.json({
           id: rotated.id,
-          secret: rotated.secret,
+          secret: signing === "hmac" ? rotated.secret : null,
+          public_key,
           previous_secret_expires_at: rfc3339(rotated.previousSecretUntil!),
         });
       },

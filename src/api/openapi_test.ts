@@ -132,6 +132,10 @@ Deno.test("real answers of every operation match the schemas the document declar
     await ok("GET", `/api/v1/credentials/${credential.id}`, 200);
     await ok("PATCH", `/api/v1/credentials/${credential.id}`, 200, { name: "renamed" });
     await ok("POST", `/api/v1/credentials/${credential.id}/rotate-secret`, 200);
+    const keyed = await ok("POST", "/api/v1/credentials", 201, { name: "k", signing: "ed25519" });
+    await ok("POST", `/api/v1/credentials/${keyed.id}/rotate-secret`, 200);
+    await ok("GET", `/api/v1/credentials/${keyed.id}/jwks.json`, 200);
+    await ok("GET", `/api/v1/credentials/${credential.id}/jwks.json`, 404);
 
     const webhook = await ok("POST", "/api/v1/webhooks", 201, {
       url: "https://example.com/hooks",
@@ -150,6 +154,14 @@ Deno.test("real answers of every operation match the schemas the document declar
     await ok("PUT", `/api/v1/webhooks/${webhook.id}`, 200, { rate_limit: 2.5 });
     await ok("POST", `/api/v1/webhooks/${webhook.id}/rotate-secret`, 200);
     await ok("POST", `/api/v1/webhooks/${webhook.id}/cancel-held`, 200);
+    const signed = await ok("POST", "/api/v1/webhooks", 201, {
+      url: "https://example.com/signed",
+      signing: "ed25519",
+    });
+    await ok("POST", `/api/v1/webhooks/${signed.id}/rotate-secret`, 200);
+    await ok("GET", `/api/v1/webhooks/${signed.id}/jwks.json`, 200);
+    await ok("DELETE", `/api/v1/webhooks/${signed.id}`, 204);
+    await ok("DELETE", `/api/v1/credentials/${keyed.id}`, 204);
 
     const event = { id: "e1", type: "order.created", data: { n: 1 }, tenant_id: "t1" };
     const accepted = await ok("POST", "/api/v1/events", 202, event);

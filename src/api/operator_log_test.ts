@@ -82,7 +82,13 @@ Deno.test("operator actions are logged with the acting key and what follows", as
           scopes: ["webhooks:manage", "keys:manage", "deliveries:replay", "events:erase"],
           key_id: "admin",
         },
-        { msg: "webhook created", webhook_id: id, key_id: ops.id, state: "enabled" },
+        {
+          msg: "webhook created",
+          webhook_id: id,
+          key_id: ops.id,
+          state: "enabled",
+          signing: "hmac",
+        },
         {
           msg: "webhook paused",
           webhook_id: id,

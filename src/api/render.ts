@@ -2,7 +2,9 @@
  * Store records → the API's JSON shapes (snake_case fields, RFC 3339
  * timestamps), each typed as the response schema it must match.
  */
+import { publicKeyOf } from "../delivery/ed25519_keys.ts";
 import type { WebhookFlow } from "../delivery/pool.ts";
+import { signingKindOf } from "../delivery/signing_kind.ts";
 import type { z } from "zod";
 import type { CredentialRecord } from "../store/credentials.ts";
 import { encodeCursor } from "./cursor.ts";
@@ -19,6 +21,12 @@ export function rfc3339(ms: number): string;
 export function rfc3339(ms: number | null): string | null;
 export function rfc3339(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** How a secret signs, and its public key when it has one; never the secret itself. */
+export function renderSigning(secret: string) {
+  const signing = signingKindOf(secret);
+  return { signing, public_key: signing === "ed25519" ? publicKeyOf(secret) : null };
 }
 
 export function renderWebhook(
@@ -48,6 +56,9 @@ export function renderWebhook(
     tenant_id: webhook.tenantId,
     metadata: webhook.metadata,
     credential_id: webhook.credentialId,
+    ...(webhook.secret === null
+      ? { signing: "none" as const, public_key: null }
+      : renderSigning(webhook.secret)),
     // Certificates are public; the client key is never shown again.
     tls: webhook.tls === null ? null : {
       ca_certs: webhook.tls.caCerts,
@@ -128,6 +139,7 @@ export function renderCredential(credential: CredentialRecord): z.input<typeof C
       Object.keys(credential.headers).map((h) => [h, "[set]" as const]),
     ),
     ...renderReceiverAuth(credential.receiverAuth),
+    ...renderSigning(credential.secret),
     previous_secret_expires_at: rfc3339(credential.previousSecretUntil),
     created_at: rfc3339(credential.createdAt),
     updated_at: rfc3339(credential.updatedAt),

@@ -90,6 +90,23 @@ export const BasicAuthSettings = component(
   z.strictObject({ username: z.string(), password: z.literal("[set]") }),
 );
 
+/**
+ * How a webhook or credential signs, and the public half when it has one:
+ * what a receiver needs, readable at any time (the private key never is).
+ */
+function signingFields<const K extends readonly [string, ...string[]]>(kinds: K) {
+  return {
+    signing: z.enum(kinds).describe(
+      "`hmac`: a shared secret signs `v1,` signatures; `ed25519`: a key pair signs `v1a,` " +
+        "signatures (Standard Webhooks), and the public key is published as a JWKS" +
+        (kinds.includes("none") ? "; `none`: requests go unsigned" : ""),
+    ),
+    public_key: z.string().nullable().describe(
+      "The current ed25519 public key, `whpk_` + base64 of its 32 bytes; null for HMAC",
+    ),
+  };
+}
+
 export const Webhook = component(
   "Webhook",
   "A receiver and what it subscribes to; its secret is shown only at creation and rotation",
@@ -120,6 +137,7 @@ export const Webhook = component(
     tenant_id: z.string().nullable(),
     metadata: z.record(z.string(), z.unknown()),
     credential_id: z.string().nullable(),
+    ...signingFields(["hmac", "ed25519", "none"]),
     tls: z.strictObject({
       ca_certs: z.array(z.string()),
       client_cert: z.string().nullable(),
@@ -142,14 +160,21 @@ export const Webhook = component(
 
 export const CreatedWebhook = component(
   "CreatedWebhook",
-  "A new webhook with its signing secret (null: its requests go unsigned), shown only this once",
+  "A new webhook with its HMAC signing secret, shown only this once (null: its requests go " +
+    "unsigned, or it signs with ed25519, whose private key is never shown: see `public_key`)",
   Webhook.extend({ secret: z.string().nullable() }),
 );
 
 export const SecretRotation = component(
   "SecretRotation",
-  "The new secret; the previous one keeps signing until `previous_secret_expires_at`",
-  z.strictObject({ id: z.string(), secret: z.string(), previous_secret_expires_at: timestamp }),
+  "The new secret (or ed25519 key: then `secret` is null and `public_key` its public half); " +
+    "the previous one keeps signing until `previous_secret_expires_at`",
+  z.strictObject({
+    id: z.string(),
+    secret: z.string().nullable(),
+    public_key: z.string().nullable(),
+    previous_secret_expires_at: timestamp,
+  }),
 );
 
 export const HeldCancelled = component(
@@ -320,6 +345,8 @@ export const Credential = component(
     headers: z.record(z.string(), z.literal("[set]")),
     oauth2: OAuth2Settings.nullable(),
     basic_auth: BasicAuthSettings.nullable(),
+
+    ...signingFields(["hmac", "ed25519"]),
     previous_secret_expires_at: timestamp.nullable(),
     created_at: timestamp,
     updated_at: timestamp,
@@ -328,8 +355,26 @@ export const Credential = component(
 
 export const CreatedCredential = component(
   "CreatedCredential",
-  "A new credential with its secret, shown only this once",
-  Credential.extend({ secret: z.string() }),
+  "A new credential with its HMAC secret, shown only this once (null for ed25519: the private " +
+    "key is never shown; see `public_key`)",
+  Credential.extend({ secret: z.string().nullable() }),
+);
+
+export const Jwks = component(
+  "Jwks",
+  "A JSON Web Key Set (RFC 7517) of the ed25519 keys that sign now, current first (RFC 8037 " +
+    "`OKP`); `kid` is the key's RFC 7638 thumbprint. Signatures name no key: verify a `v1a` " +
+    "signature against each listed key",
+  z.strictObject({
+    keys: z.array(z.strictObject({
+      kty: z.literal("OKP"),
+      crv: z.literal("Ed25519"),
+      x: z.string().describe("The raw public key, base64url"),
+      kid: z.string(),
+      use: z.literal("sig"),
+      alg: z.literal("EdDSA"),
+    })),
+  }),
 );
 
 export const Whoami = component(

@@ -86,10 +86,11 @@ export type RouteResponse = Response & { readonly [answered]: true };
 export interface Reply<R> {
   /** The request, for what a route reads itself (a header such as Idempotency-Key). */
   readonly req: { readonly raw: Request };
-  /** A JSON answer; the status defaults to 200. */
+  /** A JSON answer; the status defaults to 200. `headers` adds some (e.g. `Cache-Control`). */
   json<S extends JsonStatus<R> = JsonStatus<R> & 200, B extends JsonBody<R, S> = JsonBody<R, S>>(
     body: B & Exact<B, JsonBody<R, S>>,
     status?: S,
+    headers?: Record<string, string>,
   ): RouteResponse;
   /** An answer without a body (204). */
   body(body: null, status: Extract<keyof R, 204>): RouteResponse;
@@ -163,7 +164,8 @@ export function route<
 export function replyFor(c: Context, responses: Responses): Reply<Responses> {
   // The types were checked where the handler called these; here they are plain Hono calls.
   const respond = (response: Response) => response as RouteResponse;
-  const json = (body: unknown, status = 200) => respond(c.json(body, status as 200));
+  const json = (body: unknown, status = 200, headers?: Record<string, string>) =>
+    respond(c.json(body, status as 200, headers));
   const empty = (_: null, status: number) => respond(c.body(null, status as 204));
   const text = (body: string, status: number) => {
     const spec = responses[status];

@@ -1,7 +1,6 @@
 /** `/api/v1/webhooks`: create, list, read, update, delete, rotate the secret. */
 import { z } from "zod";
 import { customHeaderProblems } from "../delivery/custom_headers.ts";
-import { generateSecret } from "../delivery/signing.ts";
 import { TargetGuard } from "../net/target_guard.ts";
 import { targetUrlProblem } from "../delivery/target_url.ts";
 import {
@@ -14,7 +13,7 @@ import { eventPatternProblem } from "../fanout/event_pattern.ts";
 import type { WebhookPatch, WebhookRecord, WebhookState, WebhookTls } from "../store/webhooks.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiError, notFound, validationError } from "./errors.ts";
-import { renderPage, renderWebhook, rfc3339 } from "./render.ts";
+import { renderPage, renderSigning, renderWebhook, rfc3339 } from "./render.ts";
 import {
   CreatedWebhook,
   HeldCancelled,
@@ -26,6 +25,12 @@ import { route } from "./route.ts";
 import { idParam, jsonObject, pageQuery, tenantId } from "./schemas.ts";
 import { suppliedSecret } from "./credentials.ts";
 import { createdReceiverAuth, receiverAuthSchemas, updatedReceiverAuth } from "./receiver_auth.ts";
+import {
+  checkSigningProfile,
+  initialSecret,
+  rotatedSecret,
+  signingChoice,
+} from "./signing_choice.ts";
 
 /** How long a rotated-out secret keeps signing alongside the new one. */
 const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -157,7 +162,9 @@ function createSchema(deps: ApiDeps) {
     ordering: f.ordering.default("none"),
     ...f.auth.create,
     proxy: f.proxy.default(null),
-    // Omitted: generated. null: requests go unsigned. A string: used as given.
+    signing: signingChoice.default("hmac"),
+    // Omitted: generated (of the kind `signing` names). null: requests go unsigned. A string:
+    // used as given (HMAC only).
     secret: suppliedSecret.nullable().optional(),
   });
 }
@@ -230,13 +237,34 @@ export function webhookRoutes(deps: ApiDeps) {
 
   /** A referenced credential must exist: a 400 naming the field, not a failure at send time. */
   async function checkCredential(id: string | null | undefined) {
-    if (id === null || id === undefined) return;
-    if (!(await store.read("getCredential", { id }))) {
+    if (id === null || id === undefined) return undefined;
+    const credential = await store.read("getCredential", { id });
+    if (!credential) {
       throw validationError([{
         field: "credential_id",
         message: `no credential with id ${JSON.stringify(id)}`,
       }]);
     }
+    return credential;
+  }
+
+  /**
+   * A change of profile or credential must leave a profile that can sign with
+   * the key that signs (ed25519 signs `v1a` only): checked against the
+   * webhook as it would be after the change.
+   */
+  async function checkSigningAfter(id: string, profile?: string, credentialId?: string | null) {
+    if (profile === undefined && credentialId === undefined) return;
+    const current = await store.read("getWebhook", { id });
+    if (!current) return; // the update answers 404
+    const credential = await checkCredential(
+      credentialId === undefined ? current.credentialId : credentialId,
+    );
+    checkSigningProfile(
+      deps.config.profiles[profile ?? current.profile],
+      credential ? credential.secret : current.secret,
+      profile !== undefined ? "profile" : "credential_id",
+    );
   }
   const create = createSchema(deps);
   const update = updateSchema(deps);
@@ -266,6 +294,7 @@ export function webhookRoutes(deps: ApiDeps) {
           tls === undefined ? current.tls : tls,
         );
       }
+      await checkSigningAfter(params.id, body.profile, body.credential_id);
       const patch: WebhookPatch = {
         url: body.url,
         eventTypes: body.event_types,
@@ -307,14 +336,20 @@ export function webhookRoutes(deps: ApiDeps) {
     route({
       method: "POST",
       path: "/api/v1/webhooks",
-      summary: "Create a webhook; the answer carries its signing secret, shown only this once",
+      summary: "Create a webhook; the answer carries its HMAC signing secret, shown only this once",
       tag: "webhooks",
       scope: "webhooks:manage",
       body: create,
       responses: { 201: { description: "The webhook, with `secret`", schema: CreatedWebhook } },
       handler: async ({ c, body, principal }) => {
-        await checkCredential(body.credential_id);
+        const credential = await checkCredential(body.credential_id);
         checkClientCertProxy(deps, body.proxy, toTls(body.tls));
+        const secret = initialSecret(body.signing, body.secret);
+        checkSigningProfile(
+          deps.config.profiles[body.profile],
+          credential ? credential.secret : secret,
+          "profile",
+        );
         const now = clock.now();
         const webhook: WebhookRecord = {
           id: uuidv7(now),
@@ -326,7 +361,7 @@ export function webhookRoutes(deps: ApiDeps) {
           disabledAt: null,
           policy: body.policy,
           profile: body.profile,
-          secret: body.secret === undefined ? generateSecret() : body.secret,
+          secret,
           previousSecret: null,
           previousSecretUntil: null,
           headers: body.headers,
@@ -347,13 +382,18 @@ export function webhookRoutes(deps: ApiDeps) {
         }
         const created = await store.write("insertWebhook", { webhook });
         delivery?.webhookChanged(created.id);
+        const rendered = renderWebhook(created, delivery?.flowOf(created.id));
         log.info("webhook created", {
           webhook_id: created.id,
           key_id: principal.keyId,
           state: created.state,
+          signing: rendered.signing,
         });
-        const rendered = renderWebhook(created, delivery?.flowOf(created.id));
-        return c.json({ ...rendered, secret: created.secret }, 201);
+        // The private half of an ed25519 key is never shown; `public_key` is its public half.
+        return c.json(
+          { ...rendered, secret: rendered.signing === "hmac" ? created.secret : null },
+          201,
+        );
       },
     }),
     route({
@@ -438,7 +478,8 @@ export function webhookRoutes(deps: ApiDeps) {
     route({
       method: "POST",
       path: "/api/v1/webhooks/:id/rotate-secret",
-      summary: "Generate a new signing secret; the old one keeps signing for 24 hours",
+      summary: "Generate a new signing secret (or ed25519 key, for a webhook signing with one); " +
+        "the old one keeps signing for 24 hours",
       tag: "webhooks",
       scope: "webhooks:manage",
       params: idParam,
@@ -447,8 +488,10 @@ export function webhookRoutes(deps: ApiDeps) {
         404: "No such webhook",
       },
       handler: async ({ c, params, principal }) => {
+        const current = await store.read("getWebhook", { id: params.id });
+        if (!current) throw notFound("webhook", params.id);
         const now = clock.now();
-        const secret = generateSecret();
+        const secret = rotatedSecret(current.secret);
         const rotated = await store.write("rotateWebhookSecret", {
           id: params.id,
           secret,
@@ -463,9 +506,11 @@ export function webhookRoutes(deps: ApiDeps) {
           previous_secret_expires_at: rfc3339(rotated.previousSecretUntil!),
           effect: "requests carry both signatures until the previous secret expires",
         });
+        const { signing, public_key } = renderSigning(secret);
         return c.json({
           id: rotated.id,
-          secret,
+          secret: signing === "hmac" ? secret : null,
+          public_key,
           previous_secret_expires_at: rfc3339(rotated.previousSecretUntil!),
         });
       },

@@ -8,7 +8,7 @@ import type { CredentialRecord } from "../store/credentials.ts";
 import type { ReceiverAuth } from "../store/receiver_auth.ts";
 import { tokenOwner } from "../store/receiver_tokens.ts";
 import type { WebhookRecord } from "../store/webhooks.ts";
-import { toBase64 } from "./signing.ts";
+import { toBase64 } from "./base64.ts";
 
 export interface EffectiveAuth {
   /** `webhook:<id>` or `credential:<id>`: the key of its OAuth2 token. */

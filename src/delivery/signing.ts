@@ -1,6 +1,7 @@
 /**
  * HMAC-SHA256 signing, and the signature formats receivers' libraries verify:
- * Standard Webhooks / Svix (`v1,<base64>` over `id.timestamp.body`), Stripe
+ * Standard Webhooks / Svix (`v1,<base64>` over `id.timestamp.body`, or
+ * `v1a,<base64>` for an ed25519 key: `ed25519_keys.ts`), Stripe
  * (`t=…,v1=<hex>` over `t.body`) and GitHub (`sha256=<hex>` over the body).
  * Pure functions.
  *
@@ -13,37 +14,13 @@
  */
 
 import { createHmac } from "node:crypto";
+import { fromBase64, toBase64 } from "./base64.ts";
+import { isPrivateKey, PRIVATE_KEY_PREFIX, signEd25519 } from "./ed25519_keys.ts";
 
 /** The prefix of secrets in the Standard Webhooks format. */
 export const SECRET_PREFIX = "whsec_";
 
 const encoder = new TextEncoder();
-
-/** Standard (RFC 4648 §4, padded) base64 of `bytes`. */
-export function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  // Chunked so large inputs do not overflow the argument list.
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
-/**
- * Decodes standard base64 (padding optional, ASCII whitespace ignored, as
- * `atob` does). Throws a `TypeError` quoting the input when it is not base64.
- */
-export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-  let binary: string;
-  try {
-    binary = atob(text);
-  } catch {
-    throw new TypeError(`Cannot decode base64: invalid input "${text}"`);
-  }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 /**
  * A new signing secret: `whsec_` followed by the base64 of 24 random bytes
@@ -51,6 +28,22 @@ export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
  */
 export function generateSecret(): string {
   return SECRET_PREFIX + toBase64(crypto.getRandomValues(new Uint8Array(24)));
+}
+
+/**
+ * An ed25519 private key signs `v1a` signatures and nothing else: used as an
+ * HMAC key it would sign with bytes that are not a shared secret, in a
+ * format no receiver can check. Only a profile whose scheme carries `v1a`
+ * (standard-webhooks, svix) can sign with one; the API refuses the others,
+ * and this stops a profile changed in the config afterwards.
+ */
+function refuseAsHmacKey(secret: string): void {
+  if (isPrivateKey(secret)) {
+    throw new TypeError(
+      `Cannot sign with an ed25519 key (${PRIVATE_KEY_PREFIX}…) in an HMAC signature: only the ` +
+        `"standard-webhooks" and "svix" schemes sign with it`,
+    );
+  }
 }
 
 /**
@@ -62,6 +55,7 @@ export function generateSecret(): string {
  * `RangeError` when the key would be empty.
  */
 export function decodeSecret(secret: string): Uint8Array<ArrayBuffer> {
+  refuseAsHmacKey(secret);
   let bytes: Uint8Array<ArrayBuffer>;
   if (secret.startsWith(SECRET_PREFIX)) {
     const body = secret.slice(SECRET_PREFIX.length);
@@ -89,6 +83,7 @@ export function decodeSecret(secret: string): Uint8Array<ArrayBuffer> {
  * Throws a `RangeError` when the secret is empty.
  */
 export function textSecret(secret: string): Uint8Array<ArrayBuffer> {
+  refuseAsHmacKey(secret);
   if (secret === "") throw new RangeError("Cannot use signing secret: the secret is empty");
   return encoder.encode(secret);
 }
@@ -134,15 +129,17 @@ export interface StandardWebhooksInput {
   /** The exact request body that is sent. */
   readonly body: string;
   /**
-   * Secrets to sign with, each decoded by {@linkcode decodeSecret}. During a
-   * rotation pass the new and the old one: receivers accept any match.
+   * Secrets to sign with: `whsk_` ed25519 private keys sign `v1a`, any other
+   * is decoded by {@linkcode decodeSecret} and signs `v1`. During a rotation
+   * pass the new and the old one: receivers accept any match.
    */
   readonly secrets: readonly string[];
 }
 
 /**
  * The `webhook-signature` header value of the Standard Webhooks spec:
- * `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` per secret, joined by a
+ * `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` per HMAC secret and
+ * `v1a,<base64 ed25519 signature of the same>` per ed25519 key, joined by a
  * space, in the order of `secrets`.
  *
  * Throws a `RangeError` when there is no secret or the timestamp is not a
@@ -159,8 +156,11 @@ export function signStandardWebhooks(input: StandardWebhooksInput): string {
     );
   }
   const message = `${id}.${timestamp}.${body}`;
-  return secrets.map((secret) => `v1,${hmacEncoded(decodedSecret(secret), message, "base64")}`)
-    .join(" ");
+  return secrets.map((secret) =>
+    isPrivateKey(secret)
+      ? `v1a,${signEd25519(secret, message)}`
+      : `v1,${hmacEncoded(decodedSecret(secret), message, "base64")}`
+  ).join(" ");
 }
 
 /** Input of {@linkcode signStripe}. */

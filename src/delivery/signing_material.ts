@@ -20,7 +20,12 @@ interface Secrets {
   readonly previousSecretUntil: number | null;
 }
 
-function activeSecrets(owner: Secrets, now: number): string[] {
+/**
+ * The secrets of a webhook or credential that sign at `now`: the current one,
+ * then the previous one while its rotation's overlap lasts. The one rule for
+ * both what signs and what `jwks.json` publishes.
+ */
+export function activeSecrets(owner: Secrets, now: number): string[] {
   const secrets: string[] = [];
   if (owner.secret) secrets.push(owner.secret);
   if (

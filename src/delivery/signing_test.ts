@@ -3,15 +3,14 @@ import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import {
   decodeSecret,
-  fromBase64,
   generateSecret,
   hmacEncoded,
   signGithub,
   signStandardWebhooks,
   signStripe,
   textSecret,
-  toBase64,
 } from "./signing.ts";
+import { generatePrivateKey } from "./ed25519_keys.ts";
 
 const encoder = new TextEncoder();
 
@@ -138,17 +137,6 @@ Deno.test("decodeSecret: whsec_ is base64, errors are typed", () => {
   assert.throws(() => decodeSecret(""), RangeError);
 });
 
-Deno.test("toBase64 / fromBase64", () => {
-  const bytes = new Uint8Array([0, 15, 16, 127, 128, 255]);
-  assert.equal(toBase64(bytes), "AA8Qf4D/");
-  assert.equal(toBase64(encoder.encode("hi")), "aGk=");
-  assert.deepEqual(fromBase64("AA8Qf4D/"), bytes);
-  assert.throws(() => fromBase64("%%%"), TypeError);
-  // Large inputs round-trip (chunked encoding).
-  const big = new Uint8Array(200_000).map((_, i) => (i * 31) & 0xff);
-  assert.deepEqual(fromBase64(toBase64(big)), big);
-});
-
 Deno.test("hmacEncoded accepts a key viewing a SharedArrayBuffer", () => {
   const shared = new Uint8Array(new SharedArrayBuffer(4));
   shared.set(encoder.encode("Jefe"));
@@ -179,4 +167,21 @@ Deno.test("signStripe: t=, then one v1= per secret over t.body, the secret used 
   assert.throws(() => signStripe({ timestamp: -1, body, secrets: ["s"] }), RangeError);
   assert.deepEqual(textSecret("whsec_AAEC"), encoder.encode("whsec_AAEC"));
   assert.throws(() => textSecret(""), RangeError);
+});
+
+Deno.test("an ed25519 key signs v1a beside v1 (a rotation between kinds) and never as HMAC", () => {
+  const key = generatePrivateKey();
+  const secret = generateSecret();
+  const input = { id: "msg_1", timestamp: 1700000000, body: "{}" };
+  const [asymmetric, symmetric] = signStandardWebhooks({ ...input, secrets: [key, secret] })
+    .split(" ");
+  assert.match(asymmetric!, /^v1a,[A-Za-z0-9+/]{86}==$/);
+  assert.equal(symmetric, signStandardWebhooks({ ...input, secrets: [secret] }));
+  // The schemes that carry only HMAC refuse the key rather than use it as one.
+  assert.throws(() => decodeSecret(key), TypeError);
+  assert.throws(() => textSecret(key), TypeError);
+  assert.throws(() => signGithub({ body: "{}", secret: key }), /ed25519/);
+  assert.throws(() => signStripe({ timestamp: 1, body: "{}", secrets: [key] }), /ed25519/);
+  // And the message never quotes it.
+  assert.throws(() => textSecret(key), (error: Error) => !error.message.includes(key.slice(5)));
 });

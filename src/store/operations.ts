@@ -245,6 +245,16 @@ export const readOperations = {
   webhookStats: (db: Executor, a: { since: number; maxAttempts: number }) =>
     webhookStats(db, a.since, a.maxAttempts),
   getCredential: (db: Executor, a: { id: string }) => getCredential(db, a.id),
+  /**
+   * A webhook and the credential it signs with, if any, for its public keys.
+   * Always two primary-key reads, so the answer for an unknown webhook takes
+   * the same work as for a known one (the keys are served without a key).
+   */
+  webhookSigner: async (db: Executor, a: { id: string }) => {
+    const webhook = await getWebhook(db, a.id);
+    const credential = await getCredential(db, webhook?.credentialId ?? "");
+    return webhook ? { webhook, credential } : null;
+  },
   listCredentials: (db: Executor, a: { page: Page }) => listCredentials(db, a.page),
   /** The OAuth2 token some daemon fetched for `owner`, if any (never for the API). */
   getReceiverToken: (db: Executor, a: { owner: string }) => getReceiverToken(db, a.owner),
