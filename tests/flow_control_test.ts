@@ -259,3 +259,48 @@ ${NO_AUTO_DISABLE}
     assert.ok(Date.parse(d.next_attempt_at) - START >= 120 * SECOND, d.next_attempt_at);
   });
 });
+
+Deno.test("a full queue's overflow comes back as soon as the receiver speeds up, not at the estimate", async () => {
+  const clock = new FakeClock(START);
+  const sender = new RoutedSender(clock);
+  await withEngine({ clock, sender, rng: seededRng(5) }, async (h) => {
+    const { id } = await createWebhook(h, "/hook", { max_in_flight: 1 });
+    const pendingPage = async (limit: number) =>
+      ((await h.api("GET", `/api/v1/webhooks/${id}/deliveries?state=pending&limit=${limit}`))
+        .body as { data: { next_attempt_at: string }[] }).data;
+    // The receiver takes 2 s an answer at first: the pool learns that pace.
+    sender.hold = true;
+    const first = await h.api("POST", "/api/v1/events/batch", {
+      events: Array.from({ length: 3 }, (_, n) => ({ type: "a.b", data: { n } })),
+    });
+    assert.equal(first.status, 202);
+    for (let i = 1; i <= 3; i++) {
+      await h.until(() => sender.count("/hook") === i);
+      clock.advance(2 * SECOND);
+      assert.equal(sender.release(), 1);
+    }
+    // 1,100 more: the queue holds 1,000 (one in flight at a time); at 2 s each the
+    // other 100 are due in about 2,000 s.
+    for (const size of [1000, 100]) {
+      const res = await h.api("POST", "/api/v1/events/batch", {
+        events: Array.from({ length: size }, (_, n) => ({ type: "a.b", data: { n } })),
+      });
+      assert.equal(res.status, 202);
+    }
+    // One in flight (held), the queue full, the rest back in the store.
+    await h.until(async () => (await pendingPage(200)).length >= 99);
+    const overflow = await pendingPage(200);
+    const latest = Math.max(...overflow.map((d) => Date.parse(d.next_attempt_at)));
+    assert.ok(latest > START + 1_000 * SECOND, "the estimate put them far out");
+    // Now it answers at once: the queue runs down and the overflow is recalled.
+    sender.hold = false;
+    sender.release();
+    for (let second = 0; second < 30 && sender.count("/hook") < 1_103; second++) {
+      clock.advance(SECOND);
+      await h.engine.refill();
+      await h.settle({ queued: false });
+    }
+    assert.equal(sender.count("/hook"), 1_103, "all delivered within 30 s, not 2,000");
+    assert.deepEqual(await pendingPage(10), []);
+  });
+});

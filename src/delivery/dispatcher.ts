@@ -110,7 +110,8 @@ export class Dispatcher {
       limitsOf: (webhookId) => options.store.webhooks.get(webhookId),
       flowOf: (webhookId) => this.#policyFor(options.store.webhooks.get(webhookId)),
       start: (job, done) => this.#start(job, done),
-      postpone: (jobs, until) => void this.#postpone(jobs, until),
+      postpone: (jobs, until, reason) => void this.#postpone(jobs, until, reason === "full"),
+      recall: (webhookId, limit) => void this.#recall(webhookId, limit),
       onIdle: options.onIdle,
     });
   }
@@ -361,10 +362,12 @@ export class Dispatcher {
   }
 
   /**
-   * Deliveries of a webhook whose breaker is open go back to the store, due
-   * at the next probe, with no attempt spent; the scheduler takes them again.
+   * Deliveries of a webhook whose breaker is open, or whose queue is full,
+   * go back to the store, due at the next probe or when the queue should
+   * have room, with no attempt spent; the scheduler takes them again (a
+   * full queue's sooner if the pool recalls them).
    */
-  async #postpone(jobs: DispatchJob[], until: number): Promise<void> {
+  async #postpone(jobs: DispatchJob[], until: number, recallable: boolean): Promise<void> {
     const ids = jobs.map((job) => job.deliveryId);
     try {
       await this.#o.store.write("postponeDeliveries", {
@@ -372,6 +375,7 @@ export class Dispatcher {
         owner: this.#o.owner,
         until,
         now: this.#o.clock.now(),
+        recallable,
       });
     } catch (error) {
       // Their lease runs out and they are taken again: later, not lost.
@@ -383,6 +387,26 @@ export class Dispatcher {
       this.#known.delete(job.deliveryId);
       this.#o.onRetry({ id: job.deliveryId, webhookId: job.webhookId, dueAt: until });
     }
+  }
+
+  /**
+   * A webhook's queue has room again before its overflow was due: the store
+   * makes up to `limit` of them due now and the scheduler takes them at once.
+   * On failure they simply come at the time they were given.
+   */
+  async #recall(webhookId: string, limit: number): Promise<void> {
+    const now = this.#o.clock.now();
+    let ids: string[];
+    try {
+      ids = await this.#o.store.write("recallPostponed", { webhookId, now, limit });
+    } catch (error) {
+      this.#o.log.warn("could not recall postponed deliveries; they come at their time", {
+        webhook_id: webhookId,
+        error,
+      });
+      return;
+    }
+    for (const id of ids) this.#o.onRetry({ id, webhookId, dueAt: now });
   }
 
   #circuitChanged(webhookId: string, transition: Transition): void {

@@ -11,6 +11,10 @@
  * store through `postpone`, due when the queue should have room
  * (drain_schedule.ts). So a webhook that gets more than it can take keeps
  * its backlog in the store, not in memory ahead of every other webhook.
+ * That time is an estimate from the webhook's recent pace: when its queue
+ * runs down to a quarter of the bound while some of its overflow is still
+ * out, the pool asks for it back at once (`recall`), so a receiver that sped
+ * up is not left idle until the estimate comes due.
  *
  * Flow control per webhook lives here too, fed by `observe` with each
  * attempt's outcome: a circuit breaker (circuit_breaker.ts) whose open state
@@ -72,6 +76,11 @@ export const QUEUE_PER_CAP = 64;
  */
 export const MIN_QUEUE = 1_000;
 
+/** How many jobs a webhook with in-flight cap `cap` may have queued in memory. */
+function queueBound(cap: number): number {
+  return Math.max(MIN_QUEUE, QUEUE_PER_CAP * cap);
+}
+
 export interface PoolOptions<J extends PoolJob> {
   readonly clock: Clock;
   /** Attempts in flight at once, over all webhooks. */
@@ -88,7 +97,12 @@ export interface PoolOptions<J extends PoolJob> {
    * Jobs not started, to attempt at `until` instead: their webhook's breaker
    * is open, or its queue is full. Without it, queues are unbounded.
    */
-  readonly postpone?: (jobs: J[], until: number) => void;
+  readonly postpone?: (jobs: J[], until: number, reason: "full" | "breaker") => void;
+  /**
+   * Asks for up to `limit` of a webhook's jobs postponed for a full queue
+   * back now: the queue has room again.
+   */
+  readonly recall?: (webhookId: string, limit: number) => void;
   /** The last queued job started: a good moment to load more work. */
   readonly onIdle?: () => void;
 }
@@ -109,6 +123,8 @@ export class SendingPool<J extends PoolJob> {
   readonly #drain = new Map<string, DrainSchedule>();
   /** Jobs over their webhook's queue bound, by the time they are postponed to. */
   #overflow = new Map<number, J[]>();
+  /** Per webhook, jobs postponed for a full queue and not yet recalled. */
+  readonly #overflowed = new Map<string, number>();
   #queued = 0;
   #inFlight = 0;
   #pumpTimer: TimerHandle | undefined;
@@ -135,7 +151,7 @@ export class SendingPool<J extends PoolJob> {
     let queue = this.#queues.get(webhookId);
     if (!queue) this.#queues.set(webhookId, queue = new JobQueue());
     const cap = this.#capOf(webhookId);
-    if (this.#o.postpone && queue.length >= Math.max(MIN_QUEUE, QUEUE_PER_CAP * cap)) {
+    if (this.#o.postpone && queue.length >= queueBound(cap)) {
       let drain = this.#drain.get(webhookId);
       if (!drain) this.#drain.set(webhookId, drain = new DrainSchedule());
       const rate = this.#o.limitsOf(webhookId)?.rateLimitPerSecond ?? null;
@@ -146,6 +162,7 @@ export class SendingPool<J extends PoolJob> {
         this.#overflow.set(until, batch = []);
       }
       batch.push(job);
+      this.#overflowed.set(webhookId, (this.#overflowed.get(webhookId) ?? 0) + 1);
       return;
     }
     queue.push(job);
@@ -156,7 +173,19 @@ export class SendingPool<J extends PoolJob> {
   #flushOverflow(): void {
     const overflow = this.#overflow;
     this.#overflow = new Map();
-    for (const [until, jobs] of overflow) this.#o.postpone!(jobs, until);
+    for (const [until, jobs] of overflow) this.#o.postpone!(jobs, until, "full");
+  }
+
+  /** Asks for a webhook's overflow back once its queue is down to a quarter of the bound. */
+  #recallIfRoom(webhookId: string, queued: number): void {
+    const out = this.#overflowed.get(webhookId);
+    if (out === undefined || !this.#o.recall) return;
+    const bound = queueBound(this.#capOf(webhookId));
+    if (queued > bound / 4) return;
+    const room = bound - queued;
+    if (out > room) this.#overflowed.set(webhookId, out - room);
+    else this.#overflowed.delete(webhookId);
+    this.#o.recall(webhookId, Math.min(out, room));
   }
 
   /**
@@ -245,7 +274,7 @@ export class SendingPool<J extends PoolJob> {
             // Open: none of its jobs takes a slot; they come back at the next probe.
             this.#queues.delete(webhookId);
             this.#queued -= queue.length;
-            this.#o.postpone?.(queue.drain(), gate.until);
+            this.#o.postpone?.(queue.drain(), gate.until, "breaker");
             continue;
           }
           if (gate.kind === "wait") {
@@ -276,6 +305,7 @@ export class SendingPool<J extends PoolJob> {
       }
       const queue = this.#queues.get(picked)!;
       const job = queue.shift()!;
+      this.#recallIfRoom(picked, queue.length);
       if (--this.#queued === 0) this.#o.onIdle?.();
       // Move the webhook to the back of the round-robin order.
       this.#queues.delete(picked);

@@ -123,3 +123,57 @@ Deno.test("a webhook's queue is bounded: the overflow goes back, due at its turn
   for (let n = 1; n <= 2_000; n++) unbounded.push({ webhookId: "a", n });
   assert.equal(unbounded.queued, 1_999);
 });
+
+Deno.test("a webhook's overflow is recalled once its queue runs down to a quarter of the bound", async () => {
+  const recalls: { webhookId: string; limit: number }[] = [];
+  const reasons: string[] = [];
+  const { p, finish } = pool({
+    concurrency: 100,
+    limits: { w: { maxInFlight: 4, rateLimitPerSecond: null } },
+    postpone: (_jobs, _until, reason) => reasons.push(reason),
+    recall: (webhookId, limit) => recalls.push({ webhookId, limit }),
+  });
+  // 4 in flight, 1,000 queued (the bound), 300 over it.
+  for (let n = 1; n <= 1_304; n++) p.push({ webhookId: "w", n });
+  await Promise.resolve();
+  assert.deepEqual([...new Set(reasons)], ["full"]);
+  // Finishing jobs drains the queue; nothing is recalled while it holds more than 250.
+  let next = 1;
+  const finishOne = () => finish(`w${next++}`);
+  while (p.queued > 251) finishOne();
+  assert.deepEqual(recalls, []);
+  finishOne();
+  assert.equal(p.queued, 250);
+  // Room for 750, 300 are out: all of them, once.
+  assert.deepEqual(recalls, [{ webhookId: "w", limit: 300 }]);
+  while (p.queued > 0) finishOne();
+  assert.equal(recalls.length, 1, "nothing more is out");
+});
+
+Deno.test("an open breaker's postponements go back marked as the breaker's, not a full queue's", async () => {
+  const recalls: string[] = [];
+  const postponed: string[] = [];
+  const { p, finish } = pool({
+    concurrency: 100,
+    limits: { w: { maxInFlight: 1, rateLimitPerSecond: null } },
+    flowOf: () => ({
+      breaker: {
+        failures: 1,
+        failureRate: null,
+        windowMs: 60_000,
+        minAttempts: 1,
+        cooldownMs: 30_000,
+        maxCooldownMs: 600_000,
+      },
+      adaptiveConcurrency: false,
+    }),
+    postpone: (_jobs, _until, reason) => postponed.push(reason),
+    recall: (webhookId) => recalls.push(webhookId),
+  });
+  for (let n = 1; n <= 20; n++) p.push({ webhookId: "w", n });
+  p.observe({ webhookId: "w", n: 1 }, { health: "failure", congestion: false });
+  finish("w1");
+  assert.deepEqual([...new Set(postponed)], ["breaker"]);
+  assert.equal(p.queued, 0);
+  assert.deepEqual(recalls, []);
+});

@@ -163,7 +163,7 @@ export async function claimDeliveries(
     const marks = chunk.map(() => "?").join(", ");
     const updated = await db.execute({
       sql: `UPDATE deliveries SET state = 'sending', lease_owner = ?, lease_until = ?,
-          updated_at = ?
+          postponed = 0, updated_at = ?
         WHERE id IN (${marks}) AND (
           (state = 'pending' AND next_attempt_at <= ?)
           OR (state = 'sending' AND (lease_until < ? OR lease_owner = ?)))
@@ -335,9 +335,11 @@ export async function recordAttempts(
 
 /**
  * Gives claimed deliveries back unsent, to be attempted at `until`: their
- * webhook's circuit breaker is open. No attempt is spent, and the schedule's
- * start moves forward by the time postponed, so a policy's `max_age` does
- * not run out while the breaker holds a delivery back.
+ * webhook's circuit breaker is open, or its queue in the sending pool is
+ * full. No attempt is spent, and the schedule's start moves forward by the
+ * time postponed, so a policy's `max_age` does not run out while a delivery
+ * is held back. `recallable` marks a full queue's: those may be recalled
+ * before `until` ({@linkcode recallPostponed}).
  */
 export async function postponeDeliveries(
   db: Executor,
@@ -345,16 +347,42 @@ export async function postponeDeliveries(
   owner: string,
   until: number,
   now: number,
+  recallable: boolean,
 ): Promise<void> {
   for (const chunk of statementChunks(ids, 500)) {
     await db.execute({
       sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?,
           schedule_started_at = schedule_started_at + ?, lease_owner = NULL, lease_until = NULL,
-          updated_at = ?
+          postponed = ?, updated_at = ?
         WHERE id IN (${chunk.map(() => "?").join(", ")}) AND state = 'sending' AND lease_owner = ?`,
-      args: [until, Math.max(0, until - now), now, ...chunk, owner],
+      args: [until, Math.max(0, until - now), recallable ? 1 : 0, now, ...chunk, owner],
     });
   }
+}
+
+/**
+ * Makes up to `limit` of a webhook's recallable postponed deliveries due
+ * now, earliest first, and returns their ids: its queue has room sooner than
+ * the pace it was postponed at foretold (the receiver sped up). The time
+ * not spent waiting comes off the schedule's start again, so `max_age`
+ * counts exactly the time the delivery was really held back.
+ */
+export async function recallPostponed(
+  db: Executor,
+  webhookId: string,
+  now: number,
+  limit: number,
+): Promise<string[]> {
+  const recalled = await db.execute({
+    sql: `UPDATE deliveries SET schedule_started_at = schedule_started_at - (next_attempt_at - ?),
+        next_attempt_at = ?, postponed = 0, updated_at = ?
+      WHERE id IN (SELECT id FROM deliveries
+        WHERE webhook_id = ? AND postponed = 1 AND state = 'pending' AND next_attempt_at > ?
+        ORDER BY next_attempt_at LIMIT ?)
+      RETURNING id`,
+    args: [now, now, now, webhookId, now, limit],
+  });
+  return recalled.rows.map((row) => text(row, "id"));
 }
 
 /**

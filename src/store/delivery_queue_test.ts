@@ -5,6 +5,8 @@ import {
   backlog,
   claimDeliveries,
   dueDeliveries,
+  postponeDeliveries,
+  recallPostponed,
   recordAttempts,
   releaseDeliveries,
 } from "./delivery_queue.ts";
@@ -228,6 +230,58 @@ Deno.test("the delivery queue's statements use an index that fits, whatever the 
         /Cannot filter deliveries: unknown state "dead' OR 1=1 --"/,
       );
     });
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a full queue's postponements are recalled early, earliest first; the breaker's are not", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hookd-recall-" });
+  const db = await busyStore(dir);
+  try {
+    const spy = new PlanRecorder(db);
+    const column = async (id: string, name: string) =>
+      (await db.execute({ sql: `SELECT ${name} AS v FROM deliveries WHERE id = ?`, args: [id] }))
+        .rows[0]!.v;
+    // d1..d10 (in flight under "me") go back for a full queue, due 1..10 minutes from now;
+    // d11..d15 for an open breaker, due in a minute.
+    for (let n = 1; n <= 10; n++) {
+      await postponeDeliveries(db, [deliveryId(n)], "me", NOW + n * 60_000, NOW, true);
+    }
+    const breaker = [11, 12, 13, 14, 15].map(deliveryId);
+    await postponeDeliveries(db, breaker, "me", NOW + 60_000, NOW, false);
+    assert.equal(await column(deliveryId(3), "schedule_started_at"), NOW + 3 * 60_000);
+
+    // 1 s later the queue has room for four: the four due soonest come now.
+    const at = NOW + 1_000;
+    const first = await recallPostponed(spy, "w", at, 4);
+    assert.deepEqual(first, [1, 2, 3, 4].map(deliveryId));
+    assert.equal(await column(deliveryId(3), "next_attempt_at"), at);
+    // max_age counts the second it really waited, not the three minutes foretold.
+    assert.equal(await column(deliveryId(3), "schedule_started_at"), NOW + 1_000);
+    assert.ok(
+      spy.take().some((step) => step.includes("USING INDEX deliveries_postponed")),
+      "found through its partial index, not the webhook's whole backlog",
+    );
+    // The rest, but never the breaker's, the ordinary pending ones, or another webhook's.
+    assert.deepEqual(
+      await recallPostponed(db, "w", at, 1_000),
+      [5, 6, 7, 8, 9, 10].map(deliveryId),
+    );
+    assert.deepEqual(await recallPostponed(db, "w", at, 1_000), []);
+    assert.deepEqual(await recallPostponed(db, "other", at, 1_000), []);
+    for (const id of breaker) assert.equal(await column(id, "next_attempt_at"), NOW + 60_000);
+
+    // A claim clears the mark: a later retry of it is never recalled early.
+    await postponeDeliveries(db, [deliveryId(16)], "me", NOW + 60_000, NOW, true);
+    await db.execute({
+      sql: "UPDATE deliveries SET next_attempt_at = ? WHERE id = ?",
+      args: [NOW, deliveryId(16)],
+    });
+    const view = new WebhookView(await loadWebhookSnapshot(db));
+    await claimDeliveries(db, view, [deliveryId(16)], "me", NOW, NOW + 60_000);
+    assert.equal(await column(deliveryId(16), "postponed"), 0);
   } finally {
     db.close();
     await Deno.remove(dir, { recursive: true });

@@ -285,6 +285,19 @@ export const MIGRATIONS: readonly Migration[] = [
     // Names only: proxy URLs and credentials live in the config file.
     sql: [`ALTER TABLE webhooks ADD COLUMN proxy TEXT`],
   },
+  {
+    version: 12,
+    name: "recallable postponements",
+    sql: [
+      // 1: given back by a full queue in the sending pool (pool.ts), to be
+      // recalled as soon as the queue has room rather than at the time its
+      // pace suggested; cleared when the delivery is claimed. 0 otherwise
+      // (the breaker's postponements wait for the probe).
+      `ALTER TABLE deliveries ADD COLUMN postponed INTEGER NOT NULL DEFAULT 0`,
+      `CREATE INDEX deliveries_postponed ON deliveries (webhook_id, next_attempt_at)
+        WHERE postponed = 1 AND state = 'pending'`,
+    ],
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

@@ -82,6 +82,7 @@ Deno.test("a version 1 database keeps its deliveries and gets the partial state 
       "deliveries_ordered",
       "deliveries_pending",
       "deliveries_pending_by_webhook",
+      "deliveries_postponed",
       "deliveries_sending",
       "deliveries_webhook",
     ]);

@@ -41,6 +41,7 @@ import {
   claimDeliveries,
   dueDeliveries,
   postponeDeliveries,
+  recallPostponed,
   recordAttempts,
   releaseDeliveries,
 } from "./delivery_queue.ts";
@@ -154,8 +155,11 @@ export const writeOperations = {
   postponeDeliveries: single((
     db,
     _,
-    a: { ids: string[]; owner: string; until: number; now: number },
-  ) => postponeDeliveries(db, a.ids, a.owner, a.until, a.now)),
+    a: { ids: string[]; owner: string; until: number; now: number; recallable: boolean },
+  ) => postponeDeliveries(db, a.ids, a.owner, a.until, a.now, a.recallable)),
+  recallPostponed: single((db, _, a: { webhookId: string; now: number; limit: number }) =>
+    recallPostponed(db, a.webhookId, a.now, a.limit)
+  ),
   retryDelivery: single((db, _, a: { id: string; now: number }) => retryDelivery(db, a.id, a.now)),
   replayDeadLetters: single((
     db,
