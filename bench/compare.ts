@@ -1,5 +1,5 @@
 /**
- * `deno task bench:compare -- --before <git rev> [--rounds N] [--only ingest|delivery] [--quick]`:
+ * `deno task bench:compare -- --before <git rev> [--rounds N] [--only ingest|latency|delivery] [--quick]`:
  * the benchmark of an earlier revision and of this tree, in one run,
  * alternating (before, after, before, after, ...) so that the machine's
  * drift (±30% minute to minute on the shared build VM) falls on both sides
@@ -12,7 +12,7 @@
 import { formatNumber, type Row } from "./report.ts";
 
 const USAGE =
-  "usage: deno task bench:compare --before <git rev> [--rounds N] [--only ingest|delivery] [--quick]";
+  "usage: deno task bench:compare --before <git rev> [--rounds N] [--only ingest|latency|delivery] [--quick]";
 
 interface Options {
   readonly before: string;

@@ -7,6 +7,10 @@
  *   receiver has every event and the last one is recorded `succeeded`)
  *   against a bare `fetch` loop at the same concurrency to the same receiver,
  *   measured just before and just after it (the mean, as the machine drifts);
+ * - the same with events posted one per request: a burst of 20,000 single-event
+ *   POSTs (5,000 in quick mode), 64 in flight, to a fresh daemon, timed from the
+ *   first POST until the receiver has every event, against the same reference;
+ *   with each daemon's peak RSS (the burst's: target ≤ 160 MiB);
  * - latency: ack→receipt at a fixed rate (open loop, single-event POSTs),
  *   matched by event id, against a bare POST round trip at that rate;
  * - scheduling lateness: every event fails once with 500 and is retried by a
@@ -18,11 +22,12 @@
  *   daemon's RSS, against the same daemon on a database with only the few.
  */
 import type { BenchContext, BenchOutcome } from "./context.ts";
-import { type Child, spawnChild } from "./child.ts";
+import type { Child } from "./child.ts";
 import { cpuSnapshot, type CpuUse, cpuUse, systemBusySeconds } from "./cpu.ts";
 import type { BuildResult, CountResult, DbRequest } from "./db_worker.ts";
 import { api, memoryOf, spawnHookd } from "./hookd.ts";
 import { closedLoop, openLoop, type Percentiles, percentiles } from "./load.ts";
+import { Receiver } from "./receiver_client.ts";
 import type { Row } from "./report.ts";
 import { callWorker } from "./worker_call.ts";
 import { uuidv7 } from "../src/ids.ts";
@@ -39,6 +44,8 @@ interface Plan {
   readonly warmupMs: number;
   readonly bareMs: number;
   readonly e2eMs: number;
+  /** Events in the single-event burst. */
+  readonly burstEvents: number;
   readonly latencyMs: number;
   readonly latenessMs: number;
   readonly pending: number;
@@ -49,6 +56,7 @@ const FULL: Plan = {
   warmupMs: 1_000,
   bareMs: 5_000,
   e2eMs: 8_000,
+  burstEvents: 20_000,
   latencyMs: 8_000,
   latenessMs: 10_000,
   pending: 1_000_000,
@@ -59,6 +67,7 @@ const QUICK: Plan = {
   warmupMs: 500,
   bareMs: 2_000,
   e2eMs: 3_000,
+  burstEvents: 5_000,
   latencyMs: 3_000,
   latenessMs: 3_000,
   pending: 100_000,
@@ -75,7 +84,11 @@ const LATENCY_RATE = 500;
 const LATENESS_RATE = 200;
 const RETRY_DELAY_MS = 2_000;
 const DUE_NOW = 10;
-const TARGET_RATIO = 0.5;
+/** Deliveries/s end to end against the bare fetch loop: batched, and posted one per request. */
+const TARGET_BATCHED_RATIO = 0.8;
+const TARGET_SINGLE_RATIO = 0.5;
+/** The daemon's peak RSS while it absorbs and delivers the burst (MiB: /proc's kB / 1024). */
+const TARGET_BURST_PEAK_MB = 160;
 const TARGET_FIRST_MS = 1_000;
 const TARGET_RSS_MB = 150;
 const TARGET_LATENESS_P99_MS = 50;
@@ -94,6 +107,8 @@ schedule = ["0s", "${RETRY_DELAY_MS / 1000}s"]
 jitter = 0
 retry = ["any"]
 on_exhausted = "failed"
+# Every first attempt fails on purpose; an open breaker would postpone the rest.
+breaker_failures = 0
 `;
 
 const DB_WORKER = new URL("./db_worker.ts", import.meta.url);
@@ -110,39 +125,6 @@ function eventJson(n: number, id?: string): string {
     : `{"id":"${id}","type":"order.created","data":${data}}`;
 }
 
-/** The receiver child: counts, logs and answers (see receiver.ts). */
-class Receiver {
-  constructor(readonly child: Child) {}
-
-  get url(): string {
-    return `${this.child.origin}/hook`;
-  }
-
-  async count(): Promise<number> {
-    const response = await fetch(`${this.child.origin}/_stats`);
-    return ((await response.json()) as { count: number }).count;
-  }
-
-  async log(): Promise<{ ids: string[]; receivedAt: number[]; lateMs: number[] }> {
-    return await (await fetch(`${this.child.origin}/_log`)).json();
-  }
-
-  async reset(failFirstMs?: number): Promise<void> {
-    const query = failFirstMs === undefined ? "" : `?fail_first=${failFirstMs}`;
-    await (await fetch(`${this.child.origin}/_reset${query}`, { method: "POST" })).body?.cancel();
-  }
-
-  /** Resolves once the receiver has `count` requests; false after `timeoutMs`. */
-  async waitFor(count: number, timeoutMs: number, everyMs = 10): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
-    while (performance.now() < deadline) {
-      if (await this.count() >= count) return true;
-      await sleep(everyMs);
-    }
-    return false;
-  }
-}
-
 export async function runDeliveryBench(
   options: DeliveryBenchOptions,
 ): Promise<DeliveryBenchResult> {
@@ -153,14 +135,8 @@ export async function runDeliveryBench(
   const cpu: DeliveryBenchResult["cpu"] = [];
   const details: Record<string, unknown> = {};
 
-  const receiverChild = await spawnChild({
-    name: "receiver",
-    args: ["run", "-A", `${options.root}bench/receiver.ts`],
-    cwd: options.root,
-    listening: /receiver listening on (http:\/\/[^\s]+)/,
-  });
-  options.track(receiverChild);
-  const receiver = new Receiver(receiverChild);
+  const receiver = await Receiver.start(options);
+  const receiverChild = receiver.child;
 
   let daemonCount = 0;
   const daemon = async (name: string, dbPath: string, configPath?: string) => {
@@ -228,13 +204,29 @@ export async function runDeliveryBench(
   const storeBefore = await storeCounters(e2eDaemon.origin, adminKey);
   const throughput = await endToEnd(e2eDaemon, receiver, plan, adminKey);
   const storeAfter = await storeCounters(e2eDaemon.origin, adminKey);
+  const e2ePeakMb = memoryOf(e2eDaemon.pid).peakMb;
   cpu.push({ name: "hookd end to end", ...throughput.cpu });
   progress(
     `hookd end to end: ${throughput.durablePerSecond.toFixed(0)} durable deliveries/s ` +
-      `(${throughput.accepted} events, steady receipts ${throughput.steadyPerSecond.toFixed(0)}/s)`,
+      `(${throughput.accepted} events, steady receipts ${throughput.steadyPerSecond.toFixed(0)}/s` +
+      `, peak RSS ${e2ePeakMb.toFixed(0)} MB)`,
   );
+  // The same, one event per request, on a daemon of its own so its peak RSS is the burst's.
+  const burstDb = `${options.tempDir}/delivery-burst.db`;
+  const burstDaemon = await daemon("burst", burstDb);
+  await createWebhook(burstDaemon.origin);
+  await receiver.reset();
+  const burst = await singleEventBurst(burstDaemon, receiver, adminKey, plan.burstEvents);
+  await options.stop(burstDaemon);
+  await Deno.remove(burstDb).catch(() => {});
+  cpu.push({ name: "hookd single-event burst", ...burst.cpu });
+  progress(
+    `hookd single-event burst: ${burst.deliveriesPerSecond.toFixed(0)} deliveries/s ` +
+      `(${burst.received}/${burst.accepted} received, peak RSS ${burst.peakRssMb.toFixed(0)} MB)`,
+  );
+  details.burst = burst;
   // The machine's speed drifts within a run; the reference is taken on both
-  // sides of the end-to-end figure and averaged, so the ratio compares like with like.
+  // sides of the end-to-end figures and averaged, so the ratio compares like with like.
   const bareAfter = await closedLoop(receiverTarget, {
     concurrency: CONCURRENCY,
     warmupMs: plan.warmupMs,
@@ -262,7 +254,7 @@ export async function runDeliveryBench(
   await options.stop(e2eDaemon);
   const e2eCounts = await callWorker<CountResult>(DB_WORKER, { op: "count", url: `file:${e2eDb}` });
   const e2eTotal = throughput.accepted + latency.ackedTotal;
-  details.endToEnd = { throughput, latency, counts: e2eCounts };
+  details.endToEnd = { throughput, latency, counts: e2eCounts, peakRssMb: e2ePeakMb };
 
   // 3. Scheduling lateness: fail once, retry after exactly 2 s.
   const configPath = `${options.tempDir}/lateness.toml`;
@@ -351,6 +343,9 @@ export async function runDeliveryBench(
   details.restart = { empty, loaded };
 
   // 5. Rows.
+  const burstLabel = `${burst.events.toLocaleString("en-US")} events${
+    options.quick ? " (quick; full: 20,000)" : ""
+  }`;
   const pendingLabel = `${loaded.pending.toLocaleString("en-US")} pending${
     options.quick ? " (quick; full: 1M)" : ""
   }`;
@@ -361,11 +356,18 @@ export async function runDeliveryBench(
       unit: "req/s",
     },
     {
-      figure: `e2e durable deliveries c${CONCURRENCY}`,
+      figure: `e2e durable deliveries c${CONCURRENCY}, batches of ${BATCH_EVENTS}`,
       value: throughput.durablePerSecond,
       unit: "deliveries/s",
       reference: { name: "bare fetch", value: bareRate },
-      target: { kind: "min", value: TARGET_RATIO, ratio: true },
+      target: { kind: "min", value: TARGET_BATCHED_RATIO, ratio: true },
+    },
+    {
+      figure: `e2e deliveries c${CONCURRENCY}, ${burstLabel} posted one per request`,
+      value: burst.deliveriesPerSecond,
+      unit: "deliveries/s",
+      reference: { name: "bare fetch", value: bareRate },
+      target: { kind: "min", value: TARGET_SINGLE_RATIO, ratio: true },
     },
     {
       figure: "e2e steady receipts (informative)",
@@ -379,6 +381,24 @@ export async function runDeliveryBench(
       unit: "deliveries",
       reference: { name: "accepted", value: e2eTotal },
       target: { kind: "min", value: 1, ratio: true },
+    },
+    {
+      figure: `${burstLabel} posted one per request: received (of accepted)`,
+      value: burst.received,
+      unit: "deliveries",
+      reference: { name: "accepted", value: burst.accepted },
+      target: { kind: "min", value: 1, ratio: true },
+    },
+    {
+      figure: `e2e batches of ${BATCH_EVENTS}: hookd peak RSS (informative)`,
+      value: e2ePeakMb,
+      unit: "MB",
+    },
+    {
+      figure: `${burstLabel} posted one per request: hookd peak RSS`,
+      value: burst.peakRssMb,
+      unit: "MB",
+      target: { kind: "max", value: TARGET_BURST_PEAK_MB },
     },
   );
   for (const q of ["p50", "p99", "max"] as const) {
@@ -460,6 +480,9 @@ export async function runDeliveryBench(
     notes.push(
       `e2e ingest: ${throughput.failures} failed batch requests (${throughput.firstFailure})`,
     );
+  }
+  if (burst.failures > 0) {
+    notes.push(`single-event burst: ${burst.failures} failed requests (${burst.firstFailure})`);
   }
   if (!throughput.drained) {
     notes.push("e2e: the receiver did not get every accepted event before the deadline");
@@ -651,6 +674,61 @@ async function endToEnd(
     failures,
     firstFailure,
     cpu: cpuBefore && cpuAfter ? usage(cpuBefore, cpuAfter) : noCpu,
+  };
+}
+
+interface BurstResult {
+  readonly events: number;
+  readonly accepted: number;
+  readonly received: number;
+  /** From the first POST until the receiver had every accepted event. */
+  readonly seconds: number;
+  readonly deliveriesPerSecond: number;
+  /** How long posting alone took (the closed loop's last answer). */
+  readonly ingestSeconds: number;
+  readonly peakRssMb: number;
+  readonly failures: number;
+  readonly firstFailure?: string;
+  readonly cpu: CpuSplit;
+}
+
+/**
+ * `events` single-event POSTs, CONCURRENCY in flight (closed loop), as fast as
+ * the daemon acknowledges them; done when the receiver has every accepted
+ * event. The end is the receiver's own arrival time of the last one, on the
+ * wall clock this process reads too (see `wallNow`).
+ */
+async function singleEventBurst(
+  daemon: Child,
+  receiver: Receiver,
+  adminKey: string,
+  events: number,
+): Promise<BurstResult> {
+  const before = snapshots(receiver.child.pid, daemon.pid);
+  const startedAt = wallNow();
+  const load = await closedLoop({
+    url: `${daemon.origin}/api/v1/events`,
+    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+    body: (n) => eventJson(n),
+    eventsPerRequest: 1,
+    okStatus: 202,
+  }, { concurrency: CONCURRENCY, warmupMs: 0, measureMs: 120_000, maxRequests: events });
+  const drained = await receiver.waitFor(load.requests, 60_000);
+  const cpu = usage(before, snapshots(receiver.child.pid, daemon.pid));
+  const { receivedAt } = await receiver.log();
+  const lastAt = receivedAt.reduce((a, b) => Math.max(a, b), -Infinity);
+  const seconds = (lastAt - startedAt) / 1000;
+  return {
+    events,
+    accepted: load.requests,
+    received: receivedAt.length,
+    seconds,
+    deliveriesPerSecond: drained ? load.requests / seconds : NaN,
+    ingestSeconds: load.seconds,
+    peakRssMb: memoryOf(daemon.pid).peakMb,
+    failures: load.failures,
+    firstFailure: load.firstFailure,
+    cpu,
   };
 }
 

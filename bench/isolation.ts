@@ -32,7 +32,8 @@
  * its breaker state and effective concurrency as the API shows them.
  */
 import type { BenchContext, BenchOutcome } from "./context.ts";
-import { type Child, spawnChild } from "./child.ts";
+import type { Child } from "./child.ts";
+import { Receiver } from "./receiver_client.ts";
 import { type CpuSnapshot, cpuSnapshot, type CpuUse, cpuUse } from "./cpu.ts";
 import { type CpuSplit, snapshots, usage } from "./delivery.ts";
 import { api, spawnHookd } from "./hookd.ts";
@@ -197,16 +198,9 @@ export async function runIsolationBench(
 }
 
 async function setUp(mode: Mode, options: IsolationBenchOptions): Promise<Setup> {
-  const receiver = await spawnChild({
-    name: `isolation receiver (${mode})`,
-    args: ["run", "-A", `${options.root}bench/receiver.ts`, "--ports", String(RECEIVER_PORTS)],
-    cwd: options.root,
-    listening: /receiver listening on (http:\/\/[^\s]+)/,
-  });
-  options.track(receiver);
-  const { ports } = await (await fetch(`${receiver.origin}/_ports`)).json() as {
-    ports: number[];
-  };
+  const receivers = await Receiver.start(options, `isolation receiver (${mode})`, RECEIVER_PORTS);
+  const receiver = receivers.child;
+  const ports = await receivers.ports();
   const { delayMs, status } = ODD_PATH[mode];
   await (await fetch(
     `${receiver.origin}/_reset?path=/hook/${BAD}&delay_ms=${delayMs}&status=${status}`,

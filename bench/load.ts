@@ -56,11 +56,23 @@ export function percentiles(samples: ArrayLike<number>): Percentiles {
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
 }
 
+/** One request of an open loop, for callers that split or match the results themselves. */
+export interface OpenLoopResponse {
+  /** The request's number, as passed to `Target.body`. */
+  readonly n: number;
+  /** When it was due and when its response arrived (`performance.now()`). */
+  readonly dueAt: number;
+  readonly doneAt: number;
+  readonly ok: boolean;
+  /** The response's body (empty if none arrived). */
+  readonly body: string;
+}
+
 async function send(
   client: Deno.HttpClient,
   target: Target,
   n: number,
-): Promise<{ ok: boolean; detail?: string }> {
+): Promise<{ ok: boolean; detail?: string; body: string }> {
   try {
     const response = await fetch(target.url, {
       method: "POST",
@@ -69,20 +81,22 @@ async function send(
       client,
     });
     const text = await response.text();
-    if (response.status === target.okStatus) return { ok: true };
-    return { ok: false, detail: `${response.status} ${text.slice(0, 300)}` };
+    if (response.status === target.okStatus) return { ok: true, body: text };
+    return { ok: false, detail: `${response.status} ${text.slice(0, 300)}`, body: text };
   } catch (error) {
-    return { ok: false, detail: (error as Error).message };
+    return { ok: false, detail: (error as Error).message, body: "" };
   }
 }
 
 /**
  * Keeps `concurrency` requests in flight for `warmupMs + measureMs`; counts
- * only responses that arrive inside the measured window.
+ * only responses that arrive inside the measured window. With `maxRequests`,
+ * sends no more than that many (then `measureMs` is a time limit, and the
+ * rates are over the time the requests took).
  */
 export async function closedLoop(
   target: Target,
-  options: { concurrency: number; warmupMs: number; measureMs: number },
+  options: { concurrency: number; warmupMs: number; measureMs: number; maxRequests?: number },
 ): Promise<ClosedLoopResult> {
   const client = Deno.createHttpClient({});
   const start = performance.now();
@@ -93,8 +107,9 @@ export async function closedLoop(
   let firstFailure: string | undefined;
   const latencies: number[] = [];
   let n = 0;
+  const maxRequests = options.maxRequests ?? Infinity;
   const loop = async () => {
-    while (performance.now() < end) {
+    while (performance.now() < end && n < maxRequests) {
       const sentAt = performance.now();
       const outcome = await send(client, target, n++);
       const now = performance.now();
@@ -113,7 +128,7 @@ export async function closedLoop(
   } finally {
     client.close();
   }
-  const seconds = options.measureMs / 1000;
+  const seconds = (Math.min(performance.now(), end) - measureFrom) / 1000;
   return {
     concurrency: options.concurrency,
     seconds,
@@ -131,11 +146,17 @@ export async function closedLoop(
  * Sends `rate` requests per second on a fixed timeline for `measureMs`
  * (after an unrecorded warm-up at the same rate). Each latency is measured
  * from when the request was due, not when it left, so a stalled server is
- * charged for the requests it delayed.
+ * charged for the requests it delayed. `onResponse` sees every request,
+ * warm-up included.
  */
 export async function openLoop(
   target: Target,
-  options: { rate: number; warmupMs: number; measureMs: number },
+  options: {
+    rate: number;
+    warmupMs: number;
+    measureMs: number;
+    onResponse?: (response: OpenLoopResponse) => void;
+  },
 ): Promise<OpenLoopResult> {
   const client = Deno.createHttpClient({});
   const interval = 1000 / options.rate;
@@ -155,11 +176,14 @@ export async function openLoop(
         const due = start + i * interval;
         const recorded = i >= warmupCount;
         if (recorded) lags.push(now - due);
-        const request = send(client, target, i).then((outcome) => {
+        const n = i;
+        const request = send(client, target, n).then((outcome) => {
+          const doneAt = performance.now();
+          options.onResponse?.({ n, dueAt: due, doneAt, ok: outcome.ok, body: outcome.body });
           if (!recorded) return;
           if (outcome.ok) {
             acknowledged++;
-            latencies.push(performance.now() - due);
+            latencies.push(doneAt - due);
           } else {
             failures++;
             firstFailure ??= outcome.detail;

@@ -6,11 +6,18 @@
  * - durable ingest (events/s acknowledged with 202) against raw batched
  *   libSQL inserts of the same rows, and against a bare `Deno.serve` driven
  *   by the same load generator (hookd's HTTP-side overhead);
- * - acknowledgement latency at a fixed 2,000 events/s (open loop) against
- *   the bare server at the same rate.
+ * - ingest alone: acknowledgement latency at a fixed 2,000 events/s (open
+ *   loop) with the webhook paused, so no deliveries run, against the bare
+ *   server at the same rate.
  *
- * Delivery (see delivery.ts): end-to-end durable deliveries/s against a bare
- * `fetch` loop, ack→receipt latency, scheduling lateness against
+ * Latency with deliveries (see latency.ts): ack and post→receiver latency at
+ * 500 and 2,000 events/s posted one per request to a freshly started daemon
+ * delivering to a local receiver, the first second after the start and the
+ * warm phase, against a freshly started bare server at the same rate.
+ *
+ * Delivery (see delivery.ts): end-to-end durable deliveries/s, events posted
+ * in batches and one per request, against a bare `fetch` loop, with the
+ * daemon's peak RSS; ack→receipt latency, scheduling lateness against
  * `setTimeout`, and a restart with 1,000,000 pending retries against one
  * with none.
  *
@@ -30,7 +37,7 @@
  * their attempts and events, against the same run without retention.
  *
  * Flags: `--quick` (a ~1 min smoke run; a 2 min soak),
- * `--only ingest|delivery|isolation|signing|soak|purge`
+ * `--only ingest|latency|delivery|isolation|signing|soak|purge`
  * (one part; the soak and the purge run only so), `--soak-minutes N` (the soak's length),
  * `--json` (also print the results as JSON after the table), `--cpu-prof`
  * (write the daemons' V8 CPU profiles to bench/results/prof-<time>/ and print
@@ -50,6 +57,7 @@ import {
 import { type CpuSplit, runDeliveryBench } from "./delivery.ts";
 import { api, spawnHookd } from "./hookd.ts";
 import { runIsolationBench } from "./isolation.ts";
+import { runLatencyBench } from "./latency.ts";
 import { summarizeProfiles } from "./profile_summary.ts";
 import { type PurgeBenchResult, runPurgeBench } from "./purge.ts";
 import { runSigningBench } from "./signing.ts";
@@ -112,12 +120,12 @@ interface Scenario {
 }
 
 const USAGE =
-  "usage: deno task bench [--quick] [--only ingest|delivery|isolation|signing|soak|purge] " +
+  "usage: deno task bench [--quick] [--only ingest|latency|delivery|isolation|signing|soak|purge] " +
   "[--soak-minutes N] [--json] [--cpu-prof]";
 const SOAK_MINUTES = 10;
 const QUICK_SOAK_MINUTES = 2;
 const flags = new Set<string>();
-const PARTS = ["ingest", "delivery", "isolation", "signing", "soak", "purge"] as const;
+const PARTS = ["ingest", "latency", "delivery", "isolation", "signing", "soak", "purge"] as const;
 let only: typeof PARTS[number] | undefined;
 let soakMinutes: number | undefined;
 for (let i = 0; i < Deno.args.length; i++) {
@@ -131,7 +139,7 @@ for (let i = 0; i < Deno.args.length; i++) {
     const part = inline ?? Deno.args[++i];
     if (!PARTS.includes(part as typeof PARTS[number])) {
       console.error(
-        `bench: --only takes "ingest", "delivery", "isolation", "signing", "soak" or "purge", got ${
+        `bench: --only takes "ingest", "latency", "delivery", "isolation", "signing", "soak" or "purge", got ${
           JSON.stringify(part)
         }`,
       );
@@ -438,7 +446,7 @@ async function ingestBench(): Promise<IngestBenchResult> {
 
   const latencyDaemon = await startDaemon("latency");
   const latency = await measured(
-    `hookd ${RATE}/s open loop`,
+    `hookd ${RATE}/s open loop, ingest alone`,
     latencyDaemon,
     () =>
       openLoop(target(latencyDaemon.origin, "/api/v1/events"), {
@@ -509,15 +517,17 @@ async function ingestBench(): Promise<IngestBenchResult> {
     reference: { name: refName, value: refBatchRate },
     target: { kind: "min", value: TARGET_EVENTS_PER_SECOND },
   });
+  // The webhook is paused here (see startDaemon): latency with deliveries running is latency.ts's.
+  const alone = "ingest alone (paused webhook, no deliveries)";
   rows.push({
-    figure: `open loop ${RATE}/s: acknowledged`,
+    figure: `${alone}: open loop ${RATE}/s acknowledged`,
     value: latency.result.acknowledged / latency.result.seconds,
     unit: "events/s",
     reference: { name: "scheduled", value: RATE },
   });
   for (const q of ["p50", "p90", "p99", "max"] as const) {
     rows.push({
-      figure: `ack latency ${q} @ ${RATE}/s`,
+      figure: `${alone}: ack latency ${q} @ ${RATE}/s`,
       value: latency.result.latencyMs[q],
       unit: "ms",
       reference: { name: "bare", value: bareOpen.result.latencyMs[q] },
@@ -601,6 +611,10 @@ async function main(): Promise<void> {
     progress,
   };
   const ingest = only === undefined || only === "ingest" ? await ingestBench() : undefined;
+  const latency = only !== undefined && only !== "latency" ? undefined : await runLatencyBench({
+    quick: flags.has("--quick"),
+    ...context,
+  });
   const delivery = only !== undefined && only !== "delivery" ? undefined : await runDeliveryBench({
     quick: flags.has("--quick"),
     ...context,
@@ -634,6 +648,7 @@ async function main(): Promise<void> {
   );
   const rows = [
     ...(ingest?.rows ?? []),
+    ...(latency?.rows ?? []),
     ...(delivery?.rows ?? []),
     ...(isolation?.rows ?? []),
     ...(signing?.rows ?? []),
@@ -642,10 +657,12 @@ async function main(): Promise<void> {
   ];
   printTable(rows);
   if (ingest) printCpu(ingest.scenarios);
+  if (latency) printDeliveryCpu("latency scenarios (with deliveries)", latency.cpu);
   if (delivery) printDeliveryCpu("delivery scenarios", delivery.cpu);
   if (isolation) printDeliveryCpu("isolation scenarios", isolation.cpu);
   const notes = [
     ...(ingest?.notes ?? []),
+    ...(latency?.notes ?? []),
     ...(delivery?.notes ?? []),
     ...(isolation?.notes ?? []),
     ...(signing?.notes ?? []),
@@ -668,6 +685,7 @@ async function main(): Promise<void> {
         seconds,
         rows: rowsJson(rows),
         ingest: ingest?.json,
+        latency: latency ? { details: latency.details, cpu: latency.cpu } : undefined,
         delivery: delivery ? { details: delivery.details, cpu: delivery.cpu } : undefined,
         isolation: isolation ? { details: isolation.details, cpu: isolation.cpu } : undefined,
         signing: signing?.details,

@@ -13,10 +13,10 @@
  * delivery.
  */
 import type { BenchContext, BenchOutcome } from "./context.ts";
-import { spawnChild } from "./child.ts";
 import { cpuSnapshot, cpuUse, systemBusySeconds } from "./cpu.ts";
 import { api, memoryOf, spawnHookd } from "./hookd.ts";
 import { openLoop, type OpenLoopResult } from "./load.ts";
+import { Receiver } from "./receiver_client.ts";
 import type { Row } from "./report.ts";
 
 export interface SoakOptions extends BenchContext {
@@ -49,16 +49,9 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
   if (!(options.minutes > 1.5)) {
     throw new RangeError(`soak: must run longer than 1.5 minutes, got ${options.minutes} min`);
   }
-  const receiver = await spawnChild({
-    name: "soak receivers",
-    args: ["run", "-A", `${options.root}bench/receiver.ts`, "--ports", String(RECEIVERS)],
-    cwd: options.root,
-    listening: /receiver listening on (http:\/\/[^\s]+)/,
-  });
-  options.track(receiver);
-  const { ports } = await (await fetch(`${receiver.origin}/_ports`)).json() as {
-    ports: number[];
-  };
+  const receivers = await Receiver.start(options, "soak receivers", RECEIVERS);
+  const receiver = receivers.child;
+  const ports = await receivers.ports();
   const daemon = await spawnHookd({
     name: "soak",
     dbPath: `${options.tempDir}/soak.db`,
@@ -126,8 +119,8 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
       `soak: hookd exited during the run; its output:\n${daemon.output().slice(-4000)}`,
     );
   }
-  const drained = await waitForCount(receiver.origin, load.acknowledged, DRAIN_TIMEOUT_MS);
-  const delivered = await receivedCount(receiver.origin);
+  const drained = await receivers.waitFor(load.acknowledged, DRAIN_TIMEOUT_MS, 100);
+  const delivered = await receivers.count();
   const succeeded = await succeededCount(daemon.origin, adminKey);
   await options.stop(daemon);
   await options.stop(receiver);
@@ -225,19 +218,6 @@ function medianOf(samples: readonly Sample[]): { rssMb: number; anonMb: number }
     rssMb: median(samples.map((x) => x.rssMb)),
     anonMb: median(samples.map((x) => x.anonMb)),
   };
-}
-
-async function receivedCount(origin: string): Promise<number> {
-  return ((await (await fetch(`${origin}/_stats`)).json()) as { count: number }).count;
-}
-
-async function waitForCount(origin: string, count: number, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await receivedCount(origin) >= count) return true;
-    await sleep(100);
-  }
-  return false;
 }
 
 /** `hookd_deliveries_succeeded_total` from the daemon's `/metrics`. */
