@@ -150,7 +150,7 @@ Deno.test("a webhook's overflow is recalled once its queue runs down to a quarte
   assert.equal(recalls.length, 1, "nothing more is out");
 });
 
-Deno.test("an open breaker's postponements go back marked as the breaker's, not a full queue's", async () => {
+Deno.test("an open breaker's postponements go back marked as the breaker's, not a full queue's", () => {
   const recalls: string[] = [];
   const postponed: string[] = [];
   const { p, finish } = pool({
