@@ -102,16 +102,24 @@ Deno.test("the webhook's proxy setting picks the route's proxy; one that cannot 
     ["direct", undefined],
     ["eu", eu],
   ];
-  for (const [setting, expected] of cases) {
+  /** A sender whose guard approves 10.1.2.3 for any name, with the proxies above. */
+  const approvingSender = () => {
     const transport = new RecordingTransport();
     const guard = guardSaying({ ok: true, address: "10.1.2.3", port: 443, hostname: "hooks.test" });
-    const sender = new GuardedSender({
+    return {
       transport,
       guard,
-      requireHttps: false,
-      proxies,
-      clock: new FakeClock(),
-    });
+      sender: new GuardedSender({
+        transport,
+        guard,
+        requireHttps: false,
+        proxies,
+        clock: new FakeClock(),
+      }),
+    };
+  };
+  for (const [setting, expected] of cases) {
+    const { transport, sender } = approvingSender();
     await sender.send({ ...request("https://hooks.test/x"), proxy: setting });
     assert.equal(transport.sent[0]!.route?.proxy, expected, String(setting));
     assert.equal(transport.sent[0]!.route?.address, "10.1.2.3");
@@ -128,15 +136,7 @@ Deno.test("the webhook's proxy setting picks the route's proxy; one that cannot 
     ],
   ];
   for (const [outgoing, message] of refusals) {
-    const transport = new RecordingTransport();
-    const guard = guardSaying({ ok: true, address: "10.1.2.3", port: 443, hostname: "hooks.test" });
-    const sender = new GuardedSender({
-      transport,
-      guard,
-      requireHttps: false,
-      proxies,
-      clock: new FakeClock(),
-    });
+    const { transport, guard, sender } = approvingSender();
     const result = await sender.send(outgoing);
     assert.deepEqual(result.outcome, { kind: "error", error: "proxy" });
     assert.match(result.errorMessage!, message);
