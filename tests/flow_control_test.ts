@@ -9,6 +9,8 @@ import type { AttemptResult, AttemptTransport, SendRequest } from "../src/delive
 import { FakeClock } from "../src/testing/fake_clock.ts";
 import { type EngineHarness, withEngine } from "../src/testing/engine_harness.ts";
 import { captureLogs } from "../src/testing/log_capture.ts";
+import { DeliveryEngine } from "../src/delivery/engine.ts";
+import { silentLogger } from "../src/ops/log.ts";
 import { seededRng } from "../src/testing/seeded_rng.ts";
 import { readDelivery, SECOND, START, TICK } from "./contracts/_helpers.ts";
 
@@ -302,5 +304,82 @@ Deno.test("a full queue's overflow comes back as soon as the receiver speeds up,
     }
     assert.equal(sender.count("/hook"), 1_103, "all delivered within 30 s, not 2,000");
     assert.deepEqual(await pendingPage(10), []);
+  });
+});
+
+Deno.test("a full queue's overflow left by a stopped daemon is recalled by the next one at once", async () => {
+  const clock = new FakeClock(START);
+  const sender = new RoutedSender(clock);
+  await withEngine({ clock, sender, rng: seededRng(6) }, async (h) => {
+    const { id } = await createWebhook(h, "/hook", { max_in_flight: 1 });
+    // As above: a 2 s pace learnt, then 1,100 events, of which 100 go back to the store
+    // due about 2,000 s out.
+    sender.hold = true;
+    await h.api("POST", "/api/v1/events/batch", {
+      events: Array.from({ length: 3 }, (_, n) => ({ type: "a.b", data: { n } })),
+    });
+    for (let i = 1; i <= 3; i++) {
+      await h.until(() => sender.count("/hook") === i);
+      clock.advance(2 * SECOND);
+      assert.equal(sender.release(), 1);
+    }
+    for (const size of [1000, 100]) {
+      const res = await h.api("POST", "/api/v1/events/batch", {
+        events: Array.from({ length: size }, (_, n) => ({ type: "a.b", data: { n } })),
+      });
+      assert.equal(res.status, 202);
+    }
+    // Pending and due more than a minute out, over every page.
+    const postponed = async () => {
+      const far: string[] = [];
+      let cursor: string | null = "";
+      while (cursor !== null) {
+        const page = (await h.api(
+          "GET",
+          `/api/v1/webhooks/${id}/deliveries?state=pending&limit=1000${
+            cursor ? `&cursor=${cursor}` : ""
+          }`,
+        )).body as { data: { id: string; next_attempt_at: string }[]; next_cursor: string | null };
+        for (const d of page.data) {
+          if (Date.parse(d.next_attempt_at) > clock.now() + 60 * SECOND) far.push(d.id);
+        }
+        cursor = page.next_cursor;
+      }
+      return far;
+    };
+    await h.until(async () => (await postponed()).length >= 99);
+
+    // This daemon stops (its queue goes back to the store, due now); the one in flight
+    // is answered during the grace period.
+    sender.hold = false;
+    const stopping = h.engine.stop(5 * SECOND);
+    sender.release();
+    await stopping;
+    assert.ok((await postponed()).length >= 99, "the overflow is still parked far out");
+
+    // The next daemon knows nothing of that overflow but what the store says.
+    const next = await DeliveryEngine.start({
+      config: h.config,
+      store: h.store,
+      clock,
+      log: silentLogger,
+      rng: seededRng(7),
+      transport: sender,
+    });
+    try {
+      for (let second = 0; second < 30 && sender.count("/hook") < 1_103; second++) {
+        clock.advance(SECOND);
+        await next.refill();
+        await h.until(() => {
+          const { queued, inFlight, recording } = next.stats();
+          return queued === 0 && inFlight === 0 && recording === 0;
+        });
+        await h.store.read("schemaVersion", {});
+      }
+      assert.equal(sender.count("/hook"), 1_103, "all delivered within 30 s, not 2,000");
+      assert.deepEqual(await postponed(), []);
+    } finally {
+      await next.stop(SECOND);
+    }
   });
 });

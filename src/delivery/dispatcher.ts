@@ -126,6 +126,18 @@ export class Dispatcher {
     return this.#pool.flowSummary();
   }
 
+  /**
+   * Takes on the full queues' postponements in the store (left by a daemon
+   * that stopped or was killed): the pool recalls them as its queues have
+   * room, as it does its own. Without this, work postponed by a slow spell
+   * before a restart would wait out the slow pace's estimate.
+   */
+  async adoptPostponed(): Promise<void> {
+    const now = this.#o.clock.now();
+    const recallable = await this.#o.store.read("recallableByWebhook", { now });
+    for (const { webhookId, count } of recallable) this.#pool.adoptOverflow(webhookId, count);
+  }
+
   /** Whether the delivery is queued or being attempted here. */
   has(deliveryId: string): boolean {
     return this.#known.has(deliveryId);

@@ -147,6 +147,8 @@ export class DeliveryEngine implements DeliveryTrigger {
     const engine = new DeliveryEngine(options);
     engine.#wheel.start();
     await engine.#loader.start();
+    await engine.#dispatcher.adoptPostponed()
+      .catch((error) => options.log.warn("could not look for postponed deliveries", { error }));
     return engine;
   }
 

@@ -176,6 +176,17 @@ export class SendingPool<J extends PoolJob> {
     for (const [until, jobs] of overflow) this.#o.postpone!(jobs, until, "full");
   }
 
+  /**
+   * The store holds `count` of the webhook's jobs postponed for a full queue
+   * that this pool did not postpone (a daemon before a restart did): they are
+   * recalled like its own, at once if the queue has room.
+   */
+  adoptOverflow(webhookId: string, count: number): void {
+    if (this.#closed || count <= 0) return;
+    this.#overflowed.set(webhookId, (this.#overflowed.get(webhookId) ?? 0) + count);
+    this.#recallIfRoom(webhookId, this.#queues.get(webhookId)?.length ?? 0);
+  }
+
   /** Asks for a webhook's overflow back once its queue is down to a quarter of the bound. */
   #recallIfRoom(webhookId: string, queued: number): void {
     const out = this.#overflowed.get(webhookId);

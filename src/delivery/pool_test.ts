@@ -150,6 +150,28 @@ Deno.test("a webhook's overflow is recalled once its queue runs down to a quarte
   assert.equal(recalls.length, 1, "nothing more is out");
 });
 
+Deno.test("overflow in the store from before a restart is recalled as the queue has room", () => {
+  const recalls: { webhookId: string; limit: number }[] = [];
+  const { p, finish } = pool({
+    concurrency: 100,
+    limits: { w: { maxInFlight: 4, rateLimitPerSecond: null } },
+    postpone: () => {},
+    recall: (webhookId, limit) => recalls.push({ webhookId, limit }),
+  });
+  // An empty queue: the bound's worth of 2,500 comes at once, the rest as it drains.
+  p.adoptOverflow("idle", 2_500);
+  assert.deepEqual(recalls, [{ webhookId: "idle", limit: 1_000 }]);
+  // A webhook whose queue is full waits until it is down to a quarter.
+  for (let n = 1; n <= 1_004; n++) p.push({ webhookId: "w", n });
+  recalls.length = 0;
+  p.adoptOverflow("w", 100);
+  p.adoptOverflow("w", 0);
+  assert.deepEqual(recalls, []);
+  let next = 1;
+  while (p.queued > 250) finish(`w${next++}`);
+  assert.deepEqual(recalls, [{ webhookId: "w", limit: 100 }]);
+});
+
 Deno.test("an open breaker's postponements go back marked as the breaker's, not a full queue's", () => {
   const recalls: string[] = [];
   const postponed: string[] = [];

@@ -386,6 +386,26 @@ export async function recallPostponed(
 }
 
 /**
+ * Per webhook, how many of its full queue's postponements could still be
+ * recalled (due after `now`). A daemon's count of them lives in memory, so a
+ * daemon that starts after another stopped (or was killed) learns them here
+ * and recalls them as its queues have room, instead of leaving them parked
+ * until the pace of a slow spell before the restart said.
+ */
+export async function recallableByWebhook(
+  db: Executor,
+  now: number,
+): Promise<{ webhookId: string; count: number }[]> {
+  const result = await db.execute({
+    sql: `SELECT webhook_id, count(*) AS n FROM deliveries INDEXED BY deliveries_postponed
+      WHERE postponed = 1 AND state = 'pending' AND next_attempt_at > ?
+      GROUP BY webhook_id`,
+    args: [now],
+  });
+  return result.rows.map((row) => ({ webhookId: text(row, "webhook_id"), count: Number(row.n) }));
+}
+
+/**
  * Gives claimed deliveries back unsent: `pending` (shutdown), `held` (their
  * webhook is paused or disabled) or `cancelled` (their webhook is gone).
  */
