@@ -1,5 +1,6 @@
 /** Starting hookd as a child for the benchmarks, and talking to its API. */
 import { type Child, spawnChild } from "./child.ts";
+import { V8_FLAGS_ARG } from "../deploy/v8_flags.ts";
 
 export interface HookdOptions {
   /** Names the child in messages and its CPU profile. */
@@ -26,7 +27,8 @@ export function spawnHookd(options: HookdOptions): Promise<Child> {
   const config = options.configPath ? ["--config", options.configPath] : [];
   return spawnChild({
     name: `hookd (${options.name})`,
-    args: ["run", "-A", ...prof, `${options.root}main.ts`, "serve", ...config],
+    // The flags hookd runs with in production (deploy/v8_flags.ts).
+    args: ["run", "-A", V8_FLAGS_ARG, ...prof, `${options.root}main.ts`, "serve", ...config],
     cwd: options.root,
     env: {
       HOOKD_SERVER_LISTEN: "127.0.0.1:0",

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { V8_FLAGS_ARG } from "./v8_flags.ts";
 
 /** The `deno` arguments that compile hookd for `target`, from the repository root. */
 export function compileArgs(target: string): string[] {
@@ -27,6 +28,8 @@ export function compileArgs(target: string): string[] {
     // The dashboard's files are read from disk at run time (src/api/ui.ts), not imported.
     "--include",
     "ui",
+    // Baked into the binary: the container and the systemd unit run with them.
+    V8_FLAGS_ARG,
     "--target",
     target,
     "--output",
