@@ -28,6 +28,10 @@
  * Signing (see signing.ts): µs per signature over a 1 KiB body, ed25519
  * (`v1a`) against HMAC-SHA256 (`v1`) in the same run.
  *
+ * Store keys (see store_keys.ts): the store thread's µs per delivery with
+ * a partial idempotency index and with deliveries WITHOUT ROWID, against
+ * the current schema in the same run.
+ *
  * Soak (see soak.ts, only with `--only soak`): RSS after 10 minutes at a
  * steady 500 single-event requests/s fanned out to 50 receivers, against RSS
  * at minute 1, and every event delivered.
@@ -37,7 +41,7 @@
  * their attempts and events, against the same run without retention.
  *
  * Flags: `--quick` (a ~1 min smoke run; a 2 min soak),
- * `--only ingest|latency|delivery|isolation|signing|soak|purge`
+ * `--only ingest|latency|delivery|isolation|signing|store_keys|soak|purge`
  * (one part; the soak and the purge run only so), `--soak-minutes N` (the soak's length),
  * `--json` (also print the results as JSON after the table), `--cpu-prof`
  * (write the daemons' V8 CPU profiles to bench/results/prof-<time>/ and print
@@ -62,6 +66,7 @@ import { summarizeProfiles } from "./profile_summary.ts";
 import { type PurgeBenchResult, runPurgeBench } from "./purge.ts";
 import { runSigningBench } from "./signing.ts";
 import { runSoakBench, type SoakResult } from "./soak.ts";
+import { runStoreKeysBench } from "./store_keys.ts";
 import type { ReferenceRequest, ReferenceResult } from "./reference_worker.ts";
 import { printTable, type Row, rowsJson } from "./report.ts";
 import { storeProbe, type StoreProbeResult } from "./store_probe.ts";
@@ -119,13 +124,22 @@ interface Scenario {
   readonly otherCores?: number;
 }
 
-const USAGE =
-  "usage: deno task bench [--quick] [--only ingest|latency|delivery|isolation|signing|soak|purge] " +
+const USAGE = "usage: deno task bench [--quick] " +
+  "[--only ingest|latency|delivery|isolation|signing|store_keys|soak|purge] " +
   "[--soak-minutes N] [--json] [--cpu-prof]";
 const SOAK_MINUTES = 10;
 const QUICK_SOAK_MINUTES = 2;
 const flags = new Set<string>();
-const PARTS = ["ingest", "latency", "delivery", "isolation", "signing", "soak", "purge"] as const;
+const PARTS = [
+  "ingest",
+  "latency",
+  "delivery",
+  "isolation",
+  "signing",
+  "store_keys",
+  "soak",
+  "purge",
+] as const;
 let only: typeof PARTS[number] | undefined;
 let soakMinutes: number | undefined;
 for (let i = 0; i < Deno.args.length; i++) {
@@ -139,9 +153,7 @@ for (let i = 0; i < Deno.args.length; i++) {
     const part = inline ?? Deno.args[++i];
     if (!PARTS.includes(part as typeof PARTS[number])) {
       console.error(
-        `bench: --only takes "ingest", "latency", "delivery", "isolation", "signing", "soak" or "purge", got ${
-          JSON.stringify(part)
-        }`,
+        `bench: --only takes ${PARTS.map((p) => `"${p}"`).join(", ")}, got ${JSON.stringify(part)}`,
       );
       Deno.exit(2);
     }
@@ -629,6 +641,10 @@ async function main(): Promise<void> {
   const signing = only !== undefined && only !== "signing"
     ? undefined
     : runSigningBench({ quick: flags.has("--quick"), progress });
+  // Some seconds in process.
+  const storeKeys = only !== undefined && only !== "store_keys"
+    ? undefined
+    : runStoreKeysBench({ quick: flags.has("--quick"), tempDir: context.tempDir, progress });
   // Ten minutes or more: only when asked for by name.
   const soak: SoakResult | undefined = only !== "soak" ? undefined : await runSoakBench({
     minutes: soakMinutes ?? (flags.has("--quick") ? QUICK_SOAK_MINUTES : SOAK_MINUTES),
@@ -652,6 +668,7 @@ async function main(): Promise<void> {
     ...(delivery?.rows ?? []),
     ...(isolation?.rows ?? []),
     ...(signing?.rows ?? []),
+    ...(storeKeys?.rows ?? []),
     ...(soak?.rows ?? []),
     ...(purge?.rows ?? []),
   ];
@@ -666,6 +683,7 @@ async function main(): Promise<void> {
     ...(delivery?.notes ?? []),
     ...(isolation?.notes ?? []),
     ...(signing?.notes ?? []),
+    ...(storeKeys?.notes ?? []),
     ...(soak?.notes ?? []),
     ...(purge?.notes ?? []),
   ];
@@ -689,6 +707,7 @@ async function main(): Promise<void> {
         delivery: delivery ? { details: delivery.details, cpu: delivery.cpu } : undefined,
         isolation: isolation ? { details: isolation.details, cpu: isolation.cpu } : undefined,
         signing: signing?.details,
+        storeKeys: storeKeys?.details,
         soak: soak?.details,
         purge: purge?.details,
       },

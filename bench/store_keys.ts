@@ -1,0 +1,201 @@
+/**
+ * The store-keys benchmark (`deno task bench --only store_keys`, also part
+ * of the default run; issue #14, item 5): what each delivery costs the store
+ * under leaner keys, against the schema hookd has (migrations 1–12) in the
+ * same run. No daemon: the store thread's own work, in process, through the
+ * same libSQL binding and pragmas the store uses (WAL, `synchronous = FULL`,
+ * foreign keys on).
+ *
+ * One delivery's life as the store sees it: its event inserted (one in ten
+ * with an Idempotency-Key) and the delivery inserted, claimed at ingest, in
+ * one commit of 100 events; then its attempt inserted and the delivery
+ * finished, in one commit of 100 results. Each schema runs the same rows, in
+ * turn, several rounds; each figure is the median round.
+ *
+ * Candidates:
+ * - a partial idempotency index: `events.idempotency_key` is an inline
+ *   UNIQUE, whose index also holds every NULL (most events have no key); a
+ *   unique index `WHERE idempotency_key IS NOT NULL` holds only the keys. An
+ *   inline constraint cannot be dropped: adopting it means rebuilding the
+ *   events table, the biggest one, payloads and all.
+ * - deliveries `WITHOUT ROWID`: the table is its primary-key index, one
+ *   b-tree fewer per insert. Measured only: ordered delivery takes
+ *   acceptance order from the rowid (src/store/ordering.ts), so adopting it
+ *   needs a sequence column of its own as well.
+ */
+import Database from "libsql";
+import type { BenchOutcome } from "./context.ts";
+import { MIGRATIONS } from "../src/store/migrations.ts";
+import { uuidv7 } from "../src/ids.ts";
+
+export interface StoreKeysBenchOptions {
+  readonly quick: boolean;
+  readonly tempDir: string;
+  readonly progress: (message: string) => void;
+}
+
+const EVENT_COLUMNS = `id TEXT PRIMARY KEY, tenant_id TEXT, type TEXT NOT NULL,
+  payload TEXT NOT NULL, fingerprint TEXT NOT NULL, idempotency_key TEXT,
+  occurred_at INTEGER NOT NULL, received_at INTEGER NOT NULL, erased_at INTEGER,
+  ordering_key TEXT, trace_parent TEXT, trace_state TEXT`;
+
+/** Schema changes on top of migrations 1–12, by candidate. */
+const CANDIDATES: Record<string, string[]> = {
+  "partial idempotency index": [
+    `CREATE TABLE events_new (${EVENT_COLUMNS})`,
+    `INSERT INTO events_new SELECT id, tenant_id, type, payload, fingerprint, idempotency_key,
+      occurred_at, received_at, erased_at, ordering_key, trace_parent, trace_state FROM events`,
+    `DROP TABLE events`,
+    `ALTER TABLE events_new RENAME TO events`,
+    `CREATE UNIQUE INDEX events_idempotency_key ON events (idempotency_key)
+      WHERE idempotency_key IS NOT NULL`,
+    `CREATE INDEX events_received ON events (received_at, id)`,
+  ],
+  "deliveries WITHOUT ROWID": [
+    `CREATE TABLE deliveries_new (id TEXT PRIMARY KEY,
+      event_id TEXT NOT NULL REFERENCES events (id),
+      webhook_id TEXT NOT NULL REFERENCES webhooks (id), event_type TEXT NOT NULL,
+      state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER,
+      last_status INTEGER, last_error TEXT, lease_owner TEXT, lease_until INTEGER,
+      schedule_started_at INTEGER NOT NULL, schedule_attempts INTEGER NOT NULL DEFAULT 0,
+      next_trigger TEXT NOT NULL DEFAULT 'scheduled', created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL, held_at INTEGER, ordering_key TEXT,
+      postponed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID`,
+    `DROP TABLE deliveries`,
+    `ALTER TABLE deliveries_new RENAME TO deliveries`,
+    `CREATE INDEX deliveries_event ON deliveries (event_id)`,
+    `CREATE INDEX deliveries_webhook ON deliveries (webhook_id, id)`,
+    `CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending'`,
+    `CREATE INDEX deliveries_sending ON deliveries (lease_until) WHERE state = 'sending'`,
+    `CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead'`,
+    `CREATE INDEX deliveries_pending_by_webhook ON deliveries (webhook_id)
+      WHERE state = 'pending'`,
+    `CREATE INDEX deliveries_held_by_webhook ON deliveries (webhook_id) WHERE state = 'held'`,
+    `CREATE INDEX deliveries_postponed ON deliveries (webhook_id, next_attempt_at)
+      WHERE postponed = 1 AND state = 'pending'`,
+  ],
+};
+const REFERENCE = "current schema";
+
+const PER_COMMIT = 100;
+/** A typical small event, and the request headers an attempt records. */
+const PAYLOAD = JSON.stringify({ order_id: 1001, amount: 4200, note: "x".repeat(300) });
+const HEADERS = JSON.stringify({
+  "content-type": "application/json",
+  "webhook-id": "0193a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
+  "webhook-timestamp": "1800000000",
+  "webhook-signature": `v1,${"y".repeat(44)}`,
+  "user-agent": "hookd",
+});
+
+function openSchema(path: string, extra: readonly string[]): Database.Database {
+  for (const suffix of ["", "-wal", "-shm"]) {
+    try {
+      Deno.removeSync(path + suffix);
+    } catch { /* not there */ }
+  }
+  const db = new Database(path);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = FULL");
+  for (const migration of MIGRATIONS) for (const sql of migration.sql) db.exec(sql);
+  for (const sql of extra) db.exec(sql);
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec(`INSERT INTO webhooks (id, url, event_types, state, policy, profile, created_at,
+    updated_at) VALUES ('w', 'http://127.0.0.1:9/hook', '["*"]', 'enabled', 'default',
+    'standard', 0, 0)`);
+  return db;
+}
+
+/** µs per delivery life over `deliveries`, and the database's size after a checkpoint. */
+function run(path: string, extra: readonly string[], deliveries: number) {
+  const db = openSchema(path, extra);
+  const insertEvent = db.prepare(`INSERT INTO events (id, type, payload, fingerprint,
+    idempotency_key, occurred_at, received_at) VALUES (?, 't', ?, 'f', ?, ?, ?)
+    ON CONFLICT DO NOTHING RETURNING id`);
+  const insertDelivery = db.prepare(`INSERT INTO deliveries (id, event_id, webhook_id,
+    event_type, state, attempts, next_attempt_at, lease_owner, lease_until,
+    schedule_started_at, created_at, updated_at) VALUES (?, ?, 'w', 't', 'sending', 0, ?, 'me',
+    ?, ?, ?, ?)`);
+  const insertAttempt = db.prepare(`INSERT INTO attempts (id, delivery_id, number, trigger,
+    started_at, duration_ms, request_headers, response_status, response_headers, response_body)
+    VALUES (?, ?, 1, 'scheduled', ?, 3, ?, 200, '{}', '')`);
+  const finish = db.prepare(`UPDATE deliveries SET state = 'succeeded', attempts = 1,
+    next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, last_status = 200,
+    updated_at = ? WHERE id = ? AND state = 'sending' AND lease_owner = 'me'`);
+  let now = Date.UTC(2026, 11, 1);
+  const started = performance.now();
+  for (let n = 0; n < deliveries; n += PER_COMMIT) {
+    now++;
+    const ids: string[] = [];
+    db.exec("BEGIN IMMEDIATE");
+    for (let i = n; i < n + PER_COMMIT; i++) {
+      const eventId = uuidv7(now);
+      insertEvent.all(eventId, PAYLOAD, i % 10 === 0 ? `key-${i}` : null, now, now);
+      const deliveryId = uuidv7(now);
+      insertDelivery.run(deliveryId, eventId, now, now + 30_000, now, now, now);
+      ids.push(deliveryId);
+    }
+    db.exec("COMMIT");
+    db.exec("BEGIN IMMEDIATE");
+    for (const id of ids) {
+      insertAttempt.run(uuidv7(now), id, now, HEADERS);
+      finish.run(now, id);
+    }
+    db.exec("COMMIT");
+  }
+  const us = ((performance.now() - started) * 1000) / deliveries;
+  const done = db.prepare("SELECT count(*) AS n FROM deliveries WHERE state = 'succeeded'")
+    .get() as { n: number };
+  if (Number(done.n) !== deliveries) throw new Error(`${done.n} of ${deliveries} finished`);
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  db.close();
+  return { us, mb: Deno.statSync(path).size / 1e6 };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+export function runStoreKeysBench(options: StoreKeysBenchOptions): BenchOutcome {
+  const rounds = options.quick ? 3 : 5;
+  const deliveries = options.quick ? 5_000 : 20_000;
+  const schemas: Record<string, readonly string[]> = { [REFERENCE]: [], ...CANDIDATES };
+  const names = Object.keys(schemas);
+  const us = Object.fromEntries(names.map((name) => [name, [] as number[]]));
+  const mb: Record<string, number> = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, name] of names.entries()) {
+      const result = run(`${options.tempDir}/store-keys-${index}.db`, schemas[name]!, deliveries);
+      us[name]!.push(result.us);
+      mb[name] = result.mb;
+    }
+  }
+  const medians = Object.fromEntries(names.map((name) => [name, median(us[name]!)]));
+  options.progress(
+    `store keys: ${names.map((name) => `${name} ${medians[name]!.toFixed(1)} µs`).join(", ")}`,
+  );
+  const reference = medians[REFERENCE]!;
+  return {
+    rows: Object.keys(CANDIDATES).flatMap((name) => [
+      {
+        figure: `store work per delivery: ${name}`,
+        value: medians[name]!,
+        unit: "µs",
+        reference: { name: REFERENCE, value: reference },
+      },
+      {
+        figure: `database size after ${deliveries.toLocaleString("en-US")}: ${name}`,
+        value: mb[name]!,
+        unit: "MB",
+        reference: { name: REFERENCE, value: mb[REFERENCE]! },
+      },
+    ]),
+    notes: [
+      `Store keys: µs of the store thread per delivery (event and delivery inserted, attempt ` +
+      `inserted and delivery finished; ${PER_COMMIT} per commit, synchronous = FULL), median of ` +
+      `${rounds} rounds of ${deliveries}, in process; candidates against the current schema.`,
+    ],
+    details: { us, medians, mb, rounds, deliveries },
+  };
+}
