@@ -15,12 +15,12 @@
  * what a scavenge promotes. Smaller young generations also mean shorter
  * scavenges: the pauses that made the first second after a start slow.
  *
- * Measured in one session, same machine, with and without (bench/ rows):
- * peak RSS 195 vs 231 MB in the 20,000 single-event burst, 229 vs 303 MB
- * end to end with batches; deliveries/s against the bare fetch ceiling
- * 0.19 vs 0.20 single and 0.50 vs 0.54 batched (within run-to-run noise);
- * ack p99 in the first second at 2,000 events/s 60 vs 133 ms, post →
- * receiver p99 81 vs 256 ms.
+ * Measured on 2026-12-06, same machine, with and without (README.md has
+ * the table): peak RSS 195 vs 231 MB in the 20,000 single-event burst, 229
+ * vs 303 MB end to end with batches; deliveries/s against the bare fetch
+ * ceiling 0.19 vs 0.20 single and 0.50 vs 0.54 batched (within run-to-run
+ * noise); ack p99 in the first second at 2,000 events/s 52–95 vs 109–202 ms
+ * over four alternating rounds, warm p99 alike.
  *
  * Tried and not taken: `--heap-growing-percent=25` on top brought the burst
  * to 141–157 MB but cost a third of the batched throughput (full

@@ -59,6 +59,7 @@ export async function startDaemon(
     .add(intake.ingested, purger.purged, ...engine.metricFamilies(), ...store.metricFamilies())
     .add(...process.families)
     .collect(() => engine.collectMetrics())
+    .collect(() => store.collectMetrics())
     .collect(process.collect);
   const app = createApp({ config, store, clock, auth, log, intake, delivery: engine, metrics });
   let api: ServedApi;

@@ -37,6 +37,8 @@ const FAMILIES: Readonly<Record<string, string>> = {
   hookd_store_writes_total: "counter",
   hookd_store_commit_batch_size: "histogram",
   hookd_store_commit_duration_seconds: "histogram",
+  hookd_store_heap_size_total_bytes: "gauge",
+  hookd_store_heap_size_used_bytes: "gauge",
   hookd_ingest_ack_duration_seconds: "histogram",
   hookd_api_connections_accepted_total: "counter",
   hookd_api_connections_refused_total: "counter",
@@ -241,6 +243,10 @@ Deno.test("/metrics of a daemon that delivered passes promtool and shows every f
       assert.ok(at("nodejs_heap_size_used_bytes") > 1_000_000);
       assert.ok(at("nodejs_heap_size_total_bytes") >= at("nodejs_heap_size_used_bytes"));
       assert.ok(at("nodejs_external_memory_bytes") > 0);
+      // The store thread's own heap: there, and not the main thread's figure again.
+      assert.ok(at("hookd_store_heap_size_used_bytes") > 1_000_000);
+      assert.ok(at("hookd_store_heap_size_total_bytes") >= at("hookd_store_heap_size_used_bytes"));
+      assert.notEqual(at("hookd_store_heap_size_used_bytes"), at("nodejs_heap_size_used_bytes"));
     });
 
     await t.step({

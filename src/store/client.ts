@@ -8,7 +8,7 @@
  * round trip for it; the worker runs them strictly one after the other.
  */
 import type { StoreConfig } from "../config/types.ts";
-import { Counter, Histogram, type MetricFamily } from "../ops/metrics.ts";
+import { Counter, Gauge, Histogram, type MetricFamily } from "../ops/metrics.ts";
 import { WebhookView } from "./webhook_view.ts";
 import type { OpenOptions, WriteOutcome } from "./writer.ts";
 import { deserializeError, StoreUnavailableError } from "./errors.ts";
@@ -20,7 +20,7 @@ import type {
   WriteName,
   WriteResult,
 } from "./operations.ts";
-import type { Reply, Request } from "./protocol.ts";
+import type { Reply, Request, WorkerMemory } from "./protocol.ts";
 
 /** Batches sent to the worker and not yet answered: one committing, one waiting. */
 const MAX_BATCHES_IN_FLIGHT = 2;
@@ -66,6 +66,16 @@ export class Store {
     name: "hookd_store_commit_duration_seconds",
     help: "Round trip of one group commit batch to the store's writer, in seconds.",
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  });
+  // The store worker is an isolate of its own: its heap is not in the main thread's
+  // `nodejs_heap_*` figures, only in the process's RSS.
+  readonly #heapTotal = new Gauge({
+    name: "hookd_store_heap_size_total_bytes",
+    help: "JavaScript heap reserved by the store's thread, in bytes.",
+  });
+  readonly #heapUsed = new Gauge({
+    name: "hookd_store_heap_size_used_bytes",
+    help: "JavaScript heap in use by the store's thread, in bytes.",
   });
   #closed = false;
   /** Why the last write batch failed, while no write has succeeded since. */
@@ -162,9 +172,32 @@ export class Store {
     return { transactions: this.#transactions.get(), writes: this.#writes.get() };
   }
 
-  /** The store's families for `/metrics`: commits, writes, batch sizes and commit times. */
+  /**
+   * The store's families for `/metrics`: commits, writes, batch sizes, commit
+   * times and the store thread's heap ({@linkcode collectMetrics} refreshes it).
+   */
   metricFamilies(): MetricFamily[] {
-    return [this.#transactions, this.#writes, this.#commitSize, this.#commitSeconds];
+    return [
+      this.#transactions,
+      this.#writes,
+      this.#commitSize,
+      this.#commitSeconds,
+      this.#heapTotal,
+      this.#heapUsed,
+    ];
+  }
+
+  /** The store thread's heap, as its isolate reports it. */
+  memory(): Promise<WorkerMemory> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError("The store is closed"));
+    return this.#call({ kind: "memory" }) as Promise<WorkerMemory>;
+  }
+
+  /** Reads the store thread's heap for `/metrics` at scrape time. */
+  async collectMetrics(): Promise<void> {
+    const memory = await this.memory();
+    this.#heapTotal.set(memory.heapTotal);
+    this.#heapUsed.set(memory.heapUsed);
   }
 
   /** Commits everything queued, then closes the database and stops the worker. */

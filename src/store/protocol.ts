@@ -7,7 +7,16 @@ export type Request =
   | { readonly kind: "open"; readonly id: number; readonly options: OpenOptions }
   | { readonly kind: "write"; readonly id: number; readonly requests: WriteRequest[] }
   | { readonly kind: "read"; readonly id: number; readonly name: string; readonly args: unknown }
-  | { readonly kind: "close"; readonly id: number };
+  | { readonly kind: "close"; readonly id: number }
+  /** The worker's own JavaScript heap, for `/metrics`; answered with {@linkcode WorkerMemory}. */
+  | { readonly kind: "memory"; readonly id: number };
+
+/** The store worker's isolate: its heap is its own, apart from the main thread's. */
+export interface WorkerMemory {
+  readonly heapTotal: number;
+  readonly heapUsed: number;
+  readonly external: number;
+}
 
 export type Reply =
   | {

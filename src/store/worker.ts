@@ -15,6 +15,10 @@ function reply(message: Reply): void {
 }
 
 async function handle(request: Request): Promise<unknown> {
+  if (request.kind === "memory") {
+    const { heapTotal, heapUsed, external } = Deno.memoryUsage();
+    return { heapTotal, heapUsed, external };
+  }
   if (request.kind === "open") {
     store = await StoreWriter.open(request.options);
     return null;
@@ -43,8 +47,10 @@ let serial: Promise<void> = Promise.resolve();
 async function run(request: Request): Promise<void> {
   try {
     const value = await handle(request);
-    // Reads never load the view, so only a write or open can carry one.
-    const view = request.kind === "read" ? undefined : store?.takeChangedView();
+    // Only a write or open can change the view.
+    const view = request.kind === "write" || request.kind === "open"
+      ? store?.takeChangedView()
+      : undefined;
     reply({ id: request.id, ok: true, value, transactions: store?.transactions ?? 0, view });
   } catch (error) {
     reply({ id: request.id, ok: false, error: serializeError(error) });
@@ -53,6 +59,7 @@ async function run(request: Request): Promise<void> {
 
 self.onmessage = (message: MessageEvent<Request>) => {
   const request = message.data;
-  if (request.kind === "read") void run(request);
+  // Reads and the heap figures do not wait behind a commit.
+  if (request.kind === "read" || request.kind === "memory") void run(request);
   else serial = serial.then(() => run(request));
 };

@@ -106,7 +106,7 @@ export async function withEngine(
     intake,
     delivery: engine,
     metrics: new MetricsRegistry().add(...store.metricFamilies(), ...engine.metricFamilies())
-      .collect(() => engine.collectMetrics()),
+      .collect(() => engine.collectMetrics()).collect(() => store.collectMetrics()),
   });
   const api: EngineHarness["api"] = async (method, path, body) => {
     const response = await app.request(`http://hookd.test${path}`, {
