@@ -42,6 +42,25 @@ interface Sample {
   readonly anonMb: number;
 }
 
+/**
+ * Both isolates' heaps as `/metrics` shows them, reserved/used: which part
+ * grows, when RSS does (JavaScript on either thread, or native memory).
+ */
+async function heaps(origin: string): Promise<string> {
+  try {
+    const text = await (await fetch(`${origin}/metrics`)).text();
+    const mb = (name: string) =>
+      (Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]) / 1048576).toFixed(0);
+    return `heaps: main ${mb("nodejs_heap_size_total_bytes")}/${
+      mb("nodejs_heap_size_used_bytes")
+    } MB, store ${mb("hookd_store_heap_size_total_bytes")}/${
+      mb("hookd_store_heap_size_used_bytes")
+    } MB`;
+  } catch (error) {
+    return `heaps unavailable: ${error instanceof Error ? error.message : error}`;
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
@@ -89,7 +108,7 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
       if (at % 60_000 === 0) {
         progress(
           `soak: minute ${at / 60_000}: RSS ${memory.rssMb.toFixed(1)} MB ` +
-            `(anonymous ${memory.anonMb.toFixed(1)} MB)`,
+            `(anonymous ${memory.anonMb.toFixed(1)} MB; ${await heaps(daemon.origin)})`,
         );
       }
     }

@@ -7,7 +7,7 @@ import { uuidv7 } from "../ids.ts";
 import { deliveriesOfEvent, type DeliveryRecord, type Lease } from "./deliveries.ts";
 import type { ClaimedDelivery } from "./delivery_queue.ts";
 import { findTombstone } from "./erasure.ts";
-import { type Executor, int, statementChunks, text, textOrNull } from "./executor.ts";
+import { type Executor, firstRow, int, statementChunks, text, textOrNull } from "./executor.ts";
 import { hasOpenPredecessor } from "./ordering.ts";
 import type { WebhookView } from "./webhook_view.ts";
 
@@ -90,13 +90,28 @@ const MAX_VALUES = 32_000;
 const EVENT_VALUES = 11;
 const DELIVERY_VALUES = 13;
 
+/** The largest rowid in `events` (0 when empty): new rows are numbered after it. */
+async function newestEventRowid(db: Executor): Promise<number> {
+  const row = await firstRow(db, "SELECT COALESCE(MAX(rowid), 0) AS m FROM events");
+  return int(row!, "m");
+}
+
+/** The ids of the events inserted after rowid `after`, as one row (no row cursor). */
+async function eventIdsAfter(db: Executor, after: number): Promise<string[]> {
+  const row = await firstRow(db, {
+    sql: "SELECT json_group_array(id) AS ids FROM events WHERE rowid > ?",
+    args: [after],
+  });
+  return JSON.parse(text(row!, "ids")) as string[];
+}
+
 /**
  * Stores events and a delivery per subscribed webhook, or finds the first
  * event with the same id or idempotency key. Runs inside the caller's
  * transaction, and takes every ingest request of a group commit at once: one
- * multi-row insert-or-ignore for all their events (its RETURNING tells new
- * from repeated) and one for all their deliveries, instead of a statement
- * per row. Results come back per request, per event, in order.
+ * multi-row insert-or-ignore for all their events and one for all their
+ * deliveries, instead of a statement per row. Results come back per
+ * request, per event, in order.
  */
 export async function ingestEvents(
   db: Executor,
@@ -123,10 +138,17 @@ export async function ingestEvents(
 
   const inserted = new Set<string>();
   for (const chunk of statementChunks(all, MAX_VALUES / EVENT_VALUES)) {
+    // Which rows are new, without RETURNING: on Deno 2.9.6 every row cursor of
+    // the libSQL binding leaks its native memory (file_writer.ts, queryOne),
+    // and this statement runs in every group commit with an ingest. The
+    // insert counts its rows; only when it skipped some (a repeated id or
+    // key) are the new ones read back, by rowid: the one writer in this
+    // transaction numbers them after the largest rowid there was before.
+    const before = await newestEventRowid(db);
     const result = await db.execute({
       sql: `INSERT INTO events (${EVENT_COLUMNS}, idempotency_key) VALUES ${
         chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")
-      } ON CONFLICT DO NOTHING RETURNING id`,
+      } ON CONFLICT DO NOTHING`,
       args: chunk.flatMap(({ input, event }) => [
         event.id,
         event.tenantId,
@@ -141,7 +163,11 @@ export async function ingestEvents(
         input.idempotencyKey ?? null,
       ]),
     });
-    for (const row of result.rows) inserted.add(text(row, "id"));
+    if (result.rowsAffected === chunk.length) {
+      for (const { event } of chunk) inserted.add(event.id);
+    } else if (result.rowsAffected > 0) {
+      for (const id of await eventIdsAfter(db, before)) inserted.add(id);
+    }
   }
 
   const created = new Map<
