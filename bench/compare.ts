@@ -10,6 +10,7 @@
  * median of their ratios, which cancels most of the drift.
  */
 import { formatNumber, type Row } from "./report.ts";
+import { median } from "./median.ts";
 
 const USAGE =
   "usage: deno task bench:compare --before <git rev> [--rounds N] [--only ingest|latency|delivery] [--quick]";
@@ -67,12 +68,6 @@ async function bench(root: string, passThrough: string[]): Promise<Row[]> {
   if (!out.success) throw new Error(`the bench in ${root} failed:\n${text.slice(-2000)}`);
   // The JSON document follows the table, starting on a line of its own.
   return JSON.parse(text.slice(text.indexOf("\n{") + 1)).rows as Row[];
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const options = parseArgs(Deno.args);

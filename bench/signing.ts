@@ -13,6 +13,7 @@
 import type { BenchOutcome } from "./context.ts";
 import { generatePrivateKey } from "../src/delivery/ed25519_keys.ts";
 import { generateSecret, signStandardWebhooks } from "../src/delivery/signing.ts";
+import { median } from "./median.ts";
 
 export interface SigningBenchOptions {
   readonly quick: boolean;
@@ -33,11 +34,6 @@ function perCall(sign: (i: number) => string, calls: number): number {
   const us = ((performance.now() - started) * 1000) / calls;
   if (sink === 0) throw new Error("nothing was signed");
   return us;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 export function runSigningBench(options: SigningBenchOptions): BenchOutcome {

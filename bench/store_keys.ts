@@ -27,6 +27,7 @@ import Database from "libsql";
 import type { BenchOutcome } from "./context.ts";
 import { MIGRATIONS } from "../src/store/migrations.ts";
 import { uuidv7 } from "../src/ids.ts";
+import { median } from "./median.ts";
 
 export interface StoreKeysBenchOptions {
   readonly quick: boolean;
@@ -150,11 +151,6 @@ function run(path: string, extra: readonly string[], deliveries: number) {
   db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   db.close();
   return { us, mb: Deno.statSync(path).size / 1e6 };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 export function runStoreKeysBench(options: StoreKeysBenchOptions): BenchOutcome {

@@ -262,6 +262,31 @@ ${NO_AUTO_DISABLE}
   });
 });
 
+/**
+ * For a webhook at /hook with `max_in_flight: 1`: the receiver takes 2 s an
+ * answer (the pool learns that pace, and keeps holding answers), then 1,100
+ * events come. The queue holds 1,000 and one is in flight; at 2 s each the
+ * other 100 go back to the store due about 2,000 s out.
+ */
+async function overflowAtASlowPace(h: EngineHarness, clock: FakeClock, sender: RoutedSender) {
+  sender.hold = true;
+  const first = await h.api("POST", "/api/v1/events/batch", {
+    events: Array.from({ length: 3 }, (_, n) => ({ type: "a.b", data: { n } })),
+  });
+  assert.equal(first.status, 202);
+  for (let i = 1; i <= 3; i++) {
+    await h.until(() => sender.count("/hook") === i);
+    clock.advance(2 * SECOND);
+    assert.equal(sender.release(), 1);
+  }
+  for (const size of [1000, 100]) {
+    const res = await h.api("POST", "/api/v1/events/batch", {
+      events: Array.from({ length: size }, (_, n) => ({ type: "a.b", data: { n } })),
+    });
+    assert.equal(res.status, 202);
+  }
+}
+
 Deno.test("a full queue's overflow comes back as soon as the receiver speeds up, not at the estimate", async () => {
   const clock = new FakeClock(START);
   const sender = new RoutedSender(clock);
@@ -270,25 +295,7 @@ Deno.test("a full queue's overflow comes back as soon as the receiver speeds up,
     const pendingPage = async (limit: number) =>
       ((await h.api("GET", `/api/v1/webhooks/${id}/deliveries?state=pending&limit=${limit}`))
         .body as { data: { next_attempt_at: string }[] }).data;
-    // The receiver takes 2 s an answer at first: the pool learns that pace.
-    sender.hold = true;
-    const first = await h.api("POST", "/api/v1/events/batch", {
-      events: Array.from({ length: 3 }, (_, n) => ({ type: "a.b", data: { n } })),
-    });
-    assert.equal(first.status, 202);
-    for (let i = 1; i <= 3; i++) {
-      await h.until(() => sender.count("/hook") === i);
-      clock.advance(2 * SECOND);
-      assert.equal(sender.release(), 1);
-    }
-    // 1,100 more: the queue holds 1,000 (one in flight at a time); at 2 s each the
-    // other 100 are due in about 2,000 s.
-    for (const size of [1000, 100]) {
-      const res = await h.api("POST", "/api/v1/events/batch", {
-        events: Array.from({ length: size }, (_, n) => ({ type: "a.b", data: { n } })),
-      });
-      assert.equal(res.status, 202);
-    }
+    await overflowAtASlowPace(h, clock, sender);
     // One in flight (held), the queue full, the rest back in the store.
     await h.until(async () => (await pendingPage(200)).length >= 99);
     const overflow = await pendingPage(200);
@@ -312,23 +319,7 @@ Deno.test("a full queue's overflow left by a stopped daemon is recalled by the n
   const sender = new RoutedSender(clock);
   await withEngine({ clock, sender, rng: seededRng(6) }, async (h) => {
     const { id } = await createWebhook(h, "/hook", { max_in_flight: 1 });
-    // As above: a 2 s pace learnt, then 1,100 events, of which 100 go back to the store
-    // due about 2,000 s out.
-    sender.hold = true;
-    await h.api("POST", "/api/v1/events/batch", {
-      events: Array.from({ length: 3 }, (_, n) => ({ type: "a.b", data: { n } })),
-    });
-    for (let i = 1; i <= 3; i++) {
-      await h.until(() => sender.count("/hook") === i);
-      clock.advance(2 * SECOND);
-      assert.equal(sender.release(), 1);
-    }
-    for (const size of [1000, 100]) {
-      const res = await h.api("POST", "/api/v1/events/batch", {
-        events: Array.from({ length: size }, (_, n) => ({ type: "a.b", data: { n } })),
-      });
-      assert.equal(res.status, 202);
-    }
+    await overflowAtASlowPace(h, clock, sender);
     // Pending and due more than a minute out, over every page.
     const postponed = async () => {
       const far: string[] = [];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { statementChunks } from "./executor.ts";
-import Database from "libsql";
 import { FileWriter, localFilePath, SqliteFileError } from "./file_writer.ts";
+import { probeRowCursors } from "../testing/cursor_probe.ts";
 
 async function withWriter(fn: (writer: FileWriter) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "hookd-file-writer-" });
@@ -148,29 +148,22 @@ Deno.test("queryOne reads the first row like execute, or undefined", async () =>
 });
 
 Deno.test("queryOne never opens one of the binding's row cursors (they leak on Deno)", async () => {
-  // Every Statement shares one prototype; count the cursor-opening calls on it.
-  const probe = new Database(":memory:");
-  const proto = Object.getPrototypeOf(probe.prepare("SELECT 1")) as {
-    iterate: (...args: unknown[]) => unknown;
-  };
-  probe.close();
-  const iterate = proto.iterate;
-  let cursors = 0;
-  proto.iterate = function (this: unknown, ...args: unknown[]) {
-    cursors++;
-    return iterate.apply(this, args);
-  };
+  const cursors = probeRowCursors();
   try {
     await withWriter(async (writer) => {
       await writer.execute({ sql: "INSERT INTO t (id, n) VALUES ('a', 1)", args: [] });
       const statement = { sql: "SELECT n FROM t WHERE id = ?", args: ["a"] };
-      const before = cursors;
+      const before = cursors.count();
       for (let i = 0; i < 100; i++) assert.deepEqual(await writer.queryOne(statement), { n: 1 });
-      assert.equal(cursors, before, "queryOne opened a row cursor");
+      assert.equal(cursors.count(), before, "queryOne opened a row cursor");
       await writer.execute(statement);
-      assert.equal(cursors, before + 1, "execute reads rows through a cursor (the control)");
+      assert.equal(
+        cursors.count(),
+        before + 1,
+        "execute reads rows through a cursor (the control)",
+      );
     });
   } finally {
-    proto.iterate = iterate;
+    cursors.restore();
   }
 });

@@ -7,31 +7,15 @@
  */
 import assert from "node:assert/strict";
 import { createClient } from "@libsql/client";
-import Database from "libsql";
 import { recordAttempts } from "./delivery_queue.ts";
 import { ingestEvents, type NewEvent } from "./events.ts";
 import { FileWriter } from "./file_writer.ts";
 import { migrate } from "./migrations.ts";
 import { loadWebhookSnapshot, WebhookView } from "./webhook_view.ts";
 import { attemptFixture } from "../testing/attempt_fixture.ts";
+import { probeRowCursors } from "../testing/cursor_probe.ts";
 
 const NOW = Date.UTC(2026, 11, 6, 12, 0, 0);
-
-/** Counts the binding's cursor-opening calls (every `all` goes through `iterate`). */
-function countCursors(): { readonly count: () => number; restore(): void } {
-  const probe = new Database(":memory:");
-  const proto = Object.getPrototypeOf(probe.prepare("SELECT 1")) as {
-    iterate: (...args: unknown[]) => unknown;
-  };
-  probe.close();
-  const iterate = proto.iterate;
-  let cursors = 0;
-  proto.iterate = function (this: unknown, ...args: unknown[]) {
-    cursors++;
-    return iterate.apply(this, args);
-  };
-  return { count: () => cursors, restore: () => void (proto.iterate = iterate) };
-}
 
 const event = (n: number, extra: Partial<NewEvent> = {}): NewEvent => ({
   id: `e${n}`,
@@ -54,7 +38,7 @@ Deno.test("ingest and recording attempts open no row cursor, and still tell new 
   });
   client.close();
   const writer = new FileWriter(`${dir}/hookd.db`);
-  const cursors = countCursors();
+  const cursors = probeRowCursors();
   try {
     const view = new WebhookView(await loadWebhookSnapshot(writer));
     const lease = { owner: "me", until: NOW + 60_000 };
