@@ -287,6 +287,47 @@ async function overflowAtASlowPace(h: EngineHarness, clock: FakeClock, sender: R
   }
 }
 
+/** The webhook's deliveries pending and due more than a minute out, over every page. */
+async function parkedFarOut(h: EngineHarness, clock: FakeClock, webhookId: string) {
+  const far: string[] = [];
+  let cursor: string | null = "";
+  while (cursor !== null) {
+    const page = (await h.api(
+      "GET",
+      `/api/v1/webhooks/${webhookId}/deliveries?state=pending&limit=1000${
+        cursor ? `&cursor=${cursor}` : ""
+      }`,
+    )).body as { data: { id: string; next_attempt_at: string }[]; next_cursor: string | null };
+    for (const d of page.data) {
+      if (Date.parse(d.next_attempt_at) > clock.now() + 60 * SECOND) far.push(d.id);
+    }
+    cursor = page.next_cursor;
+  }
+  return far;
+}
+
+/**
+ * Advances virtual time a second at a time, up to `seconds`, letting an engine
+ * other than the harness's finish each second's work, until `done` holds.
+ */
+async function runEngineUntil(
+  h: EngineHarness,
+  clock: FakeClock,
+  engine: DeliveryEngine,
+  seconds: number,
+  done: () => boolean,
+) {
+  for (let second = 0; second < seconds && !done(); second++) {
+    clock.advance(SECOND);
+    await engine.refill();
+    await h.until(() => {
+      const { queued, inFlight, recording } = engine.stats();
+      return queued === 0 && inFlight === 0 && recording === 0;
+    });
+    await h.store.read("schemaVersion", {});
+  }
+}
+
 Deno.test("a full queue's overflow comes back as soon as the receiver speeds up, not at the estimate", async () => {
   const clock = new FakeClock(START);
   const sender = new RoutedSender(clock);
@@ -320,24 +361,7 @@ Deno.test("a full queue's overflow left by a stopped daemon is recalled by the n
   await withEngine({ clock, sender, rng: seededRng(6) }, async (h) => {
     const { id } = await createWebhook(h, "/hook", { max_in_flight: 1 });
     await overflowAtASlowPace(h, clock, sender);
-    // Pending and due more than a minute out, over every page.
-    const postponed = async () => {
-      const far: string[] = [];
-      let cursor: string | null = "";
-      while (cursor !== null) {
-        const page = (await h.api(
-          "GET",
-          `/api/v1/webhooks/${id}/deliveries?state=pending&limit=1000${
-            cursor ? `&cursor=${cursor}` : ""
-          }`,
-        )).body as { data: { id: string; next_attempt_at: string }[]; next_cursor: string | null };
-        for (const d of page.data) {
-          if (Date.parse(d.next_attempt_at) > clock.now() + 60 * SECOND) far.push(d.id);
-        }
-        cursor = page.next_cursor;
-      }
-      return far;
-    };
+    const postponed = () => parkedFarOut(h, clock, id);
     await h.until(async () => (await postponed()).length >= 99);
 
     // This daemon stops (its queue goes back to the store, due now); the one in flight
@@ -358,19 +382,45 @@ Deno.test("a full queue's overflow left by a stopped daemon is recalled by the n
       transport: sender,
     });
     try {
-      for (let second = 0; second < 30 && sender.count("/hook") < 1_103; second++) {
-        clock.advance(SECOND);
-        await next.refill();
-        await h.until(() => {
-          const { queued, inFlight, recording } = next.stats();
-          return queued === 0 && inFlight === 0 && recording === 0;
-        });
-        await h.store.read("schemaVersion", {});
-      }
+      await runEngineUntil(h, clock, next, 30, () => sender.count("/hook") >= 1_103);
       assert.equal(sender.count("/hook"), 1_103, "all delivered within 30 s, not 2,000");
       assert.deepEqual(await postponed(), []);
     } finally {
       await next.stop(SECOND);
+    }
+  });
+});
+
+Deno.test("a peer's overflow is recalled by a daemon still running once the peer is gone", async () => {
+  const clock = new FakeClock(START);
+  const sender = new RoutedSender(clock);
+  await withEngine({ clock, sender, rng: seededRng(8) }, async (h) => {
+    const { id } = await createWebhook(h, "/hook", { max_in_flight: 1 });
+    // A second daemon on the same database, running all along, with nothing to do yet.
+    const peer = await DeliveryEngine.start({
+      config: h.config,
+      store: h.store,
+      clock,
+      log: silentLogger,
+      rng: seededRng(9),
+      transport: sender,
+    });
+    try {
+      // The first daemon takes the events at ingest, parks 100 about 2,000 s out, and goes.
+      await overflowAtASlowPace(h, clock, sender);
+      await h.until(async () => (await parkedFarOut(h, clock, id)).length >= 99);
+      sender.hold = false;
+      const stopping = h.engine.stop(5 * SECOND);
+      sender.release();
+      await stopping;
+      assert.ok((await parkedFarOut(h, clock, id)).length >= 99);
+      // The peer takes the released queue from the store, and, at its next look for
+      // overflow nobody holds, the parked 100.
+      await runEngineUntil(h, clock, peer, 90, () => sender.count("/hook") >= 1_103);
+      assert.equal(sender.count("/hook"), 1_103, "all delivered within 90 s, not 2,000");
+      assert.deepEqual(await parkedFarOut(h, clock, id), []);
+    } finally {
+      await peer.stop(SECOND);
     }
   });
 });

@@ -73,6 +73,12 @@ export interface DispatcherOptions {
   readonly metrics?: DeliveryMetrics;
 }
 
+/**
+ * Postponements counted per look for others' overflow: a recall asks for a
+ * queue's room at a time, so counting further would change nothing.
+ */
+const ADOPT_AT_MOST = 10_000;
+
 /** A claim must outlive the attempt by this much, or it is renewed before sending. */
 const LEASE_MARGIN_MS = 5_000;
 
@@ -128,13 +134,17 @@ export class Dispatcher {
 
   /**
    * Takes on the full queues' postponements in the store (left by a daemon
-   * that stopped or was killed): the pool recalls them as its queues have
-   * room, as it does its own. Without this, work postponed by a slow spell
-   * before a restart would wait out the slow pace's estimate.
+   * that stopped, was killed, or by a peer that went away): the pool recalls
+   * them as its queues have room, as it does its own. Without this, work
+   * postponed in a slow spell by a daemon no longer there would wait out the
+   * slow pace's estimate.
    */
   async adoptPostponed(): Promise<void> {
     const now = this.#o.clock.now();
-    const recallable = await this.#o.store.read("recallableByWebhook", { now });
+    const recallable = await this.#o.store.read("recallableByWebhook", {
+      now,
+      limit: ADOPT_AT_MOST,
+    });
     for (const { webhookId, count } of recallable) this.#pool.adoptOverflow(webhookId, count);
   }
 

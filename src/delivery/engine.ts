@@ -6,7 +6,7 @@
  * trip. It is also the API's `DeliveryTrigger`: manual retries and replays
  * wake the scheduler.
  */
-import type { Clock } from "../clock.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../ops/log.ts";
 import type { MetricFamily } from "../ops/metrics.ts";
@@ -50,6 +50,8 @@ export interface EngineOptions {
 
 /** Deliveries loaded per look at the store. */
 const PAGE_SIZE = 5_000;
+/** How often a daemon looks for overflow parked by a daemon no longer there. */
+const ADOPT_EVERY_MS = 30_000;
 /**
  * Deliveries ingest may claim and queue here directly (no store round trip);
  * past this many waiting, new ones stay pending in the store for the loader.
@@ -69,12 +71,15 @@ export class DeliveryEngine implements DeliveryTrigger {
   readonly #loader: DeliveryLoader;
   readonly #ownSender: HttpSender | undefined;
   #stopped = false;
+  readonly #log: Logger;
+  #adoptTimer: TimerHandle | undefined;
 
   private constructor(options: EngineOptions) {
     const { config, store, clock, log } = options;
     this.#config = config;
     this.#store = store;
     this.#clock = clock;
+    this.#log = log;
     this.owner = options.owner ??
       `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
     this.#ownSender = options.transport ? undefined : new HttpSender({
@@ -147,9 +152,22 @@ export class DeliveryEngine implements DeliveryTrigger {
     const engine = new DeliveryEngine(options);
     engine.#wheel.start();
     await engine.#loader.start();
-    await engine.#dispatcher.adoptPostponed()
-      .catch((error) => options.log.warn("could not look for postponed deliveries", { error }));
+    await engine.#adoptPostponed();
     return engine;
+  }
+
+  /**
+   * Looks for full queues' overflow this daemon does not know of (left by a
+   * daemon before a restart, or by a peer sharing the database that went
+   * away) now and then every {@linkcode ADOPT_EVERY_MS}; the pool recalls it
+   * as its queues have room.
+   */
+  async #adoptPostponed(): Promise<void> {
+    if (this.#stopped) return;
+    await this.#dispatcher.adoptPostponed()
+      .catch((error) => this.#log.warn("could not look for postponed deliveries", { error }));
+    if (this.#stopped) return;
+    this.#adoptTimer = this.#clock.setTimeout(() => void this.#adoptPostponed(), ADOPT_EVERY_MS);
   }
 
   stats(): DispatcherStats & { scheduled: number } {
@@ -215,6 +233,7 @@ export class DeliveryEngine implements DeliveryTrigger {
   async stop(graceMs: number): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#clock.clearTimeout(this.#adoptTimer);
     this.#loader.stop();
     this.#wheel.stop();
     await this.#dispatcher.close(graceMs);

@@ -177,13 +177,15 @@ export class SendingPool<J extends PoolJob> {
   }
 
   /**
-   * The store holds `count` of the webhook's jobs postponed for a full queue
-   * that this pool did not postpone (a daemon before a restart did): they are
-   * recalled like its own, at once if the queue has room.
+   * The store holds `count` of the webhook's jobs postponed for a full queue,
+   * its own among them and maybe others' (a daemon before a restart, a peer
+   * that went away): they are recalled like its own, at once if the queue
+   * has room. The store's count includes this pool's own, so it raises the
+   * pool's count to it rather than adding: asking again never counts twice.
    */
   adoptOverflow(webhookId: string, count: number): void {
-    if (this.#closed || count <= 0) return;
-    this.#overflowed.set(webhookId, (this.#overflowed.get(webhookId) ?? 0) + count);
+    if (this.#closed || count <= (this.#overflowed.get(webhookId) ?? 0)) return;
+    this.#overflowed.set(webhookId, count);
     this.#recallIfRoom(webhookId, this.#queues.get(webhookId)?.length ?? 0);
   }
 

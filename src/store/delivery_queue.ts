@@ -405,20 +405,25 @@ export async function recallPostponed(
 
 /**
  * Per webhook, how many of its full queue's postponements could still be
- * recalled (due after `now`). A daemon's count of them lives in memory, so a
- * daemon that starts after another stopped (or was killed) learns them here
- * and recalls them as its queues have room, instead of leaving them parked
- * until the pace of a slow spell before the restart said.
+ * recalled (due after `now`), counting at most `limit` in all. A daemon's
+ * count of them lives in memory, so a daemon learns here of those another
+ * left behind (it stopped, was killed, or a peer sharing the database went
+ * away) and recalls them as its queues have room, instead of leaving them
+ * parked until the pace of a slow spell said. The limit bounds the walk of
+ * the partial index when a huge backlog is parked: a recall asks for at
+ * most a queue's room at a time, so a bigger count would change nothing.
  */
 export async function recallableByWebhook(
   db: Executor,
   now: number,
+  limit: number,
 ): Promise<{ webhookId: string; count: number }[]> {
   const result = await db.execute({
-    sql: `SELECT webhook_id, count(*) AS n FROM deliveries INDEXED BY deliveries_postponed
-      WHERE postponed = 1 AND state = 'pending' AND next_attempt_at > ?
+    sql: `SELECT webhook_id, count(*) AS n FROM (
+        SELECT webhook_id FROM deliveries INDEXED BY deliveries_postponed
+        WHERE postponed = 1 AND state = 'pending' AND next_attempt_at > ? LIMIT ?)
       GROUP BY webhook_id`,
-    args: [now],
+    args: [now, limit],
   });
   return result.rows.map((row) => ({ webhookId: text(row, "webhook_id"), count: Number(row.n) }));
 }

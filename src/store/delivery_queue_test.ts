@@ -255,15 +255,17 @@ Deno.test("a full queue's postponements are recalled early, earliest first; the 
     assert.equal(await column(deliveryId(3), "schedule_started_at"), NOW + 3 * 60_000);
 
     // What a daemon starting now learns: ten recallable, none of the breaker's.
-    assert.deepEqual(await recallableByWebhook(spy, NOW), [{ webhookId: "w", count: 10 }]);
+    assert.deepEqual(await recallableByWebhook(spy, NOW, 100), [{ webhookId: "w", count: 10 }]);
     assert.ok(
       spy.take().some((step) => step.includes("USING COVERING INDEX deliveries_postponed")),
       "counted through the partial index alone",
     );
     // Those already due by then are the loader's, not a recall's.
-    assert.deepEqual(await recallableByWebhook(db, NOW + 2 * 60_000), [
+    assert.deepEqual(await recallableByWebhook(db, NOW + 2 * 60_000, 100), [
       { webhookId: "w", count: 8 },
     ]);
+    // The walk stops at the limit.
+    assert.deepEqual(await recallableByWebhook(db, NOW, 4), [{ webhookId: "w", count: 4 }]);
 
     // 1 s later the queue has room for four: the four due soonest come now.
     const at = NOW + 1_000;
@@ -282,7 +284,7 @@ Deno.test("a full queue's postponements are recalled early, earliest first; the 
       [5, 6, 7, 8, 9, 10].map(deliveryId),
     );
     assert.deepEqual(await recallPostponed(db, "w", at, 1_000), []);
-    assert.deepEqual(await recallableByWebhook(db, at), []);
+    assert.deepEqual(await recallableByWebhook(db, at, 100), []);
     assert.deepEqual(await recallPostponed(db, "other", at, 1_000), []);
     for (const id of breaker) assert.equal(await column(id, "next_attempt_at"), NOW + 60_000);
 

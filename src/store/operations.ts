@@ -239,8 +239,9 @@ export const readOperations = {
   eventErasedAt: (db: Executor, a: { id: string }) => erasedAt(db, a.id),
   dueDeliveries: (db: Executor, a: { until: number; now: number; limit: number }) =>
     dueDeliveries(db, a.until, a.now, a.limit),
-  /** Per webhook, its full queue's postponements still recallable (a daemon adopts them on start). */
-  recallableByWebhook: (db: Executor, a: { now: number }) => recallableByWebhook(db, a.now),
+  /** Per webhook, its full queue's postponements still recallable (daemons adopt them). */
+  recallableByWebhook: (db: Executor, a: { now: number; limit: number }) =>
+    recallableByWebhook(db, a.now, a.limit),
   /** Backlog counts for `/metrics` (pending within and beyond `until`, held, dead). */
   backlog: (db: Executor, a: { until: number }) => backlog(db, a.until),
   getDelivery: (db: Executor, a: { id: string }) => getDelivery(db, a.id),
