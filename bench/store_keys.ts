@@ -35,46 +35,40 @@ export interface StoreKeysBenchOptions {
   readonly progress: (message: string) => void;
 }
 
-const EVENT_COLUMNS = `id TEXT PRIMARY KEY, tenant_id TEXT, type TEXT NOT NULL,
-  payload TEXT NOT NULL, fingerprint TEXT NOT NULL, idempotency_key TEXT,
-  occurred_at INTEGER NOT NULL, received_at INTEGER NOT NULL, erased_at INTEGER,
-  ordering_key TEXT, trace_parent TEXT, trace_state TEXT`;
+type Db = Database.Database;
 
-/** Schema changes on top of migrations 1–12, by candidate. */
-const CANDIDATES: Record<string, string[]> = {
-  "partial idempotency index": [
-    `CREATE TABLE events_new (${EVENT_COLUMNS})`,
-    `INSERT INTO events_new SELECT id, tenant_id, type, payload, fingerprint, idempotency_key,
-      occurred_at, received_at, erased_at, ordering_key, trace_parent, trace_state FROM events`,
-    `DROP TABLE events`,
-    `ALTER TABLE events_new RENAME TO events`,
-    `CREATE UNIQUE INDEX events_idempotency_key ON events (idempotency_key)
-      WHERE idempotency_key IS NOT NULL`,
-    `CREATE INDEX events_received ON events (received_at, id)`,
-  ],
-  "deliveries WITHOUT ROWID": [
-    `CREATE TABLE deliveries_new (id TEXT PRIMARY KEY,
-      event_id TEXT NOT NULL REFERENCES events (id),
-      webhook_id TEXT NOT NULL REFERENCES webhooks (id), event_type TEXT NOT NULL,
-      state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER,
-      last_status INTEGER, last_error TEXT, lease_owner TEXT, lease_until INTEGER,
-      schedule_started_at INTEGER NOT NULL, schedule_attempts INTEGER NOT NULL DEFAULT 0,
-      next_trigger TEXT NOT NULL DEFAULT 'scheduled', created_at INTEGER NOT NULL,
-      updated_at INTEGER NOT NULL, held_at INTEGER, ordering_key TEXT,
-      postponed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID`,
-    `DROP TABLE deliveries`,
-    `ALTER TABLE deliveries_new RENAME TO deliveries`,
-    `CREATE INDEX deliveries_event ON deliveries (event_id)`,
-    `CREATE INDEX deliveries_webhook ON deliveries (webhook_id, id)`,
-    `CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending'`,
-    `CREATE INDEX deliveries_sending ON deliveries (lease_until) WHERE state = 'sending'`,
-    `CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead'`,
-    `CREATE INDEX deliveries_pending_by_webhook ON deliveries (webhook_id)
-      WHERE state = 'pending'`,
-    `CREATE INDEX deliveries_held_by_webhook ON deliveries (webhook_id) WHERE state = 'held'`,
-    `CREATE INDEX deliveries_postponed ON deliveries (webhook_id, next_attempt_at)
-      WHERE postponed = 1 AND state = 'pending'`,
-  ],
+/**
+ * Rebuilds `table` (empty when the bench starts) from the schema the
+ * migrations made: its CREATE statement as SQLite keeps it (columns added
+ * later included), changed by `edit`, then its indexes and triggers again.
+ * Derived, not copied, so a candidate keeps up with every later migration.
+ */
+function rebuild(db: Db, table: string, edit: (create: string) => string): void {
+  const objects = (type: string) =>
+    (db.prepare("SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type = ? AND sql NOT NULL")
+      .all(table, type) as { sql: string }[]).map((row) => row.sql);
+  const [create] = objects("table");
+  const indexes = objects("index");
+  const triggers = objects("trigger");
+  db.exec(`DROP TABLE ${table}`);
+  db.exec(edit(create!));
+  for (const sql of [...indexes, ...triggers]) db.exec(sql);
+}
+
+/** Schema changes on top of the migrations, by candidate. */
+const CANDIDATES: Record<string, (db: Db) => void> = {
+  "partial idempotency index": (db) => {
+    rebuild(db, "events", (create) => {
+      const edited = create.replace(/idempotency_key TEXT UNIQUE/, "idempotency_key TEXT");
+      if (edited === create) throw new Error("store keys: events.idempotency_key is not UNIQUE");
+      return edited;
+    });
+    db.exec(`CREATE UNIQUE INDEX events_idempotency_key ON events (idempotency_key)
+      WHERE idempotency_key IS NOT NULL`);
+  },
+  "deliveries WITHOUT ROWID": (db) => {
+    rebuild(db, "deliveries", (create) => `${create} WITHOUT ROWID`);
+  },
 };
 const REFERENCE = "current schema";
 
@@ -89,7 +83,7 @@ const HEADERS = JSON.stringify({
   "user-agent": "hookd",
 });
 
-function openSchema(path: string, extra: readonly string[]): Database.Database {
+function openSchema(path: string, candidate: ((db: Db) => void) | undefined): Db {
   for (const suffix of ["", "-wal", "-shm"]) {
     try {
       Deno.removeSync(path + suffix);
@@ -99,7 +93,7 @@ function openSchema(path: string, extra: readonly string[]): Database.Database {
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = FULL");
   for (const migration of MIGRATIONS) for (const sql of migration.sql) db.exec(sql);
-  for (const sql of extra) db.exec(sql);
+  candidate?.(db);
   db.exec("PRAGMA foreign_keys = ON");
   db.exec(`INSERT INTO webhooks (id, url, event_types, state, policy, profile, created_at,
     updated_at) VALUES ('w', 'http://127.0.0.1:9/hook', '["*"]', 'enabled', 'default',
@@ -108,8 +102,8 @@ function openSchema(path: string, extra: readonly string[]): Database.Database {
 }
 
 /** µs per delivery life over `deliveries`, and the database's size after a checkpoint. */
-function run(path: string, extra: readonly string[], deliveries: number) {
-  const db = openSchema(path, extra);
+function run(path: string, candidate: ((db: Db) => void) | undefined, deliveries: number) {
+  const db = openSchema(path, candidate);
   const insertEvent = db.prepare(`INSERT INTO events (id, type, payload, fingerprint,
     idempotency_key, occurred_at, received_at) VALUES (?, 't', ?, 'f', ?, ?, ?)
     ON CONFLICT DO NOTHING RETURNING id`);
@@ -156,13 +150,16 @@ function run(path: string, extra: readonly string[], deliveries: number) {
 export function runStoreKeysBench(options: StoreKeysBenchOptions): BenchOutcome {
   const rounds = options.quick ? 3 : 5;
   const deliveries = options.quick ? 5_000 : 20_000;
-  const schemas: Record<string, readonly string[]> = { [REFERENCE]: [], ...CANDIDATES };
+  const schemas: Record<string, ((db: Db) => void) | undefined> = {
+    [REFERENCE]: undefined,
+    ...CANDIDATES,
+  };
   const names = Object.keys(schemas);
   const us = Object.fromEntries(names.map((name) => [name, [] as number[]]));
   const mb: Record<string, number> = {};
   for (let round = 0; round < rounds; round++) {
     for (const [index, name] of names.entries()) {
-      const result = run(`${options.tempDir}/store-keys-${index}.db`, schemas[name]!, deliveries);
+      const result = run(`${options.tempDir}/store-keys-${index}.db`, schemas[name], deliveries);
       us[name]!.push(result.us);
       mb[name] = result.mb;
     }
