@@ -48,44 +48,52 @@ function noKeys(what: string, id: string): ApiError {
 
 const NOT_FOUND = "Unknown, deleted, or signing with HMAC: the same answer for each";
 
+/**
+ * One key-set route: `secretsOf` finds the signing secrets for an id (none
+ * for an unknown, deleted or HMAC one), and only their public halves go out.
+ */
+function keySetRoute(options: {
+  readonly kind: "webhook" | "credential";
+  readonly summary: string;
+  readonly secretsOf: (id: string) => Promise<readonly string[]>;
+}) {
+  return route({
+    method: "GET",
+    path: `/api/v1/${options.kind}s/:id/jwks.json`,
+    summary: options.summary,
+    tag: `${options.kind}s`,
+    scope: null,
+    params: idParam,
+    responses: {
+      200: { description: "The key set, current key first", schema: Jwks },
+      404: NOT_FOUND,
+    },
+    handler: async ({ c, params }) => {
+      const set = jwksOf(await options.secretsOf(params.id));
+      if (set.keys.length === 0) throw noKeys(options.kind, params.id);
+      return c.json(set, 200, { "cache-control": CACHE_CONTROL });
+    },
+  });
+}
+
 export function jwksRoutes({ store, clock }: ApiDeps) {
   return [
-    route({
-      method: "GET",
-      path: "/api/v1/webhooks/:id/jwks.json",
+    keySetRoute({
+      kind: "webhook",
       summary: "The ed25519 public keys that sign this webhook's requests (no API key needed)",
-      tag: "webhooks",
-      scope: null,
-      params: idParam,
-      responses: {
-        200: { description: "The key set, current key first", schema: Jwks },
-        404: NOT_FOUND,
-      },
-      handler: async ({ c, params }) => {
-        const signer = await store.read("webhookSigner", { id: params.id });
+      secretsOf: async (id) => {
+        const signer = await store.read("webhookSigner", { id });
         const material = signer &&
           signingMaterial(signer.webhook, signer.credential ?? undefined, clock.now());
-        const set = jwksOf(material ? material.secrets : []);
-        if (set.keys.length === 0) throw noKeys("webhook", params.id);
-        return c.json(set, 200, { "cache-control": CACHE_CONTROL });
+        return material ? material.secrets : [];
       },
     }),
-    route({
-      method: "GET",
-      path: "/api/v1/credentials/:id/jwks.json",
+    keySetRoute({
+      kind: "credential",
       summary: "The ed25519 public keys of this credential (no API key needed)",
-      tag: "credentials",
-      scope: null,
-      params: idParam,
-      responses: {
-        200: { description: "The key set, current key first", schema: Jwks },
-        404: NOT_FOUND,
-      },
-      handler: async ({ c, params }) => {
-        const credential = await store.read("getCredential", { id: params.id });
-        const set = jwksOf(credential ? activeSecrets(credential, clock.now()) : []);
-        if (set.keys.length === 0) throw noKeys("credential", params.id);
-        return c.json(set, 200, { "cache-control": CACHE_CONTROL });
+      secretsOf: async (id) => {
+        const credential = await store.read("getCredential", { id });
+        return credential ? activeSecrets(credential, clock.now()) : [];
       },
     }),
   ];

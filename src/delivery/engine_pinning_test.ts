@@ -5,6 +5,7 @@ import { startReceiver } from "../testing/receiver.ts";
 import { selfSignedCert } from "../testing/self_signed_cert.ts";
 import { ScriptedResolver } from "../net/_scripted_resolver.ts";
 import { TargetGuard } from "../net/target_guard.ts";
+import { ONCE_AND_THRICE } from "../testing/policies_toml.ts";
 
 // Safety: receivers listen on 127.0.0.2 and 127.0.0.3; webhook URLs name
 // `localhost`, which the guard's scripted resolver maps there. A delivery
@@ -12,19 +13,6 @@ import { TargetGuard } from "../net/target_guard.ts";
 // 127.0.0.1 or ::1), reach nothing on that port and fail: no DNS query, no
 // connection off loopback. 10.0.0.7 is only ever an answer of the script,
 // refused by the guard, never connected to.
-
-const ONCE = `
-[policies.once]
-timeout = "2s"
-schedule = ["0s"]
-on_exhausted = "failed"
-
-[policies.thrice]
-timeout = "2s"
-schedule = ["0s", "0s", "0s"]
-jitter = 0
-on_exhausted = "dead"
-`;
 
 const TERMINAL = new Set(["succeeded", "failed", "dead"]);
 const cert = await selfSignedCert(["localhost"]);
@@ -51,7 +39,7 @@ Deno.test("a named http target is delivered to the address the guard checked, wi
   await using receiver = await startReceiver({ hostname: "127.0.0.2" });
   const resolver = new ScriptedResolver({ localhost: ["127.0.0.2"] });
   const guard = new TargetGuard({ allowPrivate: true, resolver });
-  await withEngine({ clock: systemClock, configToml: ONCE, guard }, async (h) => {
+  await withEngine({ clock: systemClock, configToml: ONCE_AND_THRICE, guard }, async (h) => {
     const delivery = await deliver(h, {
       url: `http://localhost:${receiver.port}/hook?x=1`,
       policy: "once",
@@ -72,7 +60,7 @@ Deno.test({
     await using receiver = await startReceiver({ hostname: "127.0.0.2", tls: cert! });
     const resolver = new ScriptedResolver({ localhost: ["127.0.0.2"] });
     const guard = new TargetGuard({ allowPrivate: true, resolver });
-    await withEngine({ clock: systemClock, configToml: ONCE, guard }, async (h) => {
+    await withEngine({ clock: systemClock, configToml: ONCE_AND_THRICE, guard }, async (h) => {
       const delivery = await deliver(h, {
         url: `https://localhost:${receiver.port}/secure`,
         policy: "once",
@@ -98,7 +86,7 @@ Deno.test("each attempt connects where that attempt's check said: rebinding to a
   });
   // Loopback addresses are allowed by range; 10.0.0.7 is private and not.
   const guard = new TargetGuard({ resolver, allowCidrs: ["127.0.0.0/8"] });
-  await withEngine({ clock: systemClock, configToml: ONCE, guard }, async (h) => {
+  await withEngine({ clock: systemClock, configToml: ONCE_AND_THRICE, guard }, async (h) => {
     second.respond(() => ({ status: 503 }));
     const delivery = await deliver(h, {
       url: `http://localhost:${first.port}/hook`,
@@ -120,7 +108,7 @@ Deno.test("a pinned address that refuses the connection is a connect failure nam
   closed.close();
   const resolver = new ScriptedResolver({ localhost: ["127.0.0.2"] });
   const guard = new TargetGuard({ allowPrivate: true, resolver });
-  await withEngine({ clock: systemClock, configToml: ONCE, guard }, async (h) => {
+  await withEngine({ clock: systemClock, configToml: ONCE_AND_THRICE, guard }, async (h) => {
     const delivery = await deliver(h, { url: `http://localhost:${port}/`, policy: "once" });
     assert.equal(delivery.state, "failed");
     const attempt = delivery.attempts[0]!;

@@ -1,23 +1,13 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../ops/log.ts";
-import type { OAuth2ClientCredentials } from "../store/receiver_auth.ts";
 import { START } from "../testing/api_harness.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
+import { OAUTH2_SETTINGS as SETTINGS } from "../testing/oauth2_settings.ts";
 import type { OutgoingRequest } from "./guarded_sender.ts";
 import { type AuthorizedRequest, OAuth2Sender } from "./oauth2_sender.ts";
 import type { TokenAnswer } from "./oauth2_token_request.ts";
 import { OAuth2Tokens } from "./oauth2_tokens.ts";
 import type { AttemptResult } from "./sender.ts";
-
-const SETTINGS: OAuth2ClientCredentials = {
-  kind: "oauth2",
-  tokenUrl: "https://auth.example.com/token",
-  clientId: "hookd",
-  clientSecret: "secret",
-  scope: null,
-  audience: null,
-  authMethod: "client_secret_basic",
-};
 
 function answer(status: number): AttemptResult {
   return {

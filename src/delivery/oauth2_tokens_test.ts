@@ -1,22 +1,13 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../ops/log.ts";
 import { Store } from "../store/client.ts";
-import type { OAuth2ClientCredentials } from "../store/receiver_auth.ts";
 import type { ReceiverToken } from "../store/receiver_tokens.ts";
 import { START } from "../testing/api_harness.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
+import { OAUTH2_SETTINGS as SETTINGS } from "../testing/oauth2_settings.ts";
 import type { TokenAnswer } from "./oauth2_token_request.ts";
 import { OAuth2Tokens, type TokenStore } from "./oauth2_tokens.ts";
 
-const SETTINGS: OAuth2ClientCredentials = {
-  kind: "oauth2",
-  tokenUrl: "https://auth.example.com/token",
-  clientId: "hookd",
-  clientSecret: "secret",
-  scope: null,
-  audience: null,
-  authMethod: "client_secret_basic",
-};
 const OWNER = "webhook:w1";
 const HOUR = 3_600_000;
 

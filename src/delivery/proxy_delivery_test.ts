@@ -15,6 +15,7 @@ import { withEngine } from "../testing/engine_harness.ts";
 import { captureLogs } from "../testing/log_capture.ts";
 import { startReceiver } from "../testing/receiver.ts";
 import { selfSignedCert } from "../testing/self_signed_cert.ts";
+import { ONCE_AND_THRICE } from "../testing/policies_toml.ts";
 
 // Safety: the proxies listen on 127.0.0.1 and tunnel to loopback only;
 // receivers listen on 127.0.0.2. Webhook URLs name `receiver.test` and
@@ -31,18 +32,7 @@ function configToml(proxyPort: number, otherPort = proxyPort) {
 [delivery]
 proxy = "http://hookd:${PASSWORD}@127.0.0.1:${proxyPort}"
 proxies = { other = "http://127.0.0.1:${otherPort}" }
-
-[policies.once]
-timeout = "2s"
-schedule = ["0s"]
-on_exhausted = "failed"
-
-[policies.thrice]
-timeout = "2s"
-schedule = ["0s", "0s", "0s"]
-jitter = 0
-on_exhausted = "dead"
-
+${ONCE_AND_THRICE}
 [policies.retry_network]
 timeout = "2s"
 schedule = ["0s", "1h"]

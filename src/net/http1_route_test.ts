@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { startReceiver } from "../testing/receiver.ts";
+import { failsWith, post } from "../testing/http1_exchange.ts";
 import { selfSignedCert } from "../testing/self_signed_cert.ts";
 import { Http1Client, Http1Error } from "./http1_client.ts";
 import { classifyConnectError, routeFor, routeKey } from "./http1_route.ts";
@@ -15,20 +16,6 @@ const tls = await selfSignedCert(["localhost"]);
 const otherTls = await selfSignedCert(["hooks.test"]);
 const NEEDS_OPENSSL = tls === undefined || otherTls === undefined;
 const OPTIONS = { timeoutMs: 5_000, bodyLimit: 1024 };
-
-function post(url: URL, body = '{"n":1}') {
-  return { target: url.pathname + url.search, host: url.host, headers: [], body };
-}
-
-/** Asserts that `exchange` fails as `kind` with a message matching `message`. */
-async function failsWith(exchange: Promise<unknown>, kind: string, message: RegExp) {
-  await assert.rejects(exchange, (e) => {
-    assert.ok(e instanceof Http1Error, String(e));
-    assert.equal(e.kind, kind, e.message);
-    assert.match(e.message, message);
-    return true;
-  });
-}
 
 /** A port nothing listens on at `hostname`: bound, then released. */
 function freePort(hostname: string): number {

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { startConnectProxy } from "../testing/connect_proxy.ts";
 import { startReceiver } from "../testing/receiver.ts";
+import { failsWith, post } from "../testing/http1_exchange.ts";
 import { selfSignedCert } from "../testing/self_signed_cert.ts";
-import { Http1Client, Http1Error } from "./http1_client.ts";
+import { Http1Client } from "./http1_client.ts";
 import { routeFor } from "./http1_route.ts";
 import { parseProxyUrl } from "./proxy_endpoint.ts";
 import { connectAuthority, connectRequest } from "./proxy_tunnel.ts";
@@ -14,19 +15,6 @@ import { connectAuthority, connectRequest } from "./proxy_tunnel.ts";
 const PINNED = "127.0.0.2";
 const cert = await selfSignedCert(["receiver.test"]);
 const OPTIONS = { timeoutMs: 5_000, bodyLimit: 1024 };
-
-function post(url: URL) {
-  return { target: url.pathname + url.search, host: url.host, headers: [], body: '{"n":1}' };
-}
-
-async function failsWith(exchange: Promise<unknown>, kind: string, message: RegExp) {
-  await assert.rejects(exchange, (e) => {
-    assert.ok(e instanceof Http1Error, String(e));
-    assert.equal(e.kind, kind, e.message);
-    assert.match(e.message, message);
-    return true;
-  });
-}
 
 Deno.test("CONNECT names the checked address (IPv6 bracketed) and carries the credentials", () => {
   assert.equal(connectAuthority("127.0.0.2", 443), "127.0.0.2:443");
