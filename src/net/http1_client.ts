@@ -112,6 +112,8 @@ const MAX_HEADER_LINES = 100;
 const MAX_CHUNK_LINE = 1024;
 /** How often deadlines are checked while exchanges are in flight, ms. */
 const DEADLINE_SWEEP_MS = 10;
+/** Sweeps that find nothing in flight before the sweep stops (100 ms of quiet). */
+const IDLE_SWEEPS_BEFORE_STOP = 10;
 const EMPTY = new Uint8Array(0);
 
 const encoder = new TextEncoder();
@@ -316,6 +318,8 @@ export class Http1Client {
   /** Exchanges in flight, for the deadline sweep. */
   readonly #exchanges = new Set<Exchange>();
   #deadlineSweep: ReturnType<typeof setInterval> | undefined;
+  /** Deadline sweeps in a row that found no exchange in flight. */
+  #idleSweeps = 0;
   readonly #sweep: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -426,22 +430,37 @@ export class Http1Client {
    * Deadlines are checked by one sweep every {@linkcode DEADLINE_SWEEP_MS}
    * while exchanges are in flight, rather than by a timer per exchange: a
    * timer was two allocations and two ops per delivery, for a deadline that
-   * almost never passes. An exchange ends at most that much after it.
+   * almost never passes. An exchange ends at most that much after it. The
+   * sweep outlives the last exchange by a few idle rounds: at a moderate
+   * rate the in-flight count touches zero between most deliveries, and
+   * stopping and restarting it each time cost the same two timer ops.
    */
   #watch(exchange: Exchange): void {
     this.#exchanges.add(exchange);
-    this.#deadlineSweep ??= setInterval(() => {
-      const now = performance.now();
-      for (const watched of this.#exchanges) if (watched.deadline <= now) watched.expire();
-    }, DEADLINE_SWEEP_MS);
+    this.#idleSweeps = 0;
+    if (this.#deadlineSweep !== undefined) return;
+    const sweep = setInterval(() => this.#sweepDeadlines(), DEADLINE_SWEEP_MS);
+    // In-flight exchanges keep the process alive by their reads; the sweep need not.
+    Deno.unrefTimer(Number(sweep));
+    this.#deadlineSweep = sweep;
   }
 
   #unwatch(exchange: Exchange): void {
     this.#exchanges.delete(exchange);
-    if (this.#exchanges.size === 0 && this.#deadlineSweep !== undefined) {
-      clearInterval(this.#deadlineSweep);
-      this.#deadlineSweep = undefined;
+  }
+
+  #sweepDeadlines(): void {
+    if (this.#exchanges.size > 0) {
+      const now = performance.now();
+      for (const watched of this.#exchanges) if (watched.deadline <= now) watched.expire();
+    } else if (++this.#idleSweeps >= IDLE_SWEEPS_BEFORE_STOP) {
+      this.#stopDeadlineSweep();
     }
+  }
+
+  #stopDeadlineSweep(): void {
+    clearInterval(this.#deadlineSweep);
+    this.#deadlineSweep = undefined;
   }
 
   /** Closes every connection; exchanges in flight reject with kind `closed`. Idempotent. */
@@ -449,6 +468,7 @@ export class Http1Client {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#sweep !== undefined) clearInterval(this.#sweep);
+    this.#stopDeadlineSweep();
     for (const list of this.#idle.values()) for (const connection of list) connection.close();
     this.#idle.clear();
     for (const connection of this.#busy) connection.close();

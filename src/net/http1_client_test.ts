@@ -212,6 +212,44 @@ Deno.test("timeouts: no head, and a stalled body keeping what arrived", async ()
   assert.equal(client.idle, 0);
 });
 
+Deno.test("the deadline sweep runs through lulls between exchanges and stops after 100 ms of quiet", async () => {
+  using server = rawServer(Array(20).fill("HTTP/1.1 204 No Content\r\n\r\n"));
+  const { setInterval: realSet, clearInterval: realClear } = globalThis;
+  const live = new Set<number>();
+  let started = 0;
+  globalThis.setInterval = ((fn: () => void, ms?: number) => {
+    const id = realSet(fn, ms);
+    started++;
+    live.add(Number(id));
+    return id;
+  }) as typeof setInterval;
+  globalThis.clearInterval = ((id?: number) => {
+    live.delete(Number(id));
+    realClear(id);
+  }) as typeof clearInterval;
+  try {
+    using client = new Http1Client({ idleTimeoutMs: false });
+    // One at a time: the in-flight count falls to zero after each exchange.
+    for (let i = 0; i < 20; i++) {
+      assert.equal((await client.post(server.route, REQUEST, OPTIONS)).status, 204);
+    }
+    assert.equal(started, 1, "one sweep for all twenty, not one per exchange");
+    assert.equal(live.size, 1);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(live.size, 0, "stopped once nothing was in flight for a while");
+    // After the quiet, a deadline is still enforced.
+    using silent = rawServer([]);
+    await assert.rejects(
+      client.post(silent.route, REQUEST, { ...OPTIONS, timeoutMs: 50 }),
+      (e) => e instanceof Http1Error && e.kind === "timeout",
+    );
+    assert.equal(started, 2);
+  } finally {
+    globalThis.setInterval = realSet;
+    globalThis.clearInterval = realClear;
+  }
+});
+
 Deno.test("close() ends exchanges in flight as closed and refuses new ones", async () => {
   using silent = rawServer([]);
   const client = new Http1Client();
