@@ -7,6 +7,8 @@ import { ApiError } from "./errors.ts";
 import { jsonErrorPosition } from "./json_position.ts";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+/** Stateless without `stream: true`, so one serves every request. */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
   const contentType = request.headers.get("content-type");
@@ -31,7 +33,7 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
   const bytes = await readLimited(request, limit);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = STRICT_UTF8.decode(bytes);
   } catch {
     throw new ApiError(400, "invalid_json", "Request body is not valid UTF-8");
   }
