@@ -11,6 +11,9 @@
  *   POSTs (5,000 in quick mode), 64 in flight, to a fresh daemon, timed from the
  *   first POST until the receiver has every event, against the same reference;
  *   with each daemon's peak RSS (the burst's: target ≤ 160 MiB);
+ * - hookd's CPU per event posted one per request against batches of 100: on
+ *   the burst's daemon, once it is warm, the same number of events again each
+ *   way, from the first POST until the receiver has them all (target ≤ 1.5×);
  * - latency: ack→receipt at a fixed rate (open loop, single-event POSTs),
  *   matched by event id, against a bare POST round trip at that rate;
  * - scheduling lateness: every event fails once with 500 and is retried by a
@@ -89,6 +92,8 @@ const TARGET_BATCHED_RATIO = 0.8;
 const TARGET_SINGLE_RATIO = 0.5;
 /** The daemon's peak RSS while it absorbs and delivers the burst (MiB: /proc's kB / 1024). */
 const TARGET_BURST_PEAK_MB = 160;
+/** hookd's CPU per event posted one per request against batches of BATCH_EVENTS. */
+const TARGET_SINGLE_CPU_RATIO = 1.5;
 const TARGET_FIRST_MS = 1_000;
 const TARGET_RSS_MB = 150;
 const TARGET_LATENESS_P99_MS = 50;
@@ -216,7 +221,19 @@ export async function runDeliveryBench(
   const burstDaemon = await daemon("burst", burstDb);
   await createWebhook(burstDaemon.origin);
   await receiver.reset();
-  const burst = await singleEventBurst(burstDaemon, receiver, adminKey, plan.burstEvents);
+  const burst = await eventBurst(burstDaemon, receiver, adminKey, plan.burstEvents, 1);
+  // The same daemon, warm now (its first burst paid the JIT's start): as many
+  // events again one per request, then in batches, for the CPU each costs.
+  await receiver.reset();
+  const warmSingle = await eventBurst(burstDaemon, receiver, adminKey, plan.burstEvents, 1);
+  await receiver.reset();
+  const warmBatched = await eventBurst(
+    burstDaemon,
+    receiver,
+    adminKey,
+    plan.burstEvents,
+    BATCH_EVENTS,
+  );
   await options.stop(burstDaemon);
   await Deno.remove(burstDb).catch(() => {});
   cpu.push({ name: "hookd single-event burst", ...burst.cpu });
@@ -224,7 +241,15 @@ export async function runDeliveryBench(
     `hookd single-event burst: ${burst.deliveriesPerSecond.toFixed(0)} deliveries/s ` +
       `(${burst.received}/${burst.accepted} received, peak RSS ${burst.peakRssMb.toFixed(0)} MB)`,
   );
+  cpu.push({ name: "hookd warm burst, single", ...warmSingle.cpu });
+  cpu.push({ name: "hookd warm burst, batched", ...warmBatched.cpu });
+  const cpuPerEvent = (b: BurstResult) => (b.daemonCpuSeconds * 1e6) / b.received;
+  progress(
+    `hookd CPU per event, warm: ${cpuPerEvent(warmSingle).toFixed(0)} µs one per request, ` +
+      `${cpuPerEvent(warmBatched).toFixed(0)} µs in batches of ${BATCH_EVENTS}`,
+  );
   details.burst = burst;
+  details.warmBursts = { single: warmSingle, batched: warmBatched };
   // The machine's speed drifts within a run; the reference is taken on both
   // sides of the end-to-end figures and averaged, so the ratio compares like with like.
   const bareAfter = await closedLoop(receiverTarget, {
@@ -390,6 +415,16 @@ export async function runDeliveryBench(
       target: { kind: "min", value: 1, ratio: true },
     },
     {
+      figure: `hookd CPU per event posted one per request (warm, ${burstLabel})`,
+      value: cpuPerEvent(warmSingle),
+      unit: "µs",
+      reference: {
+        name: `batches of ${BATCH_EVENTS}, same daemon`,
+        value: cpuPerEvent(warmBatched),
+      },
+      target: { kind: "max", value: TARGET_SINGLE_CPU_RATIO, ratio: true },
+    },
+    {
       figure: `e2e batches of ${BATCH_EVENTS}: hookd peak RSS (informative)`,
       value: e2ePeakMb,
       unit: "MB",
@@ -481,8 +516,16 @@ export async function runDeliveryBench(
       `e2e ingest: ${throughput.failures} failed batch requests (${throughput.firstFailure})`,
     );
   }
-  if (burst.failures > 0) {
-    notes.push(`single-event burst: ${burst.failures} failed requests (${burst.firstFailure})`);
+  for (
+    const [name, b] of [["single-event burst", burst], ["warm single", warmSingle], [
+      "warm batched",
+      warmBatched,
+    ]] as const
+  ) {
+    if (b.failures > 0) notes.push(`${name}: ${b.failures} failed requests (${b.firstFailure})`);
+    if (b.received < b.accepted) {
+      notes.push(`${name}: only ${b.received} of ${b.accepted} accepted events arrived`);
+    }
   }
   if (!throughput.drained) {
     notes.push("e2e: the receiver did not get every accepted event before the deadline");
@@ -690,45 +733,63 @@ interface BurstResult {
   readonly failures: number;
   readonly firstFailure?: string;
   readonly cpu: CpuSplit;
+  /** The daemon's CPU time from the first POST until the receiver had them all. */
+  readonly daemonCpuSeconds: number;
 }
 
 /**
- * `events` single-event POSTs, CONCURRENCY in flight (closed loop), as fast as
+ * `events` events, one per POST with CONCURRENCY in flight or `perRequest`
+ * to a batch POST with BATCH_CONCURRENCY in flight (closed loop), as fast as
  * the daemon acknowledges them; done when the receiver has every accepted
  * event. The end is the receiver's own arrival time of the last one, on the
  * wall clock this process reads too (see `wallNow`).
  */
-async function singleEventBurst(
+async function eventBurst(
   daemon: Child,
   receiver: Receiver,
   adminKey: string,
   events: number,
+  perRequest: number,
 ): Promise<BurstResult> {
   const before = snapshots(receiver.child.pid, daemon.pid);
   const startedAt = wallNow();
+  const batched = perRequest > 1;
   const load = await closedLoop({
-    url: `${daemon.origin}/api/v1/events`,
+    url: `${daemon.origin}/api/v1/events${batched ? "/batch" : ""}`,
     headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-    body: (n) => eventJson(n),
-    eventsPerRequest: 1,
+    body: batched
+      ? (n) =>
+        `{"events":[${
+          Array.from({ length: perRequest }, (_, i) => eventJson(n * perRequest + i)).join(",")
+        }]}`
+      : (n) => eventJson(n),
+    eventsPerRequest: perRequest,
     okStatus: 202,
-  }, { concurrency: CONCURRENCY, warmupMs: 0, measureMs: 120_000, maxRequests: events });
-  const drained = await receiver.waitFor(load.requests, 60_000);
-  const cpu = usage(before, snapshots(receiver.child.pid, daemon.pid));
+  }, {
+    concurrency: batched ? BATCH_CONCURRENCY : CONCURRENCY,
+    warmupMs: 0,
+    measureMs: 120_000,
+    maxRequests: Math.ceil(events / perRequest),
+  });
+  const accepted = load.requests * perRequest;
+  const drained = await receiver.waitFor(accepted, 60_000);
+  const after = snapshots(receiver.child.pid, daemon.pid);
+  const cpu = usage(before, after);
   const { receivedAt } = await receiver.log();
   const lastAt = receivedAt.reduce((a, b) => Math.max(a, b), -Infinity);
   const seconds = (lastAt - startedAt) / 1000;
   return {
     events,
-    accepted: load.requests,
+    accepted,
     received: receivedAt.length,
     seconds,
-    deliveriesPerSecond: drained ? load.requests / seconds : NaN,
+    deliveriesPerSecond: drained ? accepted / seconds : NaN,
     ingestSeconds: load.seconds,
     peakRssMb: memoryOf(daemon.pid).peakMb,
     failures: load.failures,
     firstFailure: load.firstFailure,
     cpu,
+    daemonCpuSeconds: cpu.daemon.total * (after.at - before.at) / 1000,
   };
 }
 
