@@ -25,7 +25,12 @@
  * Tried and not taken: `--heap-growing-percent=25` on top brought the burst
  * to 141–157 MB but cost a third of the batched throughput (full
  * collections too often once 10,000 queued deliveries are live);
- * `--optimize-for-size` reached 131 MB at two thirds of the speed.
+ * `--optimize-for-size` reached 131 MB at two thirds of the speed;
+ * `--max-old-space-size=1024` (heap growth factor 1.6 instead of 4) brought
+ * the burst to 145–160 MB but cost ~15% of the batched throughput and puts a
+ * hard 1 GiB limit on a heap that holds claimed payloads; `--always-sparkplug`,
+ * `--no-maglev` and `--min-semi-space-size=4` did not help the first second
+ * beyond the noise (README.md, Benchmarks).
  */
 export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
 
