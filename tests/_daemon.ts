@@ -4,6 +4,7 @@
  * Waits are bounded and driven by what the child does (its listen line, its
  * exit), never by sleeping.
  */
+import { V8_FLAGS_ARG } from "../deploy/v8_flags.ts";
 
 const REPO = new URL("../", import.meta.url);
 /** Absolute path of the CLI entry point. */
@@ -35,8 +36,17 @@ function childEnv(extra: Record<string, string> = {}): Record<string, string> {
 function command(options: SpawnOptions, stdin: "null" | "piped" = "null"): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     // --no-lock: the test runner already checked the lock; children that start
-    // concurrently must never rewrite deno.lock.
-    args: ["run", "-A", "--config", DENO_CONFIG, "--no-lock", MAIN, ...(options.args ?? [])],
+    // concurrently must never rewrite deno.lock. The V8 flags production runs with.
+    args: [
+      "run",
+      "-A",
+      V8_FLAGS_ARG,
+      "--config",
+      DENO_CONFIG,
+      "--no-lock",
+      MAIN,
+      ...(options.args ?? []),
+    ],
     cwd: options.dir,
     env: childEnv(options.env),
     clearEnv: true,
