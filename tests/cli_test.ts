@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { startReceiver } from "../src/testing/receiver.ts";
 import { api, type CliResult, runCli, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import { CLOSED_PORT } from "../src/testing/closed_port.ts";
 
 const ADMIN_KEY = "test-admin-key-cli-0123456789abcdef";
 
@@ -249,9 +250,7 @@ Deno.test("operator commands list, replay and report errors against a running da
     });
 
     await t.step("an unreachable daemon exits 3", async () => {
-      const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      const port = closed.addr.port;
-      closed.close();
+      const port = CLOSED_PORT;
       const result = await run(["replay", "--all", "--url", `http://127.0.0.1:${port}`]);
       assert.equal(result.code, 3, result.output);
       assert.equal(result.stdout, "", result.output);

@@ -16,6 +16,7 @@ import { captureLogs } from "../testing/log_capture.ts";
 import { startReceiver } from "../testing/receiver.ts";
 import { selfSignedCert } from "../testing/self_signed_cert.ts";
 import { ONCE_AND_THRICE } from "../testing/policies_toml.ts";
+import { CLOSED_PORT } from "../testing/closed_port.ts";
 
 // Safety: the proxies listen on 127.0.0.1 and tunnel to loopback only;
 // receivers listen on 127.0.0.2. Webhook URLs name `receiver.test` and
@@ -229,12 +230,9 @@ Deno.test("proxy failures are attempts of kind proxy that policies classify unde
 Deno.test("a proxy that is down is a proxy failure; a webhook may go direct or through a named proxy", async () => {
   await using receiver = await startReceiver({ hostname: "127.0.0.2" });
   await using other = startConnectProxy();
-  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const downPort = closed.addr.port;
-  closed.close();
   const { guard } = guardFor({ "receiver.test": ["127.0.0.2"] });
   await withEngine(
-    { clock: systemClock, configToml: configToml(downPort, other.port), guard },
+    { clock: systemClock, configToml: configToml(CLOSED_PORT, other.port), guard },
     async (h) => {
       const url = `http://receiver.test:${receiver.port}/`;
       const down = await deliver(h, { url, policy: "once" });

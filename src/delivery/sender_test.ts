@@ -4,6 +4,7 @@ import { FakeClock } from "../testing/fake_clock.ts";
 import { startReceiver } from "../testing/receiver.ts";
 import { VERSION } from "../version.ts";
 import { type AttemptResult, HttpSender, SenderClosedError } from "./sender.ts";
+import { CLOSED_PORT } from "../testing/closed_port.ts";
 
 const TIMEOUT_MS = 5_000;
 const SHORT_TIMEOUT_MS = 200;
@@ -23,14 +24,6 @@ function assertError(result: AttemptResult, error: string): void {
   assert.deepEqual(result.outcome, { kind: "error", error }, `message: ${result.errorMessage}`);
   assert.ok(result.errorMessage, "an error has a message");
   assert.ok(result.durationMs >= 0);
-}
-
-/** A port nothing listens on: bound, then released. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 Deno.test("send posts the body and headers as given, with hookd's Content-Type and User-Agent", async () => {
@@ -319,7 +312,7 @@ Deno.test("send reports a partial response as reset", async (t) => {
 
 Deno.test("send reports a refused connection as connect", async () => {
   using sender = new HttpSender();
-  const result = await sender.send(post(`http://127.0.0.1:${freePort()}/hook?token=secret`));
+  const result = await sender.send(post(`http://127.0.0.1:${CLOSED_PORT}/hook?token=secret`));
   assertError(result, "connect");
   assert.match(result.errorMessage!, /Connection refused/);
   assert.doesNotMatch(result.errorMessage!, /secret|127\.0\.0\.1/);

@@ -7,6 +7,7 @@ import { Http1Client } from "./http1_client.ts";
 import { routeFor } from "./http1_route.ts";
 import { parseProxyUrl } from "./proxy_endpoint.ts";
 import { connectAuthority, connectRequest } from "./proxy_tunnel.ts";
+import { CLOSED_PORT } from "../testing/closed_port.ts";
 
 // Safety: the proxy listens on 127.0.0.1 and tunnels to loopback only;
 // receivers listen on 127.0.0.2; URLs name `receiver.test`, which nothing
@@ -120,11 +121,8 @@ Deno.test("the proxy's refusals and absence are proxy failures that say why", as
     /no tunnel to 127\.0\.0\.2:\d+ before the attempt's deadline/,
   );
 
-  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = closed.addr.port;
-  closed.close();
   await failsWith(
-    client.post(via(`http://127.0.0.1:${port}`), post(url), OPTIONS),
+    client.post(via(`http://127.0.0.1:${CLOSED_PORT}`), post(url), OPTIONS),
     "proxy",
     /^proxy 127\.0\.0\.1:\d+: could not connect: .*refused/i,
   );

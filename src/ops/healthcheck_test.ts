@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { checkDaemon, probeReadiness, readinessUrl } from "./healthcheck.ts";
+import { CLOSED_PORT } from "../testing/closed_port.ts";
 
 Deno.test("readinessUrl probes the configured address, wildcards on loopback", () => {
   const cases: [hostname: string, tlsCert: string, expected: string][] = [
@@ -67,9 +68,7 @@ Deno.test("probeReadiness: any other status is not ready", async () => {
 });
 
 Deno.test("probeReadiness: nothing listening is not ready", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const url = new URL(`http://127.0.0.1:${listener.addr.port}/readyz`);
-  listener.close();
+  const url = new URL(`http://127.0.0.1:${CLOSED_PORT}/readyz`);
   const result = await probeReadiness(url);
   assert.equal(result.ready, false);
   assert.match(result.message, /did not answer: .*refused/i);

@@ -30,6 +30,7 @@ import {
   UUID,
 } from "./_helpers.ts";
 import { seededRng } from "../../src/testing/seeded_rng.ts";
+import { CLOSED_PORT } from "../../src/testing/closed_port.ts";
 
 const SEED = "004-infraaudit";
 const TOML = exampleToml(SEED);
@@ -243,9 +244,7 @@ Deno.test("004: on the wire: JSON with delivery_id, Content-Type application/jso
 });
 
 Deno.test("004: on the wire: a refused connection is a failure retried 5 minutes later", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close(); // nothing listens there now: the connection is refused
+  const port = CLOSED_PORT; // nothing listens there: the connection is refused
   await withEngine({ clock: systemClock, configToml: TOML }, async (h) => {
     await h.api("POST", "/api/v1/webhooks", { url: `http://127.0.0.1:${port}/ia` });
     const event = await h.api("POST", "/api/v1/events", { type: "drift.detected", data: DATA });
