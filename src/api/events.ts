@@ -80,8 +80,8 @@ async function traced(
   try {
     const results = await accept();
     const [first] = results;
-    if (results.length === 1 && first && "event" in first) {
-      span.setAttribute("hookd.event_id", first.event.id);
+    if (results.length === 1 && (first?.status === "created" || first?.status === "duplicate")) {
+      span.setAttribute("hookd.event_id", first.eventId);
     }
     span.setAttribute(
       "hookd.deliveries",
@@ -97,7 +97,7 @@ async function traced(
 
 function renderAccepted(result: Extract<IngestResult, { status: "created" | "duplicate" }>) {
   return {
-    id: result.event.id,
+    id: result.eventId,
     deliveries: result.deliveries.map((d) => ({
       id: d.id,
       webhook_id: d.webhookId,

@@ -44,18 +44,25 @@ export interface NewEvent {
   readonly exceptWebhookId?: string;
 }
 
+/**
+ * A delivery as an ingest answer names it. The reply crosses from the store
+ * thread by structured clone, so it carries what the API answers with and no
+ * more: the event's payload already travels once, with the claimed deliveries.
+ */
+export type AcceptedDelivery = Pick<DeliveryRecord, "id" | "webhookId" | "state">;
+
 export type IngestResult =
   | {
     readonly status: "created";
-    readonly event: EventRecord;
-    readonly deliveries: DeliveryRecord[];
+    readonly eventId: string;
+    readonly deliveries: AcceptedDelivery[];
     /** The deliveries claimed under the request's lease, ready to send (the others are held). */
     readonly claimed: ClaimedDelivery[];
   }
   | {
     readonly status: "duplicate";
-    readonly event: EventRecord;
-    readonly deliveries: DeliveryRecord[];
+    readonly eventId: string;
+    readonly deliveries: AcceptedDelivery[];
   }
   | { readonly status: "conflict"; readonly eventId: string; readonly reason: string }
   /** The id or Idempotency-Key belongs to an erased event: it is never accepted again. */
@@ -172,7 +179,7 @@ export async function ingestEvents(
 
   const created = new Map<
     (typeof all)[number],
-    { deliveries: DeliveryRecord[]; claimed: ClaimedDelivery[] }
+    { deliveries: AcceptedDelivery[]; claimed: ClaimedDelivery[] }
   >();
   const newDeliveries: {
     delivery: DeliveryRecord;
@@ -185,7 +192,7 @@ export async function ingestEvents(
     // An id repeated within the group was inserted once: only its first use is new.
     if (!inserted.delete(item.event.id)) continue;
     const { event, request } = item;
-    const deliveries: DeliveryRecord[] = [];
+    const deliveries: AcceptedDelivery[] = [];
     const claimed: ClaimedDelivery[] = [];
     // One object for the event, shared by its claims: it crosses to the main thread once.
     const claimedEvent = {
@@ -225,7 +232,7 @@ export async function ingestEvents(
         createdAt: request.now,
         updatedAt: request.now,
       };
-      deliveries.push(delivery);
+      deliveries.push({ id: delivery.id, webhookId: delivery.webhookId, state: delivery.state });
       newDeliveries.push({
         delivery,
         lease: state === "sending" ? request.lease : undefined,
@@ -279,7 +286,7 @@ export async function ingestEvents(
       const fresh = created.get(item);
       out.push(
         fresh
-          ? { status: "created", event: item.event, ...fresh }
+          ? { status: "created", eventId: item.event.id, ...fresh }
           : await findFirst(db, item.input),
       );
     }
@@ -323,7 +330,12 @@ async function findFirst(db: Executor, input: NewEvent): Promise<IngestResult> {
       reason: "this Idempotency-Key was already used for an event with a different id",
     };
   }
-  return { status: "duplicate", event: first, deliveries: await deliveriesOfEvent(db, first.id) };
+  const deliveries = await deliveriesOfEvent(db, first.id);
+  return {
+    status: "duplicate",
+    eventId: first.id,
+    deliveries: deliveries.map(({ id, webhookId, state }) => ({ id, webhookId, state })),
+  };
 }
 
 export async function getEvent(db: Executor, id: string): Promise<EventRecord | null> {

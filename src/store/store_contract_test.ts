@@ -43,6 +43,53 @@ function contract(
   }
 }
 
+contract(
+  "an ingest answer carries the payload once, with the claimed deliveries",
+  async (openStore) => {
+    const { url, dir } = await tempUrl();
+    const store = await openStore(url);
+    // Every answer crosses from the store thread by structured clone: a payload
+    // carried twice is copied twice on both threads.
+    const payload = JSON.stringify({ marker: "p".repeat(64) });
+    const copies = (answer: unknown) => JSON.stringify(answer).split("p".repeat(64)).length - 1;
+    try {
+      await store.write("insertWebhook", { webhook: webhook("w1", ["a.b"]) });
+      await store.write("insertWebhook", { webhook: webhook("w2", ["a.b"]) });
+      const lease = { owner: "me", until: NOW + 30_000 };
+      const [claimed] = await store.write("ingest", {
+        events: [event("a.b", { id: "e1", payload })],
+        now: NOW,
+        lease,
+      });
+      assert.equal(claimed?.status, "created");
+      if (claimed?.status !== "created") return;
+      const { claimed: claims, ...rest } = claimed;
+      assert.equal(copies(rest), 0, "the payload travels with the claims only");
+      assert.equal(claims.length, 2);
+      assert.equal(claims[0]!.event.payload, payload);
+      assert.equal(claims[0]!.event, claims[1]!.event, "two claims share one event object");
+      const [pending] = await store.write("ingest", {
+        events: [event("a.b", { id: "e2", payload })],
+        now: NOW,
+      });
+      assert.equal(copies(pending), 0);
+      assert.deepEqual(
+        pending?.status === "created" && pending.deliveries.map((d) => Object.keys(d).sort()),
+        [["id", "state", "webhookId"], ["id", "state", "webhookId"]],
+      );
+      const [again] = await store.write("ingest", {
+        events: [event("a.b", { id: "e2", payload })],
+        now: NOW,
+      });
+      assert.equal(again?.status, "duplicate");
+      assert.equal(copies(again), 0);
+    } finally {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
 contract("the store creates its directory and opens in WAL mode", async (openStore) => {
   const { url, dir } = await tempUrl();
   const store = await openStore(url);
@@ -126,8 +173,8 @@ contract("ingest is idempotent by id and by key; other content conflicts", async
     assert.equal(keyed?.status, "created");
     assert.equal(keyedAgain?.status, "duplicate");
     assert.equal(
-      keyedAgain?.status === "duplicate" && keyedAgain.event.id,
-      keyed?.status === "created" && keyed.event.id,
+      keyedAgain?.status === "duplicate" && keyedAgain.eventId,
+      keyed?.status === "created" && keyed.eventId,
     );
     const [keyConflict] = await ingest(event("a.b", { idempotencyKey: "k1", fingerprint: "x" }));
     assert.equal(keyConflict?.status, "conflict");

@@ -81,7 +81,7 @@ Deno.test("ingest and recording attempts open no row cursor, and still tell new 
       second!.map((r) => r.status),
       ["duplicate", "conflict", "created", "duplicate", "duplicate"],
     );
-    assert.equal(second![2]!.status === "created" && second![2]!.event.id, "e5");
+    assert.equal(second![2]!.status === "created" && second![2]!.eventId, "e5");
     await tx.commit();
     tx.close();
 
