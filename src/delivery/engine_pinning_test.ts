@@ -6,6 +6,7 @@ import { selfSignedCert } from "../testing/self_signed_cert.ts";
 import { ScriptedResolver } from "../net/_scripted_resolver.ts";
 import { TargetGuard } from "../net/target_guard.ts";
 import { ONCE_AND_THRICE } from "../testing/policies_toml.ts";
+import { CLOSED_PORT } from "../testing/closed_port.ts";
 
 // Safety: receivers listen on 127.0.0.2 and 127.0.0.3; webhook URLs name
 // `localhost`, which the guard's scripted resolver maps there. A delivery
@@ -103,9 +104,7 @@ Deno.test("each attempt connects where that attempt's check said: rebinding to a
 });
 
 Deno.test("a pinned address that refuses the connection is a connect failure naming that address", async () => {
-  const closed = Deno.listen({ hostname: "127.0.0.2", port: 0 });
-  const port = closed.addr.port;
-  closed.close();
+  const port = CLOSED_PORT;
   const resolver = new ScriptedResolver({ localhost: ["127.0.0.2"] });
   const guard = new TargetGuard({ allowPrivate: true, resolver });
   await withEngine({ clock: systemClock, configToml: ONCE_AND_THRICE, guard }, async (h) => {

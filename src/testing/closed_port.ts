@@ -1,5 +1,6 @@
 /**
- * A loopback port where nothing listens, for tests of refused connections.
+ * A port where nothing listens on any loopback address (127.0.0.1, 127.0.0.2, …),
+ * for tests of refused connections.
  *
  * Binding port 0 and closing it again does not do: the kernel hands freed
  * ports to the next `port: 0` listener, and with test files running in
