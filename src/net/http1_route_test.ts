@@ -42,7 +42,8 @@ Deno.test("an http route with an address connects there and nowhere else", async
   if (unpinned instanceof Http1Error && unpinned.kind === "connect") {
     assert.match(unpinned.message, /refused/i);
   }
-  await assert.rejects(r.waitForRequests(4, 200), /got 3 of 4 requests/);
+  // A request that reached the receiver was logged before any answer: no wait needed.
+  await assert.rejects(r.waitForRequests(4, 0), /got 3 of 4 requests/);
 });
 
 Deno.test({
