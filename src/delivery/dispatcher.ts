@@ -96,6 +96,15 @@ export class Dispatcher {
   readonly #running = new Set<Promise<void>>();
   /** Due deliveries being claimed before they queue. */
   #claiming = 0;
+  /** Per webhook, its deliveries being claimed now. */
+  readonly #claimingFor = new Map<string, number>();
+  /**
+   * Per webhook, due deliveries not claimed yet because its queue has no
+   * room: claimed as it makes room, in due order. Only ids are held here;
+   * the store keeps them pending, so nothing is lost if the daemon stops.
+   */
+  readonly #waiting = new Map<string, DispatchJob[]>();
+  #waitingCount = 0;
   /** Deliveries to claim in the next claim write, with who waits for each. */
   #claimBatch: { deliveryId: string; resolve: (claim: ClaimedDelivery | undefined) => void }[] = [];
   #closed = false;
@@ -118,6 +127,7 @@ export class Dispatcher {
       start: (job, done) => this.#start(job, done),
       postpone: (jobs, until, reason) => void this.#postpone(jobs, until, reason === "full"),
       recall: (webhookId, limit) => void this.#recall(webhookId, limit),
+      onRoom: (webhookId, room) => this.#claimWaiting(webhookId, room),
       onIdle: options.onIdle,
     });
   }
@@ -148,7 +158,7 @@ export class Dispatcher {
     for (const { webhookId, count } of recallable) this.#pool.adoptOverflow(webhookId, count);
   }
 
-  /** Whether the delivery is queued or being attempted here. */
+  /** Whether the delivery is waiting, queued or being attempted here. */
   has(deliveryId: string): boolean {
     return this.#known.has(deliveryId);
   }
@@ -156,7 +166,7 @@ export class Dispatcher {
   stats(): DispatcherStats {
     return {
       ...this.#recorder.stats(),
-      queued: this.#pool.queued + this.#claiming,
+      queued: this.#pool.queued + this.#claiming + this.#waitingCount,
       inFlight: this.#pool.inFlight,
     };
   }
@@ -164,16 +174,46 @@ export class Dispatcher {
   /**
    * Takes due deliveries. Those not yet claimed are claimed (together, in one
    * store write) before they queue: a sending slot is only ever spent on an
-   * attempt that can start at once.
+   * attempt that can start at once. A webhook's claims stop at the room its
+   * queue has; the rest wait here, unclaimed, until it makes room. Claiming
+   * them all would only postpone most of them again, each a claim and a
+   * postponement in the store, with its payload read for nothing.
    */
   enqueue(jobs: readonly DispatchJob[]): void {
     if (this.#closed) return;
+    const touched = new Set<string>();
     for (const job of jobs) {
       if (this.#known.has(job.deliveryId)) continue;
       this.#known.add(job.deliveryId);
-      if (job.claim) this.#pool.push({ ...job, claim: job.claim });
-      else void this.#claimThenQueue(job);
+      if (job.claim) {
+        this.#pool.push({ ...job, claim: job.claim });
+        continue;
+      }
+      let waiting = this.#waiting.get(job.webhookId);
+      if (!waiting) this.#waiting.set(job.webhookId, waiting = []);
+      waiting.push(job);
+      this.#waitingCount++;
+      touched.add(job.webhookId);
     }
+    for (const webhookId of touched) {
+      this.#claimWaiting(webhookId, this.#pool.roomFor(webhookId));
+    }
+  }
+
+  /**
+   * Claims as many of the webhook's waiting deliveries as `room` allows, in
+   * due order, unless a claim of its own is still out (its answer changes
+   * the room).
+   */
+  #claimWaiting(webhookId: string, room: number): void {
+    const waiting = this.#waiting.get(webhookId);
+    if (!waiting || this.#claimingFor.has(webhookId) || this.#closed) return;
+    const take = waiting.splice(0, Math.min(room, waiting.length));
+    if (take.length === 0) return;
+    if (waiting.length === 0) this.#waiting.delete(webhookId);
+    this.#waitingCount -= take.length;
+    this.#claimingFor.set(webhookId, take.length);
+    for (const job of take) void this.#claimThenQueue(job);
   }
 
   /**
@@ -184,6 +224,12 @@ export class Dispatcher {
   async close(graceMs: number): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Waiting deliveries were never claimed: the store has them pending.
+    for (const waiting of this.#waiting.values()) {
+      for (const job of waiting) this.#known.delete(job.deliveryId);
+    }
+    this.#waiting.clear();
+    this.#waitingCount = 0;
     const claimed = this.#pool.close().map((job) => job.deliveryId);
     if (claimed.length > 0) {
       await this.#release(claimed, "pending")
@@ -209,6 +255,14 @@ export class Dispatcher {
       await this.#release([delivery.id], "pending").catch(() => {});
     } else {
       this.#pool.push({ ...job, claim: { delivery, leaseUntil } });
+    }
+    const left = (this.#claimingFor.get(job.webhookId) ?? 1) - 1;
+    if (left > 0) {
+      this.#claimingFor.set(job.webhookId, left);
+    } else {
+      // The webhook's claim is answered: if some were not claimed, there is room for more.
+      this.#claimingFor.delete(job.webhookId);
+      this.#claimWaiting(job.webhookId, this.#pool.roomFor(job.webhookId));
     }
   }
 

@@ -105,6 +105,11 @@ export interface PoolOptions<J extends PoolJob> {
   readonly recall?: (webhookId: string, limit: number) => void;
   /** The last queued job started: a good moment to load more work. */
   readonly onIdle?: () => void;
+  /**
+   * A job of the webhook started and its queue is down to half its bound or
+   * less: `room` more fit before `push` postpones (see {@linkcode SendingPool.roomFor}).
+   */
+  readonly onRoom?: (webhookId: string, room: number) => void;
 }
 
 export class SendingPool<J extends PoolJob> {
@@ -137,6 +142,17 @@ export class SendingPool<J extends PoolJob> {
   /** Jobs waiting for a slot. */
   get queued(): number {
     return this.#queued;
+  }
+
+  /**
+   * How many more jobs the webhook's queue takes before `push` postpones
+   * them (unbounded without `postpone`). Claiming no more than this keeps a
+   * backlog in the store instead of claiming it only to postpone it again.
+   */
+  roomFor(webhookId: string): number {
+    if (!this.#o.postpone) return Infinity;
+    const queued = this.#queues.get(webhookId)?.length ?? 0;
+    return Math.max(0, queueBound(this.#capOf(webhookId)) - queued);
   }
 
   /** Jobs holding a slot. */
@@ -319,6 +335,10 @@ export class SendingPool<J extends PoolJob> {
       const queue = this.#queues.get(picked)!;
       const job = queue.shift()!;
       this.#recallIfRoom(picked, queue.length);
+      if (this.#o.onRoom) {
+        const bound = queueBound(this.#capOf(picked));
+        if (queue.length <= bound / 2) this.#o.onRoom(picked, bound - queue.length);
+      }
       if (--this.#queued === 0) this.#o.onIdle?.();
       // Move the webhook to the back of the round-robin order.
       this.#queues.delete(picked);

@@ -150,6 +150,30 @@ Deno.test("a webhook's overflow is recalled once its queue runs down to a quarte
   assert.equal(recalls.length, 1, "nothing more is out");
 });
 
+Deno.test("roomFor says how many more a queue takes; onRoom calls once it is half empty", () => {
+  const rooms: { webhookId: string; room: number }[] = [];
+  const { p, finish } = pool({
+    concurrency: 100,
+    limits: { w: { maxInFlight: 4, rateLimitPerSecond: null } },
+    postpone: () => {},
+    onRoom: (webhookId, room) => rooms.push({ webhookId, room }),
+  });
+  assert.equal(p.roomFor("w"), 1_000, "an empty queue takes its bound");
+  for (let n = 1; n <= 904; n++) p.push({ webhookId: "w", n });
+  // 4 in flight, 900 queued. The four started while the queue was still short.
+  assert.equal(p.roomFor("w"), 100);
+  assert.equal(rooms.length, 4);
+  rooms.length = 0;
+  let next = 1;
+  while (p.queued > 501) finish(`w${next++}`);
+  assert.deepEqual(rooms, [], "a job started from a queue over half its bound says nothing");
+  finish(`w${next++}`);
+  assert.equal(p.queued, 500);
+  assert.deepEqual(rooms, [{ webhookId: "w", room: 500 }]);
+  // Without a postpone handler the queue is unbounded, so the room is too.
+  assert.equal(pool({}).p.roomFor("w"), Infinity);
+});
+
 Deno.test("overflow in the store that another daemon left is recalled as the queue has room", () => {
   const recalls: { webhookId: string; limit: number }[] = [];
   const { p, finish } = pool({

@@ -7,7 +7,7 @@
  */
 import type { Clock, TimerHandle } from "../clock.ts";
 import type { Logger } from "../ops/log.ts";
-import type { DueDelivery } from "../store/delivery_queue.ts";
+import type { DueCursor, DueDelivery } from "../store/delivery_queue.ts";
 import type { Store } from "../store/client.ts";
 
 export interface LoaderOptions {
@@ -111,7 +111,11 @@ export class DeliveryLoader {
     // Cleared before looking, so work marked during the look is looked for again.
     this.#behind = false;
     try {
-      // Keep loading pages while they bring new work and memory allows.
+      // Page through what is due, oldest first, while memory allows. What
+      // the engine already holds is still pending in the store until it is
+      // claimed, so it heads every look; the cursor gets past it instead of
+      // taking a page of known ones for the end of the work.
+      let after: DueCursor | undefined;
       while (this.#running) {
         if (o.inMemory() >= o.maxInMemory) {
           this.#behind = true;
@@ -119,15 +123,19 @@ export class DeliveryLoader {
         }
         const now = o.clock.now();
         const limit = Math.min(o.pageSize, o.maxInMemory - o.inMemory());
-        const due = await o.store.read("dueDeliveries", { until: now + o.horizonMs, now, limit });
-        let added = 0;
+        const due = await o.store.read("dueDeliveries", {
+          until: now + o.horizonMs,
+          now,
+          limit,
+          after,
+        });
         for (const delivery of due) {
-          if (o.isKnown(delivery.id)) continue;
-          o.schedule(delivery);
-          added++;
+          if (!o.isKnown(delivery.id)) o.schedule(delivery);
         }
-        // A short page is all that is due; a page of known ones would only come back again.
-        if (due.length < limit || added === 0) return;
+        // A short page is all that is due.
+        if (due.length < limit) return;
+        const last = due[due.length - 1]!;
+        after = { dueAt: last.dueAt, id: last.id };
       }
     } catch (error) {
       this.#behind = true;

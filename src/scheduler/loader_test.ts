@@ -117,3 +117,37 @@ Deno.test("the periodic look still reads when not behind", async () => {
   assert.equal(reads(), 2);
   loader.stop();
 });
+
+Deno.test("a look gets past the deliveries the engine already holds to the ones behind them", async () => {
+  // The store as the loader sees it: everything pending, oldest first. The
+  // engine holds the first 30 (claimed deliveries leave the pending set, but
+  // those waiting for room in their webhook's queue are still pending).
+  const pending = due(0, 45);
+  const clock = new FakeClock(0);
+  const held = new Map(pending.slice(0, 30).map((d) => [d.id, d]));
+  const pages: (number | undefined)[] = [];
+  const store = {
+    read(_name: string, args: { limit: number; after?: { dueAt: number; id: string } }) {
+      const after = args.after;
+      const from = after === undefined ? 0 : pending.findIndex((d) => d.id === after.id) + 1;
+      pages.push(from);
+      return Promise.resolve(pending.slice(from, from + args.limit));
+    },
+  } as unknown as Store;
+  const loader = new DeliveryLoader({
+    store,
+    clock,
+    log: silentLogger,
+    horizonMs: 60_000,
+    intervalMs: 5_000,
+    pageSize: 10,
+    maxInMemory: 100,
+    isKnown: (id) => held.has(id),
+    inMemory: () => held.size,
+    schedule: (d) => held.set(d.id, d),
+  });
+  await loader.start();
+  assert.equal(held.size, 45, "the 15 behind the held ones are loaded");
+  assert.deepEqual(pages, [0, 10, 20, 30, 40], "each page starts where the last one ended");
+  loader.stop();
+});

@@ -21,28 +21,44 @@ export interface DueDelivery {
   readonly dueAt: number;
 }
 
+/** Where a page of {@linkcode dueDeliveries} ended: the next page starts after it. */
+export interface DueCursor {
+  readonly dueAt: number;
+  readonly id: string;
+}
+
 /**
  * Pending deliveries due up to `until`, and deliveries whose lease expired
- * (their daemon died mid-attempt; they are due now), oldest first.
+ * (their daemon died mid-attempt; they are due now), oldest first, ties by
+ * id. With `after`, only those after it in that order: a page at a time,
+ * so a reader holding the first pages in memory (still pending in the
+ * store until claimed) reaches the ones behind them.
  */
 export async function dueDeliveries(
   db: Executor,
   until: number,
   now: number,
   limit: number,
+  after?: DueCursor,
 ): Promise<DueDelivery[]> {
+  // `x >= ?4 AND (x > ?4 OR id > ?5)` is `(x, id) > (?4, ?5)` written so the
+  // partial index's range starts at the cursor.
+  const pendingAfter = after
+    ? "AND next_attempt_at >= ?4 AND (next_attempt_at > ?4 OR id > ?5)"
+    : "";
+  const leaseAfter = after ? "AND lease_until >= ?4 AND (lease_until > ?4 OR id > ?5)" : "";
   const result = await db.execute({
     sql: `SELECT id, webhook_id, next_attempt_at AS due_at FROM (
         SELECT id, webhook_id, next_attempt_at FROM deliveries
-          WHERE state = 'pending' AND next_attempt_at <= ?1
-          ORDER BY next_attempt_at LIMIT ?3)
+          WHERE state = 'pending' AND next_attempt_at <= ?1 ${pendingAfter}
+          ORDER BY next_attempt_at, id LIMIT ?3)
       UNION ALL
       SELECT id, webhook_id, due_at FROM (
         SELECT id, webhook_id, lease_until AS due_at FROM deliveries
-          WHERE state = 'sending' AND lease_until < ?2
-          ORDER BY lease_until LIMIT ?3)
-      ORDER BY due_at LIMIT ?3`,
-    args: [until, now, limit],
+          WHERE state = 'sending' AND lease_until < ?2 ${leaseAfter}
+          ORDER BY lease_until, id LIMIT ?3)
+      ORDER BY due_at, id LIMIT ?3`,
+    args: after ? [until, now, limit, after.dueAt, after.id] : [until, now, limit],
   });
   return result.rows.map((row) => ({
     id: text(row, "id"),

@@ -155,6 +155,31 @@ Deno.test("the delivery queue's statements use an index that fits, whatever the 
       ]);
     });
 
+    await t.step("pages after a cursor cover what is due once each, in order", async () => {
+      const until = NOW + 2 * 3_600_000;
+      const now = NOW + 120_000;
+      const whole = await dueDeliveries(db, until, now, 5_000);
+      spy.take();
+      // A thousand pending deliveries share one due time: the cursor must break the tie by id.
+      const paged: string[] = [];
+      let after: { dueAt: number; id: string } | undefined;
+      for (;;) {
+        const page = await dueDeliveries(spy, until, now, 300, after);
+        for (const steps of spy.takeByStatement()) {
+          assert.ok(
+            steps.every((step) => /USING INDEX deliveries_(pending|sending) \(/.test(step)),
+            `only the partial indexes, as a range: ${steps}`,
+          );
+        }
+        paged.push(...page.map((d) => d.id));
+        assert.ok(paged.length <= 2 * PER_STATE, "a page repeats deliveries already read");
+        if (page.length < 300) break;
+        after = { dueAt: page.at(-1)!.dueAt, id: page.at(-1)!.id };
+      }
+      assert.equal(paged.length, 2 * PER_STATE);
+      assert.deepEqual(paged, whole.map((d) => d.id), "the same deliveries, in the same order");
+    });
+
     await t.step("the backlog is counted from the partial indexes, never the table", async () => {
       const until = NOW + 3_600_000 - 1;
       const counted = await backlog(spy, until);

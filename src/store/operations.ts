@@ -39,6 +39,7 @@ import {
   type AttemptToRecord,
   backlog,
   claimDeliveries,
+  type DueCursor,
   dueDeliveries,
   postponeDeliveries,
   recallableByWebhook,
@@ -237,8 +238,10 @@ export const readOperations = {
   },
   /** When event `id` was erased, or null: it was not (erasure.ts). */
   eventErasedAt: (db: Executor, a: { id: string }) => erasedAt(db, a.id),
-  dueDeliveries: (db: Executor, a: { until: number; now: number; limit: number }) =>
-    dueDeliveries(db, a.until, a.now, a.limit),
+  dueDeliveries: (
+    db: Executor,
+    a: { until: number; now: number; limit: number; after?: DueCursor },
+  ) => dueDeliveries(db, a.until, a.now, a.limit, a.after),
   /** Per webhook, its full queue's postponements still recallable (daemons adopt them). */
   recallableByWebhook: (db: Executor, a: { now: number; limit: number }) =>
     recallableByWebhook(db, a.now, a.limit),
