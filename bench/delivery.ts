@@ -14,6 +14,9 @@
  * - hookd's CPU per event posted one per request against batches of 100: on
  *   the burst's daemon, once it is warm, the same number of events again each
  *   way, from the first POST until the receiver has them all (target ≤ 1.5×);
+ * - a backlog drained: on the same daemon, 40,000 events (10,000 quick) held
+ *   for its paused webhook, then resumed, timed until the receiver has them
+ *   all, against the same reference (no target);
  * - latency: ack→receipt at a fixed rate (open loop, single-event POSTs),
  *   matched by event id, against a bare POST round trip at that rate;
  * - scheduling lateness: every event fails once with 500 and is retried by a
@@ -49,6 +52,8 @@ interface Plan {
   readonly e2eMs: number;
   /** Events in the single-event burst. */
   readonly burstEvents: number;
+  /** Deliveries held for a paused webhook, then resumed at once: more than its queue holds. */
+  readonly backlogEvents: number;
   readonly latencyMs: number;
   readonly latenessMs: number;
   readonly pending: number;
@@ -60,6 +65,7 @@ const FULL: Plan = {
   bareMs: 5_000,
   e2eMs: 8_000,
   burstEvents: 20_000,
+  backlogEvents: 40_000,
   latencyMs: 8_000,
   latenessMs: 10_000,
   pending: 1_000_000,
@@ -71,6 +77,7 @@ const QUICK: Plan = {
   bareMs: 2_000,
   e2eMs: 3_000,
   burstEvents: 5_000,
+  backlogEvents: 10_000,
   latencyMs: 3_000,
   latenessMs: 3_000,
   pending: 100_000,
@@ -219,7 +226,7 @@ export async function runDeliveryBench(
   // The same, one event per request, on a daemon of its own so its peak RSS is the burst's.
   const burstDb = `${options.tempDir}/delivery-burst.db`;
   const burstDaemon = await daemon("burst", burstDb);
-  await createWebhook(burstDaemon.origin);
+  const burstWebhook = await createWebhook(burstDaemon.origin);
   await receiver.reset();
   const burst = await eventBurst(burstDaemon, receiver, adminKey, plan.burstEvents, 1);
   // The same daemon, warm now (its first burst paid the JIT's start): as many
@@ -233,6 +240,18 @@ export async function runDeliveryBench(
     adminKey,
     plan.burstEvents,
     BATCH_EVENTS,
+  );
+  // A backlog several times the webhook's queue (64 × its in-flight cap), all due at once.
+  const backlog = await backlogDrain(
+    burstDaemon,
+    burstWebhook,
+    receiver,
+    adminKey,
+    plan.backlogEvents,
+  );
+  progress(
+    `hookd backlog of ${backlog.events} resumed: ${backlog.deliveriesPerSecond.toFixed(0)} ` +
+      `deliveries/s (${backlog.received} received)`,
   );
   await options.stop(burstDaemon);
   await Deno.remove(burstDb).catch(() => {});
@@ -250,6 +269,7 @@ export async function runDeliveryBench(
   );
   details.burst = burst;
   details.warmBursts = { single: warmSingle, batched: warmBatched };
+  details.backlog = backlog;
   // The machine's speed drifts within a run; the reference is taken on both
   // sides of the end-to-end figures and averaged, so the ratio compares like with like.
   const bareAfter = await closedLoop(receiverTarget, {
@@ -393,6 +413,14 @@ export async function runDeliveryBench(
       unit: "deliveries/s",
       reference: { name: "bare fetch", value: bareRate },
       target: { kind: "min", value: TARGET_SINGLE_RATIO, ratio: true },
+    },
+    {
+      figure: `e2e backlog of ${
+        backlog.events.toLocaleString("en-US")
+      } held deliveries, resumed: drained (no target)`,
+      value: backlog.deliveriesPerSecond,
+      unit: "deliveries/s",
+      reference: { name: "bare fetch", value: bareRate },
     },
     {
       figure: "e2e steady receipts (informative)",
@@ -790,6 +818,61 @@ async function eventBurst(
     firstFailure: load.firstFailure,
     cpu,
     daemonCpuSeconds: cpu.daemon.total * (after.at - before.at) / 1000,
+  };
+}
+
+interface BacklogResult {
+  readonly events: number;
+  readonly received: number;
+  /** From the resume until the receiver had every event. */
+  readonly seconds: number;
+  readonly deliveriesPerSecond: number;
+}
+
+/**
+ * `events` events to a paused webhook (held in the store, batches of 1,000),
+ * then the webhook resumed: every delivery due at once, far more than its
+ * queue in memory holds. Timed from the resume until the receiver has them
+ * all: how fast a backlog drains (after an outage, a pause, a restart).
+ */
+async function backlogDrain(
+  daemon: Child,
+  webhookId: string,
+  receiver: Receiver,
+  adminKey: string,
+  events: number,
+): Promise<BacklogResult> {
+  const perRequest = 1_000;
+  const state = (value: string) =>
+    api(daemon.origin, adminKey, "PATCH", `/api/v1/webhooks/${webhookId}`, { state: value }, 200);
+  await state("paused");
+  await closedLoop({
+    url: `${daemon.origin}/api/v1/events/batch`,
+    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+    body: (n) =>
+      `{"events":[${
+        Array.from({ length: perRequest }, (_, i) => eventJson(n * perRequest + i)).join(",")
+      }]}`,
+    eventsPerRequest: perRequest,
+    okStatus: 202,
+  }, {
+    concurrency: BATCH_CONCURRENCY,
+    warmupMs: 0,
+    measureMs: 120_000,
+    maxRequests: Math.ceil(events / perRequest),
+  });
+  await receiver.reset();
+  const startedAt = wallNow();
+  await state("enabled");
+  const drained = await receiver.waitFor(events, 120_000);
+  const { receivedAt } = await receiver.log();
+  const lastAt = receivedAt.reduce((a, b) => Math.max(a, b), -Infinity);
+  const seconds = (lastAt - startedAt) / 1000;
+  return {
+    events,
+    received: receivedAt.length,
+    seconds,
+    deliveriesPerSecond: drained ? events / seconds : NaN,
   };
 }
 
