@@ -196,9 +196,10 @@ breaker_failures = 0
         clock.advance(SECOND);
         const before = sender.sent.length;
         if (sender.release() === 0) break;
-        await h.until(async () =>
-          sender.sent.length > before || (await h.engine.stats()).queued === 0
-        );
+        await h.until(() => {
+          const { queued, waiting } = h.engine.stats();
+          return sender.sent.length > before || queued + waiting === 0;
+        });
         seen.push((await webhook(h, hook.id)).effective_concurrency);
       }
       // The two in flight were answered 503 when sent: one more halving, to 1. From then
@@ -321,8 +322,8 @@ async function runEngineUntil(
     clock.advance(SECOND);
     await engine.refill();
     await h.until(() => {
-      const { queued, inFlight, recording } = engine.stats();
-      return queued === 0 && inFlight === 0 && recording === 0;
+      const { queued, waiting, inFlight, recording } = engine.stats();
+      return queued === 0 && waiting === 0 && inFlight === 0 && recording === 0;
     });
     await h.store.read("schemaVersion", {});
   }

@@ -83,7 +83,10 @@ const ADOPT_AT_MOST = 10_000;
 const LEASE_MARGIN_MS = 5_000;
 
 export interface DispatcherStats extends RecorderStats {
+  /** Claimed (or being claimed) and waiting for a sending slot. */
   readonly queued: number;
+  /** Due but not claimed yet: their webhook's queue has no room for them. Ids only. */
+  readonly waiting: number;
   readonly inFlight: number;
 }
 
@@ -166,7 +169,8 @@ export class Dispatcher {
   stats(): DispatcherStats {
     return {
       ...this.#recorder.stats(),
-      queued: this.#pool.queued + this.#claiming + this.#waitingCount,
+      queued: this.#pool.queued + this.#claiming,
+      waiting: this.#waitingCount,
       inFlight: this.#pool.inFlight,
     };
   }

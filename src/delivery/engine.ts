@@ -142,7 +142,10 @@ export class DeliveryEngine implements DeliveryTrigger {
       pageSize: PAGE_SIZE,
       maxInMemory: PAGE_SIZE * 4,
       isKnown: (id) => this.#wheel.has(id) || this.#dispatcher.has(id),
-      inMemory: () => this.#wheel.size + this.#dispatcher.stats().queued,
+      inMemory: () => {
+        const { queued, waiting } = this.#dispatcher.stats();
+        return this.#wheel.size + queued + waiting;
+      },
       schedule: (due) => this.#wheel.schedule(due.id, due.dueAt, due),
     });
   }
@@ -181,17 +184,19 @@ export class DeliveryEngine implements DeliveryTrigger {
 
   /** Reads what `/metrics` shows at scrape time: totals, gauges and the store's backlog. */
   collectMetrics(): Promise<void> {
-    const { queued, inFlight, scheduled, ...recorded } = this.stats();
+    const { queued, waiting, inFlight, scheduled, ...recorded } = this.stats();
     return this.#metrics.collect(
       { store: this.#store, clock: this.#clock, horizonMs: this.#config.delivery.horizonMs },
       recorded,
-      { queued, inFlight, scheduled, flow: this.#dispatcher.flowSummary() },
+      { queued: queued + waiting, inFlight, scheduled, flow: this.#dispatcher.flowSummary() },
     );
   }
 
   ingestLease(): Lease | undefined {
     if (this.#stopped) return undefined;
     // Under backlog, new deliveries wait in the store instead of piling up here.
+    // Not counting the deliveries waiting for room in their webhook's queue:
+    // one webhook's backlog must not stop ingest claiming for all the others.
     const { queued } = this.#dispatcher.stats();
     if (queued >= Math.max(this.#config.delivery.concurrency * 4, INGEST_CLAIM_LIMIT)) {
       this.#loader.markBehind();

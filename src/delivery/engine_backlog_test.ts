@@ -67,7 +67,9 @@ Deno.test("a backlog bigger than its webhook's queue is claimed as room frees, n
     );
     assert.ok(claimed.length >= MIN_QUEUE, `claimed ${claimed.length}: the queue is filled`);
     assert.equal(postponed, 0, "nothing claimed only to be postponed");
-    assert.equal(h.engine.stats().queued, BACKLOG - CAP, "the rest wait in memory, unclaimed");
+    const { queued, waiting } = h.engine.stats();
+    assert.equal(queued + waiting, BACKLOG - CAP, "the rest wait in memory");
+    assert.equal(waiting, BACKLOG - claimed.length, "unclaimed");
 
     gate.resolve();
     await h.until(() => started === BACKLOG);
@@ -117,5 +119,47 @@ Deno.test("deliveries waiting for room are left pending when the engine stops", 
     // Everything not attempted is pending again, due, for the next daemon to take.
     const counts = await h.store.read("backlog", { until: Date.now() + 60_000 });
     assert.equal(counts.dueSoon + 1, 2_000, `${JSON.stringify(counts)}: all but the one sent`);
+  });
+});
+
+Deno.test("one webhook's backlog waiting for room does not stop ingest claiming for the others", async () => {
+  const gate = Promise.withResolvers<void>();
+  let started = 0;
+  const transport: AttemptTransport = {
+    async send(): Promise<AttemptResult> {
+      started++;
+      await gate.promise;
+      return {
+        outcome: { kind: "response", status: 200 },
+        status: 200,
+        responseHeaders: {},
+        responseBody: "",
+        durationMs: 0,
+        errorMessage: null,
+      };
+    },
+  };
+  await withEngine({ clock: systemClock, sender: transport }, async (h) => {
+    const busy = await h.api("POST", "/api/v1/webhooks", {
+      url: "http://127.0.0.1:9/busy",
+      state: "paused",
+      max_in_flight: 1,
+      event_types: ["busy"],
+    });
+    // More than the 10,000 queued at which ingest stops claiming for everyone.
+    const events = Array.from({ length: 1_000 }, (_, i) => ({ type: "busy", data: i }));
+    for (let i = 0; i < 12; i++) await h.api("POST", "/api/v1/events/batch", { events });
+    await h.settle();
+    await h.api("PATCH", `/api/v1/webhooks/${busy.body.id}`, { state: "enabled" });
+    await h.until(() => h.engine.stats().waiting >= 10_000);
+    assert.ok(started <= 1);
+    await h.api("POST", "/api/v1/webhooks", {
+      url: "http://127.0.0.1:9/other",
+      event_types: ["other"],
+    });
+    const other = await h.api("POST", "/api/v1/events", { type: "other", data: 1 });
+    assert.equal(other.status, 202);
+    assert.equal(other.body.deliveries[0].state, "sending", "claimed at ingest, sent at once");
+    gate.resolve();
   });
 });

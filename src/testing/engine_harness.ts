@@ -124,9 +124,9 @@ export async function withEngine(
     for (let i = 0; i < 10_000; i++) {
       // A read queues behind every earlier message to the store worker.
       await store.read("schemaVersion", {});
-      const { queued, inFlight, recording } = engine.stats();
+      const { queued, waiting, inFlight, recording } = engine.stats();
       if (
-        (queued === 0 || !waitForQueue) && inFlight === 0 && recording === 0 &&
+        ((queued === 0 && waiting === 0) || !waitForQueue) && inFlight === 0 && recording === 0 &&
         operational.emitting === 0
       ) {
         await store.read("schemaVersion", {});
