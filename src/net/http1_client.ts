@@ -277,7 +277,13 @@ function parseHead(bytes: Uint8Array): Head {
   return { status, headers, framing: "close", length: 0, keepAlive: false };
 }
 
-/** Collects up to `limit` bytes of a body; the buffer is made only once something arrives. */
+/**
+ * Collects up to `limit` bytes of a body. The buffer is made when something
+ * arrives, at the size that arrived, and grows (doubling, up to `limit`)
+ * only for a body in several chunks: most receivers answer a few bytes in
+ * one, and a buffer of the whole limit (4 KiB by default) per delivery was
+ * allocated (and zeroed) for nothing.
+ */
 class Excerpt {
   #bytes: Uint8Array | undefined;
   length = 0;
@@ -291,7 +297,18 @@ class Excerpt {
   add(chunk: Uint8Array): void {
     const take = Math.min(chunk.length, this.limit - this.length);
     if (take <= 0) return;
-    this.#bytes ??= new Uint8Array(this.limit);
+    if (this.#bytes === undefined) {
+      this.#bytes = chunk.slice(0, take);
+      this.length = take;
+      return;
+    }
+    if (this.length + take > this.#bytes.length) {
+      const grown = new Uint8Array(
+        Math.min(this.limit, Math.max(this.#bytes.length * 2, this.length + take)),
+      );
+      grown.set(this.#bytes.subarray(0, this.length));
+      this.#bytes = grown;
+    }
     this.#bytes.set(chunk.subarray(0, take), this.length);
     this.length += take;
   }

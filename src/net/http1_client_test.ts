@@ -91,6 +91,21 @@ Deno.test("reads chunked bodies with extensions and trailers, and keeps the conn
   assert.equal(server.connections(), 1);
 });
 
+Deno.test("the body excerpt is as big as what arrived, in one chunk or many, up to the limit", async () => {
+  using server = rawServer([
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    // Chunks of 5 bytes, past the 64-byte limit: the excerpt grows and stops at it.
+    `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${"5\r\nabcde\r\n".repeat(20)}0\r\n\r\n`,
+  ]);
+  using client = new Http1Client();
+  const small = await client.post(server.route, REQUEST, OPTIONS);
+  assert.equal(decode(small.body), "ok");
+  assert.equal(small.body.buffer.byteLength, 2, "not a buffer of the whole limit per response");
+  const long = await client.post(server.route, REQUEST, OPTIONS);
+  assert.equal(decode(long.body), "abcde".repeat(20).slice(0, 64));
+  assert.equal(long.body.buffer.byteLength, 64);
+});
+
 Deno.test("Transfer-Encoding wins over Content-Length, and that connection is not reused", async () => {
   using server = rawServer([
     "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
