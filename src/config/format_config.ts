@@ -168,6 +168,7 @@ export function formatConfig(config: Config): string {
       `concurrency = ${delivery.concurrency}`,
       `max_in_flight_per_webhook = ${delivery.maxInFlightPerWebhook}`,
       `response_body_limit = ${size(delivery.responseBodyLimit)}`,
+      `payload_memory = ${size(delivery.payloadMemory)}`,
       `lease = ${dur(delivery.leaseMs)}`,
       `horizon = ${dur(delivery.horizonMs)}`,
       `dead_letter_event_window = ${dur(delivery.deadLetterEventWindowMs)}`,

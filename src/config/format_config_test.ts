@@ -33,6 +33,7 @@ allow_cidrs = []
 concurrency = 256
 max_in_flight_per_webhook = 16
 response_body_limit = "4KiB"
+payload_memory = "64MiB"
 lease = "1m"
 horizon = "1m"
 dead_letter_event_window = "5m"

@@ -51,6 +51,7 @@ const DEFAULTS: Config = {
     concurrency: 256,
     maxInFlightPerWebhook: 16,
     responseBodyLimit: 4_096,
+    payloadMemory: 67_108_864,
     leaseMs: 60_000,
     horizonMs: 60_000,
     deadLetterEventWindowMs: 300_000,

@@ -65,6 +65,7 @@ export const SECTIONS = {
     concurrency: integerField(1, 100_000),
     max_in_flight_per_webhook: integerField(1, 10_000),
     response_body_limit: sizeField(0, MiB),
+    payload_memory: sizeField(MiB, 64 * GiB),
     lease: durationField(SECOND, DAY),
     horizon: durationField(SECOND, HOUR),
     dead_letter_event_window: durationField(SECOND, DAY),
@@ -163,6 +164,11 @@ const delivery = section("delivery").transform((s) => ({
   maxInFlightPerWebhook: s.max_in_flight_per_webhook,
   /** Bytes of a response body kept with the attempt. */
   responseBodyLimit: s.response_body_limit,
+  /**
+   * Payload bytes of claimed deliveries held in memory (queued or being sent);
+   * past it, new deliveries wait in the store until sending makes room.
+   */
+  payloadMemory: s.payload_memory,
   /** How long a claim on a delivery lasts before another daemon may take it, ms. */
   leaseMs: s.lease,
   /** How far ahead the scheduler loads due deliveries into memory, ms. */

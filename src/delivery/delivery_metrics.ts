@@ -48,6 +48,7 @@ const LATENESS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5,
 export interface DeliveryGauges {
   readonly queued: number;
   readonly inFlight: number;
+  readonly payloadBytes: number;
   readonly scheduled: number;
   readonly flow: { readonly open: number; readonly halfOpen: number; readonly reduced: number };
 }
@@ -87,6 +88,11 @@ export class DeliveryMetrics {
   readonly #inFlight = new Gauge({
     name: "hookd_attempts_in_flight",
     help: "Attempts being sent now.",
+  });
+  readonly #payloadBytes = new Gauge({
+    name: "hookd_deliveries_payload_bytes",
+    help:
+      "Payload bytes of the claimed deliveries held in memory, queued or in flight (bounded by delivery.payload_memory).",
   });
   readonly #scheduled = new Gauge({
     name: "hookd_deliveries_scheduled",
@@ -141,6 +147,7 @@ export class DeliveryMetrics {
       this.latenessSeconds,
       this.#queued,
       this.#inFlight,
+      this.#payloadBytes,
       this.#scheduled,
       this.#dueSoon,
       this.#later,
@@ -174,6 +181,7 @@ export class DeliveryMetrics {
     this.#retried.set(recorded.retried);
     this.#queued.set(gauges.queued);
     this.#inFlight.set(gauges.inFlight);
+    this.#payloadBytes.set(gauges.payloadBytes);
     this.#scheduled.set(gauges.scheduled);
     this.#circuits.set(gauges.flow.open, "open");
     this.#circuits.set(gauges.flow.halfOpen, "half_open");

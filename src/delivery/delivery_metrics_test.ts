@@ -8,7 +8,13 @@ import { BACKLOG_CACHE_MS, DeliveryMetrics } from "./delivery_metrics.ts";
 
 const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
 const RECORDED = { attempts: 5, recording: 0, succeeded: 2, retried: 2, failed: 0, dead: 1 };
-const GAUGES = { queued: 3, inFlight: 4, scheduled: 7, flow: { open: 2, halfOpen: 1, reduced: 5 } };
+const GAUGES = {
+  queued: 3,
+  inFlight: 4,
+  payloadBytes: 2_048,
+  scheduled: 7,
+  flow: { open: 2, halfOpen: 1, reduced: 5 },
+};
 
 /** A store whose backlog read is counted and answers what the test set. */
 function fakeStore(now: number) {
@@ -58,6 +64,7 @@ Deno.test("scrapes read the backlog at most once per cache period, and retry aft
   assert.match(text(), /^hookd_webhooks\{state="paused"\} 2$/m);
   assert.match(text(), /^hookd_deliveries_finished_total\{outcome="dead"\} 1$/m);
   assert.match(text(), /^hookd_attempts_in_flight 4$/m);
+  assert.match(text(), /^hookd_deliveries_payload_bytes 2048$/m);
 
   clock.advance(BACKLOG_CACHE_MS - 1);
   await metrics.collect(source, RECORDED, GAUGES);

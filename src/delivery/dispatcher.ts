@@ -60,6 +60,11 @@ export interface DispatcherOptions {
   readonly leaseMs: number;
   readonly concurrency: number;
   readonly maxInFlightPerWebhook: number;
+  /**
+   * Payload bytes of claimed deliveries to hold here at most, queued or in
+   * flight (`[delivery] payload_memory`); see {@linkcode Dispatcher.overBudget}.
+   */
+  readonly payloadMemory: number;
   readonly policies: Readonly<Record<string, Policy>>;
   /** Request profiles by name; a webhook naming an unknown one gets `standard`. */
   readonly profiles: Readonly<Record<string, Profile>>;
@@ -79,14 +84,19 @@ export interface DispatcherOptions {
  */
 const ADOPT_AT_MOST = 10_000;
 
+/** What a payload is assumed to weigh before any was seen, bytes. */
+const FIRST_PAYLOAD_GUESS = 1_024;
+
 /** A claim must outlive the attempt by this much, or it is renewed before sending. */
 const LEASE_MARGIN_MS = 5_000;
 
 export interface DispatcherStats extends RecorderStats {
   /** Claimed (or being claimed) and waiting for a sending slot. */
   readonly queued: number;
-  /** Due but not claimed yet: their webhook's queue has no room for them. Ids only. */
+  /** Due but not claimed yet: no room in their webhook's queue or the payload budget. Ids only. */
   readonly waiting: number;
+  /** Payload bytes of the claimed deliveries held here (see `[delivery] payload_memory`). */
+  readonly payloadBytes: number;
   readonly inFlight: number;
 }
 
@@ -108,6 +118,17 @@ export class Dispatcher {
    */
   readonly #waiting = new Map<string, DispatchJob[]>();
   #waitingCount = 0;
+  /**
+   * Payload bytes (UTF-16 code units: what a string weighs at most, halved
+   * for one-byte strings) of the claimed deliveries held here, queued or in
+   * flight. Counts and queue bounds alone let large payloads fill the heap:
+   * a webhook's queue of 1,000 with 1 MiB events is a GiB.
+   */
+  #payloadBytes = 0;
+  /** A running mean of recent payloads, to size claims to what the budget has left. */
+  #payloadMean = FIRST_PAYLOAD_GUESS;
+  /** Waiting deliveries were left unclaimed for the budget: claim them once it has room. */
+  #waitingForBudget = false;
   /** Deliveries to claim in the next claim write, with who waits for each. */
   #claimBatch: { deliveryId: string; resolve: (claim: ClaimedDelivery | undefined) => void }[] = [];
   #closed = false;
@@ -171,8 +192,37 @@ export class Dispatcher {
       ...this.#recorder.stats(),
       queued: this.#pool.queued + this.#claiming,
       waiting: this.#waitingCount,
+      payloadBytes: this.#payloadBytes,
       inFlight: this.#pool.inFlight,
     };
+  }
+
+  /**
+   * Whether the claimed deliveries held here weigh the payload budget or
+   * more: ingest then leaves new ones in the store (the loader brings them
+   * when there is room), and waiting ones stay unclaimed.
+   */
+  overBudget(): boolean {
+    return this.#payloadBytes >= this.#o.payloadMemory;
+  }
+
+  /** A claimed delivery's payload is held here from now on. */
+  #hold(delivery: ClaimedDelivery): void {
+    const bytes = delivery.event.payload.length;
+    this.#payloadBytes += bytes;
+    this.#payloadMean += (bytes - this.#payloadMean) / 4;
+  }
+
+  /** A held payload is gone (sent, postponed, released); waiting ones may now fit. */
+  #letGo(delivery: ClaimedDelivery): void {
+    this.#payloadBytes -= delivery.event.payload.length;
+    // Back under half the budget, not just under it: a claim per finished attempt would
+    // be a store write per delivery.
+    if (!this.#waitingForBudget || this.#payloadBytes > this.#o.payloadMemory / 2) return;
+    this.#waitingForBudget = false;
+    for (const webhookId of [...this.#waiting.keys()]) {
+      this.#claimWaiting(webhookId, this.#pool.roomFor(webhookId));
+    }
   }
 
   /**
@@ -190,6 +240,7 @@ export class Dispatcher {
       if (this.#known.has(job.deliveryId)) continue;
       this.#known.add(job.deliveryId);
       if (job.claim) {
+        this.#hold(job.claim.delivery);
         this.#pool.push({ ...job, claim: job.claim });
         continue;
       }
@@ -212,7 +263,14 @@ export class Dispatcher {
   #claimWaiting(webhookId: string, room: number): void {
     const waiting = this.#waiting.get(webhookId);
     if (!waiting || this.#claimingFor.has(webhookId) || this.#closed) return;
-    const take = waiting.splice(0, Math.min(room, waiting.length));
+    // Payloads are unknown until claimed: as many as the budget's rest fits at the recent mean.
+    const left = this.#o.payloadMemory - this.#payloadBytes;
+    if (left <= 0) {
+      this.#waitingForBudget = true;
+      return;
+    }
+    const affordable = Math.max(1, Math.floor(left / this.#payloadMean));
+    const take = waiting.splice(0, Math.min(room, affordable, waiting.length));
     if (take.length === 0) return;
     if (waiting.length === 0) this.#waiting.delete(webhookId);
     this.#waitingCount -= take.length;
@@ -234,7 +292,9 @@ export class Dispatcher {
     }
     this.#waiting.clear();
     this.#waitingCount = 0;
-    const claimed = this.#pool.close().map((job) => job.deliveryId);
+    const queued = this.#pool.close();
+    for (const job of queued) this.#letGo(job.claim.delivery);
+    const claimed = queued.map((job) => job.deliveryId);
     if (claimed.length > 0) {
       await this.#release(claimed, "pending")
         .catch((error) => this.#o.log.warn("could not release queued deliveries", { error }));
@@ -258,6 +318,7 @@ export class Dispatcher {
     } else if (this.#closed) {
       await this.#release([delivery.id], "pending").catch(() => {});
     } else {
+      this.#hold(delivery);
       this.#pool.push({ ...job, claim: { delivery, leaseUntil } });
     }
     const left = (this.#claimingFor.get(job.webhookId) ?? 1) - 1;
@@ -323,6 +384,7 @@ export class Dispatcher {
       .finally(() => {
         this.#running.delete(run);
         this.#known.delete(job.deliveryId);
+        this.#letGo(job.claim.delivery);
         done();
       });
     this.#running.add(run);
@@ -447,7 +509,12 @@ export class Dispatcher {
    * have room, with no attempt spent; the scheduler takes them again (a
    * full queue's sooner if the pool recalls them).
    */
-  async #postpone(jobs: DispatchJob[], until: number, recallable: boolean): Promise<void> {
+  async #postpone(
+    jobs: (DispatchJob & { claim: NonNullable<DispatchJob["claim"]> })[],
+    until: number,
+    recallable: boolean,
+  ): Promise<void> {
+    for (const job of jobs) this.#letGo(job.claim.delivery);
     const ids = jobs.map((job) => job.deliveryId);
     try {
       await this.#o.store.write("postponeDeliveries", {

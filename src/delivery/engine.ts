@@ -117,6 +117,7 @@ export class DeliveryEngine implements DeliveryTrigger {
       leaseMs: config.delivery.leaseMs,
       concurrency: config.delivery.concurrency,
       maxInFlightPerWebhook: config.delivery.maxInFlightPerWebhook,
+      payloadMemory: config.delivery.payloadMemory,
       policies: config.policies,
       profiles: config.profiles,
       onRetry: (due) => this.#scheduleIfNear(due),
@@ -184,11 +185,17 @@ export class DeliveryEngine implements DeliveryTrigger {
 
   /** Reads what `/metrics` shows at scrape time: totals, gauges and the store's backlog. */
   collectMetrics(): Promise<void> {
-    const { queued, waiting, inFlight, scheduled, ...recorded } = this.stats();
+    const { queued, waiting, inFlight, payloadBytes, scheduled, ...recorded } = this.stats();
     return this.#metrics.collect(
       { store: this.#store, clock: this.#clock, horizonMs: this.#config.delivery.horizonMs },
       recorded,
-      { queued: queued + waiting, inFlight, scheduled, flow: this.#dispatcher.flowSummary() },
+      {
+        queued: queued + waiting,
+        inFlight,
+        payloadBytes,
+        scheduled,
+        flow: this.#dispatcher.flowSummary(),
+      },
     );
   }
 
@@ -197,8 +204,10 @@ export class DeliveryEngine implements DeliveryTrigger {
     // Under backlog, new deliveries wait in the store instead of piling up here.
     // Not counting the deliveries waiting for room in their webhook's queue:
     // one webhook's backlog must not stop ingest claiming for all the others.
+    // Nor past the payload budget, whatever the count: large payloads wait in the store.
     const { queued } = this.#dispatcher.stats();
-    if (queued >= Math.max(this.#config.delivery.concurrency * 4, INGEST_CLAIM_LIMIT)) {
+    const limit = Math.max(this.#config.delivery.concurrency * 4, INGEST_CLAIM_LIMIT);
+    if (queued >= limit || this.#dispatcher.overBudget()) {
       this.#loader.markBehind();
       return undefined;
     }
