@@ -126,8 +126,13 @@ export class SendingPool<J extends PoolJob> {
   readonly #startNumbers = new WeakMap<J, number>();
   #started = 0;
   readonly #drain = new Map<string, DrainSchedule>();
-  /** Jobs over their webhook's queue bound, by the time they are postponed to. */
-  #overflow = new Map<number, J[]>();
+  /**
+   * Jobs to postpone, by reason and the time they are postponed to: over
+   * their webhook's queue bound, or behind its open breaker. They go out
+   * together a microtask later: pushing a thousand claimed jobs to a webhook
+   * whose breaker is open pumps a thousand times, one job each.
+   */
+  #postponing = new Map<string, { until: number; reason: "full" | "breaker"; jobs: J[] }>();
   /** Per webhook, jobs postponed for a full queue and not yet recalled. */
   readonly #overflowed = new Map<string, number>();
   #queued = 0;
@@ -172,12 +177,7 @@ export class SendingPool<J extends PoolJob> {
       if (!drain) this.#drain.set(webhookId, drain = new DrainSchedule());
       const rate = this.#o.limitsOf(webhookId)?.rateLimitPerSecond ?? null;
       const until = drain.slot(this.#o.clock.now(), queue.length, cap, rate);
-      let batch = this.#overflow.get(until);
-      if (!batch) {
-        if (this.#overflow.size === 0) queueMicrotask(() => this.#flushOverflow());
-        this.#overflow.set(until, batch = []);
-      }
-      batch.push(job);
+      this.#postponeLater([job], until, "full");
       this.#overflowed.set(webhookId, (this.#overflowed.get(webhookId) ?? 0) + 1);
       return;
     }
@@ -186,10 +186,20 @@ export class SendingPool<J extends PoolJob> {
     this.#pump();
   }
 
-  #flushOverflow(): void {
-    const overflow = this.#overflow;
-    this.#overflow = new Map();
-    for (const [until, jobs] of overflow) this.#o.postpone!(jobs, until, "full");
+  #postponeLater(jobs: J[], until: number, reason: "full" | "breaker"): void {
+    const key = `${reason} ${until}`;
+    let batch = this.#postponing.get(key);
+    if (!batch) {
+      if (this.#postponing.size === 0) queueMicrotask(() => this.#flushPostponing());
+      this.#postponing.set(key, batch = { until, reason, jobs: [] });
+    }
+    for (const job of jobs) batch.jobs.push(job);
+  }
+
+  #flushPostponing(): void {
+    const batches = this.#postponing;
+    this.#postponing = new Map();
+    for (const { until, reason, jobs } of batches.values()) this.#o.postpone!(jobs, until, reason);
   }
 
   /**
@@ -303,7 +313,7 @@ export class SendingPool<J extends PoolJob> {
             // Open: none of its jobs takes a slot; they come back at the next probe.
             this.#queues.delete(webhookId);
             this.#queued -= queue.length;
-            this.#o.postpone?.(queue.drain(), gate.until, "breaker");
+            if (this.#o.postpone) this.#postponeLater(queue.drain(), gate.until, "breaker");
             continue;
           }
           if (gate.kind === "wait") {
