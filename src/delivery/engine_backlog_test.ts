@@ -11,28 +11,13 @@ import assert from "node:assert/strict";
 import { systemClock } from "../clock.ts";
 import { withEngine } from "../testing/engine_harness.ts";
 import { MIN_QUEUE } from "./pool.ts";
-import type { AttemptResult, AttemptTransport } from "./sender.ts";
+import { gatedTransport } from "../testing/gated_transport.ts";
 
 const BACKLOG = 2_500;
 const CAP = 4;
 
 Deno.test("a backlog bigger than its webhook's queue is claimed as room frees, never postponed", async () => {
-  const gate = Promise.withResolvers<void>();
-  let started = 0;
-  const transport: AttemptTransport = {
-    async send(): Promise<AttemptResult> {
-      started++;
-      await gate.promise;
-      return {
-        outcome: { kind: "response", status: 200 },
-        status: 200,
-        responseHeaders: {},
-        responseBody: "",
-        durationMs: 0,
-        errorMessage: null,
-      };
-    },
-  };
+  const { transport, started, open } = gatedTransport();
   await withEngine({ clock: systemClock, sender: transport }, async (h) => {
     const hook = await h.api("POST", "/api/v1/webhooks", {
       url: "http://127.0.0.1:9/hook",
@@ -59,7 +44,7 @@ Deno.test("a backlog bigger than its webhook's queue is claimed as room frees, n
 
     // Resumed: the whole backlog is due at once, and the receiver holds every attempt.
     await h.api("PATCH", `/api/v1/webhooks/${hook.body.id}`, { state: "enabled" });
-    await h.until(() => started === CAP);
+    await h.until(() => started() === CAP);
     // Time for any claim beyond the queue's room to show.
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.ok(
@@ -72,8 +57,8 @@ Deno.test("a backlog bigger than its webhook's queue is claimed as room frees, n
     assert.equal(queued + waiting, BACKLOG - CAP, "the rest wait in memory");
     assert.equal(waiting, BACKLOG - claimed.length, "unclaimed");
 
-    gate.resolve();
-    await h.until(() => started === BACKLOG);
+    open();
+    await h.until(() => started() === BACKLOG);
     await h.settle();
     assert.equal(claimed.length, BACKLOG, "each delivery claimed once");
     assert.equal(new Set(claimed).size, BACKLOG);
@@ -84,22 +69,7 @@ Deno.test("a backlog bigger than its webhook's queue is claimed as room frees, n
 });
 
 Deno.test("deliveries waiting for room are left pending when the engine stops", async () => {
-  const gate = Promise.withResolvers<void>();
-  let started = 0;
-  const transport: AttemptTransport = {
-    async send(): Promise<AttemptResult> {
-      started++;
-      await gate.promise;
-      return {
-        outcome: { kind: "response", status: 200 },
-        status: 200,
-        responseHeaders: {},
-        responseBody: "",
-        durationMs: 0,
-        errorMessage: null,
-      };
-    },
-  };
+  const { transport, started, open } = gatedTransport();
   await withEngine({ clock: systemClock, sender: transport }, async (h) => {
     const hook = await h.api("POST", "/api/v1/webhooks", {
       url: "http://127.0.0.1:9/hook",
@@ -111,10 +81,10 @@ Deno.test("deliveries waiting for room are left pending when the engine stops", 
     await h.api("POST", "/api/v1/events/batch", { events });
     await h.settle();
     await h.api("PATCH", `/api/v1/webhooks/${hook.body.id}`, { state: "enabled" });
-    await h.until(() => started === 1);
+    await h.until(() => started() === 1);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const stopping = h.engine.stop(0);
-    gate.resolve();
+    open();
     await stopping;
     await h.settle({ queued: false });
     // Everything not attempted is pending again, due, for the next daemon to take.
@@ -124,22 +94,7 @@ Deno.test("deliveries waiting for room are left pending when the engine stops", 
 });
 
 Deno.test("one webhook's backlog waiting for room does not stop ingest claiming for the others", async () => {
-  const gate = Promise.withResolvers<void>();
-  let started = 0;
-  const transport: AttemptTransport = {
-    async send(): Promise<AttemptResult> {
-      started++;
-      await gate.promise;
-      return {
-        outcome: { kind: "response", status: 200 },
-        status: 200,
-        responseHeaders: {},
-        responseBody: "",
-        durationMs: 0,
-        errorMessage: null,
-      };
-    },
-  };
+  const { transport, started, open } = gatedTransport();
   await withEngine({ clock: systemClock, sender: transport }, async (h) => {
     const busy = await h.api("POST", "/api/v1/webhooks", {
       url: "http://127.0.0.1:9/busy",
@@ -153,7 +108,7 @@ Deno.test("one webhook's backlog waiting for room does not stop ingest claiming 
     await h.settle();
     await h.api("PATCH", `/api/v1/webhooks/${busy.body.id}`, { state: "enabled" });
     await h.until(() => h.engine.stats().waiting >= 10_000);
-    assert.ok(started <= 1);
+    assert.ok(started() <= 1);
     await h.api("POST", "/api/v1/webhooks", {
       url: "http://127.0.0.1:9/other",
       event_types: ["other"],
@@ -161,27 +116,12 @@ Deno.test("one webhook's backlog waiting for room does not stop ingest claiming 
     const other = await h.api("POST", "/api/v1/events", { type: "other", data: 1 });
     assert.equal(other.status, 202);
     assert.equal(other.body.deliveries[0].state, "sending", "claimed at ingest, sent at once");
-    gate.resolve();
+    open();
   });
 });
 
 Deno.test("large payloads: memory holds no more than payload_memory; the rest waits in the store", async () => {
-  const gate = Promise.withResolvers<void>();
-  let started = 0;
-  const transport: AttemptTransport = {
-    async send(): Promise<AttemptResult> {
-      started++;
-      await gate.promise;
-      return {
-        outcome: { kind: "response", status: 200 },
-        status: 200,
-        responseHeaders: {},
-        responseBody: "",
-        durationMs: 0,
-        errorMessage: null,
-      };
-    },
-  };
+  const { transport, started, open } = gatedTransport();
   const budget = 1_048_576;
   const payload = 100_000;
   await withEngine({
@@ -205,9 +145,9 @@ Deno.test("large payloads: memory holds no more than payload_memory; the rest wa
     const claimed = states.filter((s) => s === "sending").length;
     assert.equal(claimed, Math.ceil(budget / payload), states.join(" "));
     assert.equal(states.length - claimed, 40 - claimed);
-    await h.until(() => (look(), started === 4));
-    gate.resolve();
-    await h.until(() => (look(), started === 40), 20_000);
+    await h.until(() => (look(), started() === 4));
+    open();
+    await h.until(() => (look(), started() === 40), 20_000);
     await h.settle();
     assert.ok(
       peak <= budget + payload,

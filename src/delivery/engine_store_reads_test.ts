@@ -9,21 +9,9 @@ import assert from "node:assert/strict";
 import { START } from "../testing/api_harness.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
 import { withEngine } from "../testing/engine_harness.ts";
-import type { AttemptResult, AttemptTransport } from "./sender.ts";
+import { accepting } from "../testing/gated_transport.ts";
 
 const EVENTS = 50;
-
-const accepting: AttemptTransport = {
-  send: (): Promise<AttemptResult> =>
-    Promise.resolve({
-      outcome: { kind: "response", status: 200 },
-      status: 200,
-      responseHeaders: {},
-      responseBody: "",
-      durationMs: 0,
-      errorMessage: null,
-    }),
-};
 
 Deno.test("single-event ingests delivered one at a time read no due deliveries", async () => {
   // Virtual time: the loader's periodic look never comes, so every read counted is one

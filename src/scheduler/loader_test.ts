@@ -5,25 +5,36 @@
  */
 import assert from "node:assert/strict";
 import { silentLogger } from "../ops/log.ts";
-import type { DueDelivery } from "../store/delivery_queue.ts";
+import type { DueCursor, DueDelivery } from "../store/delivery_queue.ts";
 import type { Store } from "../store/client.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
 import { DeliveryLoader } from "./loader.ts";
 
-/** A loader over a store that answers `dueDeliveries` from `pages`, one page per read. */
+type DueArgs = { limit: number; after?: DueCursor };
+
+/**
+ * A loader over a store that answers `dueDeliveries` from `pages`, one page
+ * per read, or from `read` when given; the engine holds `held` already.
+ */
 function loaderWith(
   pages: DueDelivery[][],
-  options: { pageSize?: number; maxInMemory?: number; fail?: () => boolean } = {},
+  options: {
+    pageSize?: number;
+    maxInMemory?: number;
+    fail?: () => boolean;
+    read?: (args: DueArgs) => DueDelivery[];
+    held?: readonly DueDelivery[];
+  } = {},
 ) {
   const clock = new FakeClock(0);
-  const held = new Map<string, DueDelivery>();
+  const held = new Map((options.held ?? []).map((d) => [d.id, d]));
   let reads = 0;
   const store = {
-    read(name: string, args: { limit: number }) {
+    read(name: string, args: DueArgs) {
       assert.equal(name, "dueDeliveries");
       reads++;
       if (options.fail?.()) return Promise.reject(new Error("store unavailable"));
-      return Promise.resolve((pages.shift() ?? []).slice(0, args.limit));
+      return Promise.resolve(options.read?.(args) ?? (pages.shift() ?? []).slice(0, args.limit));
     },
   } as unknown as Store;
   const loader = new DeliveryLoader({
@@ -123,28 +134,15 @@ Deno.test("a look gets past the deliveries the engine already holds to the ones 
   // engine holds the first 30 (claimed deliveries leave the pending set, but
   // those waiting for room in their webhook's queue are still pending).
   const pending = due(0, 45);
-  const clock = new FakeClock(0);
-  const held = new Map(pending.slice(0, 30).map((d) => [d.id, d]));
-  const pages: (number | undefined)[] = [];
-  const store = {
-    read(_name: string, args: { limit: number; after?: { dueAt: number; id: string } }) {
-      const after = args.after;
+  const pages: number[] = [];
+  const { loader, held } = loaderWith([], {
+    pageSize: 10,
+    held: pending.slice(0, 30),
+    read: ({ limit, after }) => {
       const from = after === undefined ? 0 : pending.findIndex((d) => d.id === after.id) + 1;
       pages.push(from);
-      return Promise.resolve(pending.slice(from, from + args.limit));
+      return pending.slice(from, from + limit);
     },
-  } as unknown as Store;
-  const loader = new DeliveryLoader({
-    store,
-    clock,
-    log: silentLogger,
-    horizonMs: 60_000,
-    intervalMs: 5_000,
-    pageSize: 10,
-    maxInMemory: 100,
-    isKnown: (id) => held.has(id),
-    inMemory: () => held.size,
-    schedule: (d) => held.set(d.id, d),
   });
   await loader.start();
   assert.equal(held.size, 45, "the 15 behind the held ones are loaded");
