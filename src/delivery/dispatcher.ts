@@ -113,21 +113,26 @@ export class Dispatcher {
   readonly #claimingFor = new Map<string, number>();
   /**
    * Per webhook, due deliveries not claimed yet because its queue has no
-   * room: claimed as it makes room, in due order. Only ids are held here;
-   * the store keeps them pending, so nothing is lost if the daemon stops.
+   * room (or the payload budget none): claimed as room is made, in due order.
+   * Only ids are held here; the store keeps them pending, so nothing is lost
+   * if the daemon stops.
    */
   readonly #waiting = new Map<string, DispatchJob[]>();
   #waitingCount = 0;
   /**
-   * Payload bytes (UTF-16 code units: what a string weighs at most, halved
-   * for one-byte strings) of the claimed deliveries held here, queued or in
-   * flight. Counts and queue bounds alone let large payloads fill the heap:
-   * a webhook's queue of 1,000 with 1 MiB events is a GiB.
+   * Payload sizes (string lengths: a byte a character for ASCII JSON) of the
+   * claimed deliveries held here, queued or in flight. Counts and queue
+   * bounds alone let large payloads fill the heap: a webhook's queue of
+   * 1,000 with 1 MiB events is a GiB.
    */
   #payloadBytes = 0;
   /** A running mean of recent payloads, to size claims to what the budget has left. */
   #payloadMean = FIRST_PAYLOAD_GUESS;
-  /** Waiting deliveries were left unclaimed for the budget: claim them once it has room. */
+  /**
+   * The budget ran out with deliveries waiting: none is claimed until half of
+   * it is free again (`#letGo`), so claims go out in
+   * batches, not one per finished attempt.
+   */
   #waitingForBudget = false;
   /** Deliveries to claim in the next claim write, with who waits for each. */
   #claimBatch: { deliveryId: string; resolve: (claim: ClaimedDelivery | undefined) => void }[] = [];
@@ -216,8 +221,6 @@ export class Dispatcher {
   /** A held payload is gone (sent, postponed, released); waiting ones may now fit. */
   #letGo(delivery: ClaimedDelivery): void {
     this.#payloadBytes -= delivery.event.payload.length;
-    // Back under half the budget, not just under it: a claim per finished attempt would
-    // be a store write per delivery.
     if (!this.#waitingForBudget || this.#payloadBytes > this.#o.payloadMemory / 2) return;
     this.#waitingForBudget = false;
     for (const webhookId of [...this.#waiting.keys()]) {
@@ -263,6 +266,7 @@ export class Dispatcher {
   #claimWaiting(webhookId: string, room: number): void {
     const waiting = this.#waiting.get(webhookId);
     if (!waiting || this.#claimingFor.has(webhookId) || this.#closed) return;
+    if (this.#waitingForBudget) return;
     // Payloads are unknown until claimed: as many as the budget's rest fits at the recent mean.
     const left = this.#o.payloadMemory - this.#payloadBytes;
     if (left <= 0) {
