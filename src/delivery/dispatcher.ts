@@ -129,9 +129,9 @@ export class Dispatcher {
   /** A running mean of recent payloads, to size claims to what the budget has left. */
   #payloadMean = FIRST_PAYLOAD_GUESS;
   /**
-   * The budget ran out with deliveries waiting: none is claimed until half of
-   * it is free again (`#letGo`), so claims go out in
-   * batches, not one per finished attempt.
+   * Deliveries wait for the budget: none is claimed until half of it is free
+   * again (`#letGo`), so claims go out in batches, not one per finished
+   * attempt.
    */
   #waitingForBudget = false;
   /** Deliveries to claim in the next claim write, with who waits for each. */
@@ -266,10 +266,10 @@ export class Dispatcher {
   #claimWaiting(webhookId: string, room: number): void {
     const waiting = this.#waiting.get(webhookId);
     if (!waiting || this.#claimingFor.has(webhookId) || this.#closed) return;
-    if (this.#waitingForBudget) return;
-    // Payloads are unknown until claimed: as many as the budget's rest fits at the recent mean.
+    // Only with half the budget free or more, so each claim is a batch; then as many as
+    // the rest fits at the recent mean (payloads are unknown until claimed).
     const left = this.#o.payloadMemory - this.#payloadBytes;
-    if (left <= 0) {
+    if (this.#waitingForBudget || left < this.#o.payloadMemory / 2) {
       this.#waitingForBudget = true;
       return;
     }

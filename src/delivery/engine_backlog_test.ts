@@ -146,12 +146,25 @@ Deno.test("large payloads: memory holds no more than payload_memory; the rest wa
     assert.equal(claimed, Math.ceil(budget / payload), states.join(" "));
     assert.equal(states.length - claimed, 40 - claimed);
     await h.until(() => (look(), started() === 4));
+    const claims: number[] = [];
+    const write = h.store.write.bind(h.store);
+    h.store.write = ((name, args) => {
+      if (name === "claimDeliveries") claims.push((args as { ids: string[] }).ids.length);
+      return write(name, args);
+    }) as typeof h.store.write;
     open();
     await h.until(() => (look(), started() === 40), 20_000);
     await h.settle();
     assert.ok(
       peak <= budget + payload,
       `peak ${peak} bytes held: within the budget and one payload`,
+    );
+    // Once the budget ran out, claims wait for half of it: batches, not one per attempt.
+    const claimedLater = claims.reduce((a, b) => a + b, 0);
+    assert.equal(claimedLater, 40 - claimed);
+    assert.ok(
+      claims.slice(0, -1).every((n) => n >= (budget / 2 / payload) - 2),
+      `claims of ${claims.join(", ")} deliveries: each about half the budget`,
     );
     assert.equal(h.engine.stats().payloadBytes, 0, "nothing held once all are sent");
     const left = await h.store.read("backlog", { until: Date.now() + 60_000 });
