@@ -182,6 +182,7 @@ Deno.test({
           url: `${receiver.url}/ok`,
           event_types: ["order.*", "invoice.paid"],
           description: "billing",
+          basic_auth: { username: "billing-bot", password: "never-shown-pw" },
         },
       })).body;
       for (let i = 0; i < 3; i++) await post("invoice.paid", { invoice: i });
@@ -348,6 +349,22 @@ Deno.test({
         assert.equal(resumed.body.state, "enabled");
       });
 
+      await step(
+        "a webhook's page says how hookd signs in to the receiver, never the password",
+        async () => {
+          await page.goto(`${base}/ui#/webhooks/${healthy.id}`);
+          const fields = page.locator(".fields");
+          await fields.getByText("Basic, user billing-bot").waitFor();
+          await fields.getByText("default ([delivery] proxy)").waitFor();
+          await screenshot(page, "webhook-laptop");
+          assert.ok(!(await page.content()).includes("never-shown-pw"));
+          // The test's own webhook has no receiver auth: no such row at all.
+          await page.goto(`${base}/ui#/webhooks/${hook!.id}`);
+          await page.locator(".fields").getByText("default ([delivery] proxy)").waitFor();
+          assert.equal(await page.locator(".fields dt", { hasText: "Receiver auth" }).count(), 0);
+        },
+      );
+
       await step("the live view shows throughput", async () => {
         await page.goto(`${base}/ui#/live`);
         await page.locator('[data-tile="pending"] .tile-value').getByText("0").waitFor();
@@ -401,11 +418,18 @@ Deno.test({
         await small.goto(`${base}/ui#/deliveries/${dead[0]}`);
         await small.locator('section[data-attempt="3"]').getByText("Response headers").waitFor();
         await screenshot(small, "attempt-phone");
-        // Nothing is wider than the screen.
-        const overflow = await small.evaluate(
-          "document.documentElement.scrollWidth - document.documentElement.clientWidth",
-        ) as number;
-        assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+        // Nothing is wider than the screen, on the attempt's page or a webhook's.
+        const sideways = () =>
+          small.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+          ) as Promise<number>;
+        let overflow = await sideways();
+        assert.ok(overflow <= 0, `the attempt page scrolls sideways by ${overflow}px`);
+        await small.goto(`${base}/ui#/webhooks/${healthy.id}`);
+        await small.locator(".fields").getByText("Basic, user billing-bot").waitFor();
+        await screenshot(small, "webhook-phone");
+        overflow = await sideways();
+        assert.ok(overflow <= 0, `the webhook page scrolls sideways by ${overflow}px`);
         await phone.close();
         assert.deepEqual(smallProblems, []);
       });

@@ -37,6 +37,8 @@ export async function webhookView(ctx, id) {
         ["Profile", webhook.profile],
         ["Signing", webhook.signing],
         ["Public key", webhook.public_key ? h("code", {}, webhook.public_key) : undefined],
+        ["Receiver auth", receiverAuth(webhook)],
+        ["Proxy", proxy(webhook.proxy)],
         ["Disabled at", webhook.disabled_at ? time(webhook.disabled_at) : undefined],
         ["Id", h("code", {}, webhook.id)],
         ["Created", time(webhook.created_at)],
@@ -46,6 +48,22 @@ export async function webhookView(ctx, id) {
     ctx.main.append(h("h1", {}, `Webhook ${shortId(id)}`));
   }
   if (ctx.can("deliveries:read")) history(ctx, id);
+}
+
+/** How hookd authenticates to the receiver, without its secrets; undefined: it does not. */
+function receiverAuth(webhook) {
+  if (webhook.oauth2) {
+    return `OAuth2, client ${webhook.oauth2.client_id} at ${webhook.oauth2.token_url}`;
+  }
+  if (webhook.basic_auth) return `Basic, user ${webhook.basic_auth.username}`;
+  return undefined;
+}
+
+/** null: whatever `[delivery] proxy` says; "direct": none; else a proxy named in `[delivery.proxies]`. */
+function proxy(name) {
+  if (name === null) return "default ([delivery] proxy)";
+  if (name === "direct") return "none (direct)";
+  return name;
 }
 
 function actions(ctx, webhook) {
