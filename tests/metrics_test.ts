@@ -24,6 +24,7 @@ const FAMILIES: Readonly<Record<string, string>> = {
   hookd_scheduling_lateness_seconds: "histogram",
   hookd_deliveries_queued: "gauge",
   hookd_attempts_in_flight: "gauge",
+  hookd_oauth2_token_requests_total: "counter",
   hookd_deliveries_payload_bytes: "gauge",
   hookd_deliveries_scheduled: "gauge",
   hookd_deliveries_pending_due_soon: "gauge",

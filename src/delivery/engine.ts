@@ -180,7 +180,7 @@ export class DeliveryEngine implements DeliveryTrigger {
 
   /** The engine's families for `/metrics`; {@linkcode collectMetrics} refreshes them. */
   metricFamilies(): MetricFamily[] {
-    return this.#metrics.families();
+    return [...this.#metrics.families(), ...this.tokens.families()];
   }
 
   /** Reads what `/metrics` shows at scrape time: totals, gauges and the store's backlog. */

@@ -22,6 +22,7 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../ops/log.ts";
+import { Counter, type MetricFamily } from "../ops/metrics.ts";
 import type { OAuth2ClientCredentials } from "../store/receiver_auth.ts";
 import type { ReceiverToken } from "../store/receiver_tokens.ts";
 import { type TokenAnswer, tokenUseMs } from "./oauth2_token_request.ts";
@@ -72,7 +73,12 @@ export class OAuth2Tokens {
   readonly #cache = new Map<string, Cached>();
   /** Token loads under way, by owner and fingerprint. */
   readonly #loading = new Map<string, Promise<TokenResult>>();
-  #requests = 0;
+  readonly #requests = new Counter({
+    name: "hookd_oauth2_token_requests_total",
+    help:
+      "Requests this process sent to receivers' OAuth2 token endpoints, by result (failed: no usable token).",
+    labels: [{ name: "result", values: ["ok", "failed"] }],
+  });
 
   constructor(options: OAuth2TokensOptions) {
     this.#o = options;
@@ -80,7 +86,12 @@ export class OAuth2Tokens {
 
   /** Requests this process sent to token endpoints. */
   get requests(): number {
-    return this.#requests;
+    return this.#requests.get("ok") + this.#requests.get("failed");
+  }
+
+  /** For `/metrics`: the token requests, by result. */
+  families(): MetricFamily[] {
+    return [this.#requests];
   }
 
   /** A token for `owner`'s receivers: the one in use, or a new one. */
@@ -165,8 +176,11 @@ export class OAuth2Tokens {
       });
       return { ok: true, accessToken: shared.accessToken };
     }
-    this.#requests++;
-    const answer = await this.#o.fetch(settings, timeoutMs);
+    const answer = await this.#o.fetch(settings, timeoutMs).catch((error) => {
+      this.#requests.inc("failed");
+      throw error;
+    });
+    this.#requests.inc(answer.ok ? "ok" : "failed");
     if (!answer.ok) return answer;
     const fetchedAt = clock.now();
     const refreshAt = fetchedAt + tokenUseMs(answer.expiresInMs);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { renderPrometheus } from "../ops/metrics.ts";
 import { silentLogger } from "../ops/log.ts";
 import { Store } from "../store/client.ts";
 import type { ReceiverToken } from "../store/receiver_tokens.ts";
@@ -111,6 +112,10 @@ Deno.test("failures are not kept; changed settings get a token of their own; own
     ok: true,
     accessToken: "tok-3",
   });
+  // What /metrics shows: one failed request, three that brought a token.
+  const text = renderPrometheus(tokens.families());
+  assert.match(text, /^hookd_oauth2_token_requests_total\{result="failed"\} 1$/m);
+  assert.match(text, /^hookd_oauth2_token_requests_total\{result="ok"\} 3$/m);
 });
 
 Deno.test("attempts refused with one token share one refresh; a late one takes the new token", async () => {
