@@ -68,7 +68,13 @@ Deno.test("the daemon applies the configured header timeout, head size and conne
     const fourth = await connect();
     assert.match(await readToEnd(fourth), /^HTTP\/1\.1 503 [^]*too many open connections/);
     fourth.close();
-    for (const conn of held) conn.close();
+    // Each held connection ends from our side, and we wait until the daemon has closed it
+    // too (so it no longer counts); closing ours alone raced the next request.
+    for (const conn of held) {
+      await conn.closeWrite();
+      assert.match(await readToEnd(conn), /EOF$/);
+      conn.close();
+    }
 
     // And ordinary requests are unaffected.
     const res = await fetch(`${daemon.url}/healthz`);

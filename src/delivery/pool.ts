@@ -304,6 +304,8 @@ export class SendingPool<J extends PoolJob> {
     let nextPumpIn = Infinity;
     while (this.#inFlight < this.#o.concurrency && this.#queues.size > 0) {
       let picked: string | undefined;
+      /** The picked webhook's in-flight cap, as the pick read it; undefined for a probe. */
+      let pickedCap: number | undefined;
       let probe = false;
       for (const [webhookId, queue] of this.#queues) {
         const breaker = this.#breakers.get(webhookId);
@@ -336,6 +338,7 @@ export class SendingPool<J extends PoolJob> {
           continue;
         }
         picked = webhookId;
+        pickedCap = cap;
         break;
       }
       if (picked === undefined) {
@@ -346,7 +349,7 @@ export class SendingPool<J extends PoolJob> {
       const job = queue.shift()!;
       this.#recallIfRoom(picked, queue.length);
       if (this.#o.onRoom) {
-        const bound = queueBound(this.#capOf(picked));
+        const bound = queueBound(pickedCap ?? this.#capOf(picked));
         if (queue.length <= bound / 2) this.#o.onRoom(picked, bound - queue.length);
       }
       if (--this.#queued === 0) this.#o.onIdle?.();

@@ -13,10 +13,10 @@ import {
 } from "./delivery_queue.ts";
 import { listDeliveries, replayDeadLetters } from "./delivery_history.ts";
 import type { Executor } from "./executor.ts";
-import { migrate } from "./migrations.ts";
 import { loadWebhookSnapshot, WebhookView } from "./webhook_view.ts";
 import { deleteWebhook, updateWebhook } from "./webhooks.ts";
 import { attemptFixture } from "../testing/attempt_fixture.ts";
+import { migrateWithWebhook } from "../testing/store_fixture.ts";
 
 const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
 const PER_STATE = 1_000;
@@ -54,13 +54,7 @@ class PlanRecorder implements Executor {
 /** A store with a backlog in every state, as a busy daemon's looks. */
 async function busyStore(dir: string): Promise<Client> {
   const db = createClient({ url: `file:${dir}/hookd.db` });
-  await migrate(db, NOW);
-  await db.execute({
-    sql: `INSERT INTO webhooks (id, url, event_types, state, policy, profile, created_at,
-        updated_at) VALUES ('w', 'http://127.0.0.1:9/', '["*"]', 'enabled', 'default',
-        'standard', ?1, ?1)`,
-    args: [NOW],
-  });
+  await migrateWithWebhook(db, NOW);
   const states = ["sending", "pending", "succeeded", "dead"];
   await db.execute({
     sql: `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)

@@ -10,9 +10,9 @@ import { createClient } from "@libsql/client";
 import { recordAttempts } from "./delivery_queue.ts";
 import { ingestEvents, type NewEvent } from "./events.ts";
 import { FileWriter } from "./file_writer.ts";
-import { migrate } from "./migrations.ts";
 import { loadWebhookSnapshot, WebhookView } from "./webhook_view.ts";
 import { attemptFixture } from "../testing/attempt_fixture.ts";
+import { migrateWithWebhook } from "../testing/store_fixture.ts";
 import { probeRowCursors } from "../testing/cursor_probe.ts";
 
 const NOW = Date.UTC(2026, 11, 6, 12, 0, 0);
@@ -29,13 +29,7 @@ const event = (n: number, extra: Partial<NewEvent> = {}): NewEvent => ({
 Deno.test("ingest and recording attempts open no row cursor, and still tell new from repeated", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hookd-cursors-" });
   const client = createClient({ url: `file:${dir}/hookd.db` });
-  await migrate(client, NOW);
-  await client.execute({
-    sql: `INSERT INTO webhooks (id, url, event_types, state, policy, profile, created_at,
-        updated_at) VALUES ('w', 'http://127.0.0.1:9/', '["*"]', 'enabled', 'default',
-        'standard', ?1, ?1)`,
-    args: [NOW],
-  });
+  await migrateWithWebhook(client, NOW);
   client.close();
   const writer = new FileWriter(`${dir}/hookd.db`);
   const cursors = probeRowCursors();
