@@ -1017,7 +1017,7 @@ async function schedulingLateness(
 }
 
 /** The store's commit and write counters from `/metrics`. */
-async function storeCounters(
+export async function storeCounters(
   origin: string,
   adminKey: string,
 ): Promise<{ transactions: number; writes: number }> {

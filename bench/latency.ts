@@ -28,7 +28,7 @@
  */
 import type { BenchContext, BenchOutcome } from "./context.ts";
 import { type Child, spawnChild } from "./child.ts";
-import { type CpuSplit, snapshots, usage } from "./delivery.ts";
+import { type CpuSplit, snapshots, storeCounters, usage } from "./delivery.ts";
 import { api, memoryOf, spawnHookd } from "./hookd.ts";
 import {
   openLoop,
@@ -85,6 +85,11 @@ interface HookdRun extends Run {
   readonly received: number;
   readonly matched: number;
   readonly peakRssMb: number;
+  readonly cpu: CpuSplit;
+  /** Seconds between the CPU snapshots: the daemon's start to the last delivery. */
+  readonly cpuSeconds: number;
+  /** Store transactions committed in the daemon's life. */
+  readonly commits: number;
 }
 
 function phaseOf(run: Run, response: OpenLoopResponse): Phase | undefined {
@@ -224,7 +229,7 @@ async function hookdRun(
   receiver: Receiver,
   rate: number,
   durationMs: number,
-): Promise<HookdRun & { cpu: CpuSplit }> {
+): Promise<HookdRun> {
   const dbPath = `${options.tempDir}/latency-${rate}.db`;
   const start = async (name: string): Promise<Child> => {
     const child = await spawnHookd({
@@ -251,7 +256,9 @@ async function hookdRun(
   const before = snapshots(receiver.child.pid, daemon.pid);
   let run: Run;
   let cpu: CpuSplit;
+  let cpuSeconds: number;
   let peakRssMb: number;
+  let commits: number;
   try {
     run = await loadAtOnce(
       eventTarget(daemon.origin, options.adminKey),
@@ -260,8 +267,12 @@ async function hookdRun(
       listenedAt,
     );
     await receiver.waitFor(run.load.acknowledged, DRAIN_TIMEOUT_MS);
-    cpu = usage(before, snapshots(receiver.child.pid, daemon.pid));
+    const after = snapshots(receiver.child.pid, daemon.pid);
+    cpu = usage(before, after);
+    cpuSeconds = (after.at - before.at) / 1000;
     peakRssMb = memoryOf(daemon.pid).peakMb;
+    // The daemon's whole life: every commit since its start, the scrape's own reads aside.
+    commits = (await storeCounters(daemon.origin, options.adminKey)).transactions;
   } finally {
     await options.stop(daemon);
   }
@@ -290,7 +301,16 @@ async function hookdRun(
     ack: ackLatency(run, phase),
     postToReceiver: percentiles(postToReceiver[phase]),
   }])) as Record<Phase, PhaseFigures>;
-  return { ...run, phases, received: log.ids.length, matched, peakRssMb, cpu };
+  return {
+    ...run,
+    phases,
+    received: log.ids.length,
+    matched,
+    peakRssMb,
+    cpu,
+    cpuSeconds,
+    commits,
+  };
 }
 
 function latencyRows(rate: number, bare: Run, hookd: HookdRun): Row[] {
@@ -347,6 +367,18 @@ function latencyRows(rate: number, bare: Run, hookd: HookdRun): Row[] {
       figure: `${label}: hookd peak RSS (informative)`,
       value: hookd.peakRssMb,
       unit: "MB",
+    },
+    {
+      // Everything the daemon's threads used from its start until the
+      // receiver had every event, over the events acknowledged.
+      figure: `${label}: hookd CPU per event (informative)`,
+      value: (hookd.cpu.daemon.total * hookd.cpuSeconds * 1e6) / hookd.load.acknowledged,
+      unit: "µs",
+    },
+    {
+      figure: `${label}: store commits per 1,000 events (informative)`,
+      value: (hookd.commits * 1000) / hookd.load.acknowledged,
+      unit: "commits",
     },
   );
   return rows;
