@@ -80,6 +80,10 @@ export class AttemptRecorder {
         ordering: subject.orderingKey
           ? { webhookId: subject.webhookId, key: subject.orderingKey }
           : undefined,
+      }, {
+        // The slot is free already; only the next of an ordering key waits
+        // on this record, so only then does it commit at once.
+        deferrable: !subject.orderingKey,
       });
     } finally {
       this.#recording--;

@@ -6,6 +6,16 @@
  * batch commits the next one fills up. Up to two batches are in flight, so
  * the worker starts the next commit the moment one ends instead of waiting a
  * round trip for it; the worker runs them strictly one after the other.
+ *
+ * A write nobody is waiting on right away (an attempt's result: its delivery
+ * slot is already free) may be `deferrable`: it waits up to
+ * {@linkcode DEFERRABLE_WINDOW_MS} so that the results of that time share one
+ * commit. Below saturation each event was two commits or more, its ingest and
+ * its attempt's result, each with a commit's fixed work (the WAL frames of
+ * every B-tree page it touched, an `fsync`). Urgent writes never take along
+ * deferred ones still inside their window: that would put their statements on
+ * the path of an answer someone waits for (measured: warm ack p50 at 500/s
+ * 2.75 → 3.61 ms when they did).
  */
 import type { StoreConfig } from "../config/types.ts";
 import { Counter, Gauge, Histogram, type MetricFamily } from "../ops/metrics.ts";
@@ -25,13 +35,38 @@ import type { Reply, Request, WorkerMemory } from "./protocol.ts";
 /** Batches sent to the worker and not yet answered: one committing, one waiting. */
 const MAX_BATCHES_IN_FLIGHT = 2;
 
+/**
+ * How long a deferrable write may wait for company (or `commitWindowMs`, if
+ * longer). Short enough that what follows a recorded result (a retry
+ * scheduled, a webhook auto-disabled) is not noticeably later; long enough
+ * that at a few hundred events a second several results share a commit.
+ */
+export const DEFERRABLE_WINDOW_MS = 5;
+
+export interface WriteOptions {
+  /**
+   * Nobody waits on this write's answer to go on: it may wait up to
+   * {@linkcode DEFERRABLE_WINDOW_MS} to share a commit with others like it.
+   * It is as durable as any write once its promise resolves; a stop commits
+   * it at once.
+   */
+  readonly deferrable?: boolean;
+}
+
 type StoreOptions =
   & Pick<StoreConfig, "url" | "authToken" | "commitWindowMs" | "commitMaxBatch">
-  & Pick<OpenOptions, "executor">;
+  & Pick<OpenOptions, "executor">
+  & {
+    /** How long deferrable writes may wait; {@linkcode DEFERRABLE_WINDOW_MS} unless a test says. */
+    readonly deferrableWindowMs?: number;
+  };
 
 interface PendingWrite {
   readonly name: WriteName;
   readonly args: unknown;
+  readonly deferrable: boolean;
+  /** When it was queued (`performance.now()`): its window runs from there. */
+  readonly queuedAt: number;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -44,7 +79,11 @@ export class Store {
   readonly #replies = new Map<number, (reply: Reply) => void>();
   #nextId = 1;
   #queue: PendingWrite[] = [];
+  /** Queued writes that are not deferrable: any one of them ends the wait. */
+  #urgentQueued = 0;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the armed flush timer fires (`performance.now()`). */
+  #flushTimerAt = Infinity;
   /** Batches sent and not yet answered. */
   #inFlight = new Set<Promise<void>>();
   readonly #transactions = new Counter({
@@ -89,7 +128,11 @@ export class Store {
       const settle = this.#replies.get(event.data.id);
       this.#replies.delete(event.data.id);
       if (event.data.ok) {
-        this.#transactions.set(event.data.transactions);
+        // A counter never goes back: the reply to `close` comes from a
+        // worker whose writer is gone and counts none.
+        if (event.data.transactions > this.#transactions.get()) {
+          this.#transactions.set(event.data.transactions);
+        }
         if (event.data.view) this.#webhooks = new WebhookView(event.data.view);
       }
       settle?.(event.data);
@@ -135,10 +178,23 @@ export class Store {
   }
 
   /** Queues a write for the next group commit; resolves once it is durable. */
-  write<K extends WriteName>(name: K, args: WriteArgs<K>): Promise<WriteResult<K>> {
+  write<K extends WriteName>(
+    name: K,
+    args: WriteArgs<K>,
+    options: WriteOptions = {},
+  ): Promise<WriteResult<K>> {
     if (this.#closed) return Promise.reject(new StoreUnavailableError("The store is closed"));
+    const deferrable = options.deferrable === true;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ name, args, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({
+        name,
+        args,
+        deferrable,
+        queuedAt: performance.now(),
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+      if (!deferrable) this.#urgentQueued++;
       this.#scheduleFlush();
     });
   }
@@ -204,7 +260,6 @@ export class Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#flushTimer);
     while (this.#queue.length > 0 || this.#inFlight.size > 0) {
       this.#flush();
       await Promise.all(this.#inFlight);
@@ -215,30 +270,81 @@ export class Store {
 
   #scheduleFlush(): void {
     // With both slots busy, the batch that ends first flushes the queue.
-    if (this.#inFlight.size >= MAX_BATCHES_IN_FLIGHT) return;
-    if (this.#queue.length >= this.#options.commitMaxBatch || this.#options.commitWindowMs <= 0) {
-      clearTimeout(this.#flushTimer);
-      this.#flushTimer = undefined;
+    if (this.#inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.#queue.length === 0) return;
+    const due = this.#flushDue();
+    const now = performance.now();
+    if (this.#closed || this.#queue.length >= this.#options.commitMaxBatch || due <= now) {
       this.#flush();
-    } else if (this.#flushTimer === undefined) {
+    } else if (due < this.#flushTimerAt) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimerAt = due;
       this.#flushTimer = setTimeout(() => {
         this.#flushTimer = undefined;
+        this.#flushTimerAt = Infinity;
         this.#flush();
-      }, this.#options.commitWindowMs);
+      }, due - now);
     }
+  }
+
+  /**
+   * When the queue must go: `commitWindowMs` after its oldest urgent write,
+   * or, with only deferrable writes queued, their window after the oldest.
+   */
+  #flushDue(): number {
+    const { commitWindowMs } = this.#options;
+    if (this.#urgentQueued > 0) {
+      if (commitWindowMs <= 0) return -Infinity;
+      return this.#queue.find((write) => !write.deferrable)!.queuedAt + commitWindowMs;
+    }
+    const window = this.#options.deferrableWindowMs ?? DEFERRABLE_WINDOW_MS;
+    return this.#queue[0]!.queuedAt + Math.max(window, commitWindowMs);
   }
 
   #flush(): void {
     if (this.#inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.#queue.length === 0) return;
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    const batch = this.#queue.splice(0, this.#options.commitMaxBatch);
+    this.#flushTimerAt = Infinity;
+    const batch = this.#takeBatch();
     const commit: Promise<void> = this.#commit(batch).finally(() => {
       this.#inFlight.delete(commit);
-      // Writes that queued during this commit have waited long enough.
-      this.#flush();
+      // What queued during this commit goes now if it is urgent or its wait
+      // is over; deferrable writes still inside their window wait on.
+      this.#scheduleFlush();
     });
     this.#inFlight.add(commit);
+  }
+
+  /**
+   * The next batch. Urgent writes go without the deferrable ones still inside
+   * their window: someone waits on an urgent write's answer, and a deferred
+   * result riding along would make its commit longer, not shorter. Deferrable
+   * writes go together once the oldest one's window is over (with urgent
+   * ones, if any), or at a stop.
+   */
+  #takeBatch(): PendingWrite[] {
+    const max = this.#options.commitMaxBatch;
+    const window = Math.max(
+      this.#options.deferrableWindowMs ?? DEFERRABLE_WINDOW_MS,
+      this.#options.commitWindowMs,
+    );
+    const oldestDeferred = this.#queue.find((write) => write.deferrable);
+    const deferredDue = this.#closed || this.#urgentQueued === 0 || oldestDeferred === undefined ||
+      oldestDeferred.queuedAt + window <= performance.now();
+    if (deferredDue) {
+      const batch = this.#queue.splice(0, max);
+      for (const write of batch) if (!write.deferrable) this.#urgentQueued--;
+      return batch;
+    }
+    const batch: PendingWrite[] = [];
+    const waiting: PendingWrite[] = [];
+    for (const write of this.#queue) {
+      if (!write.deferrable && batch.length < max) batch.push(write);
+      else waiting.push(write);
+    }
+    this.#queue = waiting;
+    this.#urgentQueued -= batch.length;
+    return batch;
   }
 
   async #commit(batch: PendingWrite[]): Promise<void> {

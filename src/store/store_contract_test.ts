@@ -13,6 +13,7 @@ import { attemptFixture } from "../testing/attempt_fixture.ts";
 import { webhookFixture } from "../testing/webhook_fixture.ts";
 import type { WebhookRecord } from "./webhooks.ts";
 import { uuidv7Floor } from "./webhook_stats.ts";
+import { within } from "../testing/within.ts";
 
 const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
 const EXECUTORS: readonly WriteExecutor[] = ["prepared", "client"];
@@ -33,12 +34,21 @@ function event(type: string, extra: Partial<NewEvent> = {}): NewEvent {
 /** Registers `fn` once per executor; `openStore` opens a store on that executor. */
 function contract(
   name: string,
-  fn: (openStore: (url: string, commitWindowMs?: number) => Promise<Store>) => Promise<void>,
+  fn: (
+    openStore: (
+      url: string,
+      commitWindowMs?: number,
+      deferrableWindowMs?: number,
+    ) => Promise<Store>,
+  ) => Promise<void>,
 ): void {
   for (const executor of EXECUTORS) {
     Deno.test(`${name} [${executor}]`, () =>
-      fn((url, commitWindowMs = 2) =>
-        Store.open({ url, authToken: "", commitWindowMs, commitMaxBatch: 512, executor }, NOW)
+      fn((url, commitWindowMs = 2, deferrableWindowMs) =>
+        Store.open(
+          { url, authToken: "", commitWindowMs, commitMaxBatch: 512, executor, deferrableWindowMs },
+          NOW,
+        )
       ));
   }
 }
@@ -132,6 +142,79 @@ contract("group commit: 500 concurrent ingests share far fewer transactions", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+contract("deferrable writes queued together share one commit", async (openStore) => {
+  const { url, dir } = await tempUrl();
+  // No commit window for urgent writes: without deferral these would go as
+  // two or three commits (one per free slot).
+  const store = await openStore(url, 0, 200);
+  try {
+    const before = store.stats().transactions;
+    await Promise.all(
+      ["d1", "d2", "d3"].map((id) =>
+        store.write("insertWebhook", { webhook: webhook(id, ["*"]) }, { deferrable: true })
+      ),
+    );
+    assert.equal(store.stats().transactions - before, 1);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+contract("a deferrable write alone commits once its window ends", async (openStore) => {
+  const { url, dir } = await tempUrl();
+  const store = await openStore(url, 0, 20);
+  try {
+    const before = store.stats().transactions;
+    await within(
+      store.write("insertWebhook", { webhook: webhook("d", ["*"]) }, { deferrable: true }),
+      10_000,
+      "a deferrable write alone",
+    );
+    assert.equal(store.stats().transactions - before, 1);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+contract(
+  "urgent writes commit without the deferrable ones still in their window; close commits those",
+  async (openStore) => {
+    const { url, dir } = await tempUrl();
+    // A deferrable write may wait a minute here, far longer than this test.
+    const store = await openStore(url, 0, 60_000);
+    try {
+      const before = store.stats().transactions;
+      let deferredDone = false;
+      const deferred = ["d1", "d2"].map((id) =>
+        store.write("insertWebhook", { webhook: webhook(id, ["*"]) }, { deferrable: true })
+      );
+      void Promise.all(deferred).then(() => deferredDone = true);
+      // Someone waits on this one: it goes at once, and alone, so its commit
+      // is no longer for the deferred writes queued before it.
+      await store.write("insertWebhook", { webhook: webhook("u", ["*"]) });
+      await store.read("listWebhooks", { filter: {}, page: { limit: 10 } });
+      assert.equal(deferredDone, false, "a deferrable write went before its window ended");
+      assert.equal(store.stats().transactions - before, 1);
+      // Closing (a stop) commits what still waits, in one transaction.
+      await store.close();
+      await Promise.all(deferred);
+      assert.equal(store.stats().transactions - before, 2);
+    } finally {
+      await store.close();
+    }
+    const reopened = await openStore(url);
+    try {
+      const listed = await reopened.read("listWebhooks", { filter: {}, page: { limit: 10 } });
+      assert.deepEqual(listed.items.map((w) => w.id), ["d1", "d2", "u"]);
+    } finally {
+      await reopened.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 contract("a failing write fails alone; the rest of its batch commits", async (openStore) => {
   const { url, dir } = await tempUrl();
