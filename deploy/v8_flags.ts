@@ -30,7 +30,10 @@
  * the burst to 145–160 MB but cost ~15% of the batched throughput and puts a
  * hard 1 GiB limit on a heap that holds claimed payloads; `--always-sparkplug`,
  * `--no-maglev` and `--min-semi-space-size=4` did not help the first second
- * beyond the noise (README.md, Benchmarks).
+ * beyond the noise; `--no-lazy` made it worse (first-second ack p99 at
+ * 2,000/s 87.9 → 118.6 ms, RSS +8%); `--no-parallel-scavenge`,
+ * `--single-threaded-gc` and `--minor-ms` made scavenges no cheaper, and
+ * `--minor-ms` cost a fifth of the batched throughput (README.md, Benchmarks).
  */
 export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
 
