@@ -24,6 +24,26 @@ export interface SpawnOptions {
   readonly dir: string;
 }
 
+/**
+ * What most black-box tests start hookd with: the API on a free loopback
+ * port, the database in `dir`, `adminKey` as the admin key, and receivers on
+ * 127.0.0.1 allowed (the SSRF guard refuses private addresses by default, and
+ * every test receiver is local). `extra` adds to it or overrides it.
+ */
+export function daemonEnv(
+  dir: string,
+  adminKey: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    HOOKD_SERVER_LISTEN: "127.0.0.1:0",
+    HOOKD_STORE_URL: `file:${dir}/hookd.db`,
+    HOOKD_ADMIN_KEY: adminKey,
+    HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
+    ...extra,
+  };
+}
+
 /** The environment for a child: the parent's minus every HOOKD_* variable, plus `extra`. */
 function childEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};

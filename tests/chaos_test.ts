@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { startReceiver } from "../src/testing/receiver.ts";
-import { api, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import { api, daemonEnv, type RunningDaemon, startDaemon } from "./_daemon.ts";
 import { seededRng } from "../src/testing/seeded_rng.ts";
 
 const ADMIN_KEY = "chaos-test-admin-key-0123456789";
@@ -28,13 +28,9 @@ Deno.test("SIGKILL 5 times under load: every acknowledged event arrives at least
     `[delivery]\nconcurrency = ${CONCURRENCY}\nlease = "2s"\nhorizon = "2s"\n\n` +
       `[policies.default]\ntimeout = "1s"\nschedule = ["0s", "200ms", "200ms", "200ms", "200ms"]\njitter = 0\n`,
   );
-  const env = {
-    HOOKD_SERVER_LISTEN: "127.0.0.1:0",
-    HOOKD_STORE_URL: `file:${dir}/hookd.db`,
-    HOOKD_ADMIN_KEY: ADMIN_KEY,
+  const env = daemonEnv(dir, ADMIN_KEY, {
     HOOKD_LOG_LEVEL: "warn",
-    HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
-  };
+  });
   const random = seededRng(5);
   const acknowledged = new Set<string>();
   const daemons: RunningDaemon[] = [];

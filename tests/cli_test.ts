@@ -6,7 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { startReceiver } from "../src/testing/receiver.ts";
-import { api, type CliResult, runCli, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import {
+  api,
+  type CliResult,
+  daemonEnv,
+  runCli,
+  type RunningDaemon,
+  startDaemon,
+} from "./_daemon.ts";
 import { CLOSED_PORT } from "../src/testing/closed_port.ts";
 
 const ADMIN_KEY = "test-admin-key-cli-0123456789abcdef";
@@ -60,12 +67,7 @@ Deno.test("operator commands list, replay and report errors against a running da
   const daemon = await startDaemon({
     dir,
     args: ["--config", `${dir}/hookd.toml`],
-    env: {
-      HOOKD_SERVER_LISTEN: "127.0.0.1:0",
-      HOOKD_STORE_URL: `file:${dir}/hookd.db`,
-      HOOKD_ADMIN_KEY: ADMIN_KEY,
-      HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
-    },
+    env: daemonEnv(dir, ADMIN_KEY),
   });
   /** Runs `hookd ARGS` against the daemon with the key in HOOKD_KEY (unless `env` says otherwise). */
   const hookd = (args: string[], env: Record<string, string> = { HOOKD_KEY: ADMIN_KEY }) =>

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { startReceiver } from "../src/testing/receiver.ts";
-import { api, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import { api, daemonEnv, type RunningDaemon, startDaemon } from "./_daemon.ts";
 
 const ADMIN_KEY = "crash-test-admin-key-0123456789";
 
@@ -18,16 +18,12 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
 }
 
 function env(dir: string): Record<string, string> {
-  return {
-    HOOKD_SERVER_LISTEN: "127.0.0.1:0",
-    HOOKD_STORE_URL: `file:${dir}/hookd.db`,
-    HOOKD_ADMIN_KEY: ADMIN_KEY,
-    HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
+  return daemonEnv(dir, ADMIN_KEY, {
     HOOKD_LOG_LEVEL: "warn",
     // Short leases: a killed daemon's claims are retaken soon after restart.
     HOOKD_DELIVERY_LEASE: "2s",
     HOOKD_DELIVERY_HORIZON: "2s",
-  };
+  });
 }
 
 const POLICY = `[policies.default]

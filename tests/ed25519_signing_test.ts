@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createPublicKey, verify } from "node:crypto";
 import { createClient } from "@libsql/client/node";
 import { type ReceivedRequest, startReceiver } from "../src/testing/receiver.ts";
-import { api, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import { api, daemonEnv, type RunningDaemon, startDaemon } from "./_daemon.ts";
 
 const ADMIN_KEY = "ed25519-test-admin-key-0123456789";
 
@@ -48,13 +48,9 @@ function verifiesWith(jwk: Jwk, request: ReceivedRequest, signature: string): bo
 Deno.test("v1a signatures verify against the JWKS keys, during a rotation too; the private keys never leave", async () => {
   await using receiver = await startReceiver();
   const dir = await Deno.makeTempDir({ prefix: "hookd-ed25519-" });
-  const env = {
-    HOOKD_SERVER_LISTEN: "127.0.0.1:0",
-    HOOKD_STORE_URL: `file:${dir}/hookd.db`,
-    HOOKD_ADMIN_KEY: ADMIN_KEY,
+  const env = daemonEnv(dir, ADMIN_KEY, {
     HOOKD_LOG_LEVEL: "debug",
-    HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
-  };
+  });
   /** Every API answer, as text, to search afterwards. */
   const answers: string[] = [];
   let daemon: RunningDaemon | undefined;

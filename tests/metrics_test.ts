@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { startReceiver } from "../src/testing/receiver.ts";
-import { api, startDaemon } from "./_daemon.ts";
+import { api, daemonEnv, startDaemon } from "./_daemon.ts";
 
 const ADMIN_KEY = "metrics-test-admin-key-0123456789";
 const METRICS_KEY = "metrics-test-scrape-key";
@@ -104,16 +104,12 @@ Deno.test("/metrics of a daemon that delivered passes promtool and shows every f
   await Deno.writeTextFile(`${dir}/hookd.toml`, CONFIG);
   const daemon = await startDaemon({
     dir,
-    env: {
+    env: daemonEnv(dir, ADMIN_KEY, {
       HOOKD_CONFIG: `${dir}/hookd.toml`,
-      HOOKD_SERVER_LISTEN: "127.0.0.1:0",
       // Through the front door, so its counters count.
       HOOKD_SERVER_ENFORCE_CONNECTION_LIMITS: "true",
       HOOKD_SERVER_METRICS_KEY: METRICS_KEY,
-      HOOKD_STORE_URL: `file:${dir}/hookd.db`,
-      HOOKD_ADMIN_KEY: ADMIN_KEY,
-      HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
-    },
+    }),
   });
   try {
     const deliveries: Record<string, string> = {};

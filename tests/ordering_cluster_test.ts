@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { startReceiver } from "../src/testing/receiver.ts";
-import { api, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import { api, daemonEnv, type RunningDaemon, startDaemon } from "./_daemon.ts";
 
 const ADMIN_KEY = "ordering-cluster-test-admin-key-0123456789";
 const KEYS = ["k0", "k1", "k2", "k3", "k4"];
@@ -31,14 +31,10 @@ Deno.test("two daemons and a restart: each key arrives in order, one at a time",
     },
   });
   const dir = await Deno.makeTempDir({ prefix: "hookd-ordering-" });
-  const env = {
-    HOOKD_SERVER_LISTEN: "127.0.0.1:0",
-    HOOKD_STORE_URL: `file:${dir}/hookd.db`,
-    HOOKD_ADMIN_KEY: ADMIN_KEY,
-    HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
+  const env = daemonEnv(dir, ADMIN_KEY, {
     HOOKD_LOG_LEVEL: "warn",
     HOOKD_DELIVERY_HORIZON: "2s",
-  };
+  });
   const daemons: RunningDaemon[] = [];
   const start = async () => {
     const daemon = await startDaemon({ dir, env });

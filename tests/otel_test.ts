@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { startReceiver } from "../src/testing/receiver.ts";
-import { api, startDaemon } from "./_daemon.ts";
+import { api, daemonEnv, startDaemon } from "./_daemon.ts";
 
 const ADMIN_KEY = "otel-test-admin-key-0123456789abcdef";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -53,16 +53,12 @@ Deno.test("with OTEL_DENO=true hookd exports ingest and attempt spans in the pro
   const daemon = await startDaemon({
     dir,
     args: ["--config", config],
-    env: {
-      HOOKD_SERVER_LISTEN: "127.0.0.1:0",
-      HOOKD_STORE_URL: `file:${dir}/hookd.db`,
-      HOOKD_ADMIN_KEY: ADMIN_KEY,
-      HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
+    env: daemonEnv(dir, ADMIN_KEY, {
       OTEL_DENO: "true",
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.addr.port}`,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
       OTEL_SERVICE_NAME: "hookd-test",
-    },
+    }),
   });
   try {
     await api(daemon, "POST", "/api/v1/webhooks", {

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { startConnectProxy } from "../src/testing/connect_proxy.ts";
 import { startReceiver } from "../src/testing/receiver.ts";
-import { api, runCli, startDaemon } from "./_daemon.ts";
+import { api, daemonEnv, runCli, startDaemon } from "./_daemon.ts";
 
 const ADMIN_KEY = "proxy-test-admin-key-0123456789abcdef";
 const PASSWORD = "daemon-proxy-pa55word";
@@ -48,16 +48,12 @@ Deno.test("HTTP_PROXY and friends are ignored; [delivery] proxy is used, its cre
   await using fromEnvironment = startConnectProxy();
   await using configured = startConnectProxy();
   const dir = await Deno.makeTempDir({ prefix: "hookd-proxy-" });
-  const base = {
+  const base = daemonEnv(dir, ADMIN_KEY, {
     ...proxyVariables(fromEnvironment.url),
     // Deno's own update check honours the variables (it is not hookd's traffic).
     DENO_NO_UPDATE_CHECK: "1",
-    HOOKD_SERVER_LISTEN: "127.0.0.1:0",
-    HOOKD_STORE_URL: `file:${dir}/hookd.db`,
-    HOOKD_ADMIN_KEY: ADMIN_KEY,
     HOOKD_LOG_LEVEL: "debug",
-    HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
-  };
+  });
   try {
     // No proxy configured: straight to the receiver, whatever the environment says.
     const direct = await deliverOnce(base, dir, `${receiver.url}/direct`);

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { startReceiver } from "../src/testing/receiver.ts";
-import { api, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import { api, daemonEnv, type RunningDaemon, startDaemon } from "./_daemon.ts";
 
 const ADMIN_KEY = "scale-out-test-admin-key-0123456789";
 
@@ -27,14 +27,10 @@ async function twoDaemons(fn: (a: RunningDaemon, b: RunningDaemon) => Promise<vo
   const dir = await Deno.makeTempDir({ prefix: "hookd-scale-out-" });
   const config = `${dir}/hookd.toml`;
   await Deno.writeTextFile(config, POLICY);
-  const env = {
-    HOOKD_SERVER_LISTEN: "127.0.0.1:0",
-    HOOKD_STORE_URL: `file:${dir}/hookd.db`,
-    HOOKD_ADMIN_KEY: ADMIN_KEY,
-    HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
+  const env = daemonEnv(dir, ADMIN_KEY, {
     HOOKD_LOG_LEVEL: "warn",
     HOOKD_DELIVERY_HORIZON: "2s",
-  };
+  });
   const daemons: RunningDaemon[] = [];
   try {
     daemons.push(await startDaemon({ dir, env, args: ["--config", config] }));

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { startReceiver } from "../src/testing/receiver.ts";
-import { api, logLines, runCli, startDaemon } from "./_daemon.ts";
+import { api, daemonEnv, logLines, runCli, startDaemon } from "./_daemon.ts";
 
 const ADMIN_KEY = "logs-test-admin-key-0123456789abcdef";
 const ACCESS_TOKEN = "oauth2-access-token-31337";
@@ -21,13 +21,9 @@ Deno.test("no secret or key appears in the daemon's logs", async () => {
     body: JSON.stringify({ access_token: ACCESS_TOKEN, token_type: "Bearer", expires_in: 3600 }),
   }));
   const dir = await Deno.makeTempDir({ prefix: "hookd-logs-" });
-  const env = {
-    HOOKD_SERVER_LISTEN: "127.0.0.1:0",
-    HOOKD_STORE_URL: `file:${dir}/hookd.db`,
-    HOOKD_ADMIN_KEY: ADMIN_KEY,
+  const env = daemonEnv(dir, ADMIN_KEY, {
     HOOKD_LOG_LEVEL: "debug",
-    HOOKD_SECURITY_ALLOW_PRIVATE_TARGETS: "true",
-  };
+  });
   const secrets: string[] = [ADMIN_KEY];
   try {
     const created = await runCli({
