@@ -28,7 +28,7 @@
  */
 import type { BenchContext, BenchOutcome } from "./context.ts";
 import { type Child, spawnChild } from "./child.ts";
-import { type CpuSplit, snapshots, storeCounters, usage } from "./delivery.ts";
+import { type CpuSplit, type Snapshots, snapshots, storeCounters, usage } from "./delivery.ts";
 import { api, memoryOf, spawnHookd } from "./hookd.ts";
 import {
   openLoop,
@@ -88,6 +88,8 @@ interface HookdRun extends Run {
   readonly cpu: CpuSplit;
   /** Seconds between the CPU snapshots: the daemon's start to the last delivery. */
   readonly cpuSeconds: number;
+  /** hookd's CPU per event acknowledged in the warm phase, µs (NaN if it had none). */
+  readonly warmCpuUs: number;
   /** Store transactions committed in the daemon's life. */
   readonly commits: number;
 }
@@ -257,8 +259,15 @@ async function hookdRun(
   let run: Run;
   let cpu: CpuSplit;
   let cpuSeconds: number;
+  let warmCpuUs: number;
   let peakRssMb: number;
   let commits: number;
+  // The warm phase's own CPU, from WARM_FROM_MS after the listening line to
+  // the last answer: what a running daemon costs, start and JIT warm-up aside.
+  let warmFrom: Snapshots | undefined;
+  const warmTimer = setTimeout(() => {
+    warmFrom = snapshots(receiver.child.pid, daemon.pid);
+  }, Math.max(0, listenedAt + WARM_FROM_MS - performance.now()));
   try {
     run = await loadAtOnce(
       eventTarget(daemon.origin, options.adminKey),
@@ -266,6 +275,12 @@ async function hookdRun(
       durationMs,
       listenedAt,
     );
+    clearTimeout(warmTimer);
+    const warmTo = snapshots(receiver.child.pid, daemon.pid);
+    const warmEvents = run.responses.filter((r) => r.ok && phaseOf(run, r) === "warm").length;
+    warmCpuUs = warmFrom && warmEvents > 0
+      ? (usage(warmFrom, warmTo).daemon.total * (warmTo.at - warmFrom.at) * 1000) / warmEvents
+      : NaN;
     await receiver.waitFor(run.load.acknowledged, DRAIN_TIMEOUT_MS);
     const after = snapshots(receiver.child.pid, daemon.pid);
     cpu = usage(before, after);
@@ -309,6 +324,7 @@ async function hookdRun(
     peakRssMb,
     cpu,
     cpuSeconds,
+    warmCpuUs,
     commits,
   };
 }
@@ -369,9 +385,14 @@ function latencyRows(rate: number, bare: Run, hookd: HookdRun): Row[] {
       unit: "MB",
     },
     {
+      figure: `${label}, warm: hookd CPU per event (informative)`,
+      value: hookd.warmCpuUs,
+      unit: "µs",
+    },
+    {
       // Everything the daemon's threads used from its start until the
       // receiver had every event, over the events acknowledged.
-      figure: `${label}: hookd CPU per event (informative)`,
+      figure: `${label}: hookd CPU per event over its life (informative)`,
       value: (hookd.cpu.daemon.total * hookd.cpuSeconds * 1e6) / hookd.load.acknowledged,
       unit: "µs",
     },
