@@ -296,8 +296,13 @@ export class Store {
       if (commitWindowMs <= 0) return -Infinity;
       return this.#queue.find((write) => !write.deferrable)!.queuedAt + commitWindowMs;
     }
+    return this.#queue[0]!.queuedAt + this.#deferrableWait();
+  }
+
+  /** How long a deferrable write may wait: its window, or the commit window if longer. */
+  #deferrableWait(): number {
     const window = this.#options.deferrableWindowMs ?? DEFERRABLE_WINDOW_MS;
-    return this.#queue[0]!.queuedAt + Math.max(window, commitWindowMs);
+    return Math.max(window, this.#options.commitWindowMs);
   }
 
   #flush(): void {
@@ -324,13 +329,9 @@ export class Store {
    */
   #takeBatch(): PendingWrite[] {
     const max = this.#options.commitMaxBatch;
-    const window = Math.max(
-      this.#options.deferrableWindowMs ?? DEFERRABLE_WINDOW_MS,
-      this.#options.commitWindowMs,
-    );
     const oldestDeferred = this.#queue.find((write) => write.deferrable);
     const deferredDue = this.#closed || this.#urgentQueued === 0 || oldestDeferred === undefined ||
-      oldestDeferred.queuedAt + window <= performance.now();
+      oldestDeferred.queuedAt + this.#deferrableWait() <= performance.now();
     if (deferredDue) {
       const batch = this.#queue.splice(0, max);
       for (const write of batch) if (!write.deferrable) this.#urgentQueued--;
