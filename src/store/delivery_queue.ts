@@ -182,19 +182,21 @@ export async function claimDeliveries(
           postponed = 0, updated_at = ?
         WHERE id IN (${marks}) AND (
           (state = 'pending' AND next_attempt_at <= ?)
-          OR (state = 'sending' AND (lease_until < ? OR lease_owner = ?)))
-        RETURNING id`,
+          OR (state = 'sending' AND (lease_until < ? OR lease_owner = ?)))`,
       args: [owner, leaseUntil, now, ...chunk, now, now, owner],
     });
-    if (updated.rows.length === 0) continue;
-    const claimedIds = updated.rows.map((row) => text(row, "id"));
+    if (updated.rowsAffected === 0) continue;
+    // What the update claimed, read back without RETURNING (it would open a
+    // row cursor; see file_connection.ts): after it, exactly the claimed
+    // ones of the chunk are sending under `owner` (one `owner` held before
+    // was renewed, so it is among them).
     const rows = await db.execute({
       sql: `SELECT d.id, d.webhook_id, d.attempts, d.schedule_attempts, d.schedule_started_at,
           d.next_trigger, d.created_at, d.ordering_key, d.rowid AS seq, d.event_id, e.type,
           e.tenant_id, e.payload, e.occurred_at, e.trace_parent, e.trace_state
         FROM deliveries d JOIN events e ON e.id = d.event_id
-        WHERE d.id IN (${claimedIds.map(() => "?").join(", ")})`,
-      args: claimedIds,
+        WHERE d.id IN (${marks}) AND d.state = 'sending' AND d.lease_owner = ?`,
+      args: [...chunk, owner],
     });
     for (const row of rows.rows) {
       claimed.push(claimedFromRow(row));
@@ -289,7 +291,7 @@ function recordAttemptsSql(rows: number): string {
  * that owner: exactly those `recordAttemptsSql` will move. Asked before the
  * update, as one row, instead of by the update's RETURNING: on Deno 2.9.6
  * every row cursor of the libSQL binding leaks its native memory
- * (file_writer.ts, queryOne), and this runs in every group commit that
+ * (file_connection.ts, queryOne), and this runs in every group commit that
  * records attempts. The soak grew by 4 MB a minute with both.
  */
 function stillLeasedSql(rows: number): string {
@@ -407,16 +409,23 @@ export async function recallPostponed(
   now: number,
   limit: number,
 ): Promise<string[]> {
-  const recalled = await db.execute({
-    sql: `UPDATE deliveries SET schedule_started_at = schedule_started_at - (next_attempt_at - ?),
-        next_attempt_at = ?, postponed = 0, updated_at = ?
-      WHERE id IN (SELECT id FROM deliveries
+  // The ids first, then the update: RETURNING would open a row cursor (file_connection.ts).
+  const due = await firstRow(db, {
+    sql: `SELECT json_group_array(id) AS ids FROM (SELECT id FROM deliveries
         WHERE webhook_id = ? AND postponed = 1 AND state = 'pending' AND next_attempt_at > ?
-        ORDER BY next_attempt_at LIMIT ?)
-      RETURNING id`,
-    args: [now, now, now, webhookId, now, limit],
+        ORDER BY next_attempt_at LIMIT ?)`,
+    args: [webhookId, now, limit],
   });
-  return recalled.rows.map((row) => text(row, "id"));
+  const ids = JSON.parse(text(due!, "ids")) as string[];
+  for (const chunk of statementChunks(ids, 500)) {
+    await db.execute({
+      sql: `UPDATE deliveries SET schedule_started_at = schedule_started_at - (next_attempt_at - ?),
+          next_attempt_at = ?, postponed = 0, updated_at = ?
+        WHERE id IN (${chunk.map(() => "?").join(", ")})`,
+      args: [now, now, now, ...chunk],
+    });
+  }
+  return ids;
 }
 
 /**

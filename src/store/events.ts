@@ -146,7 +146,7 @@ export async function ingestEvents(
   const inserted = new Set<string>();
   for (const chunk of statementChunks(all, MAX_VALUES / EVENT_VALUES)) {
     // Which rows are new, without RETURNING: on Deno 2.9.6 every row cursor of
-    // the libSQL binding leaks its native memory (file_writer.ts, queryOne),
+    // the libSQL binding leaks its native memory (file_connection.ts, queryOne),
     // and this statement runs in every group commit with an ingest. The
     // insert counts its rows; only when it skipped some (a repeated id or
     // key) are the new ones read back, by rowid: the one writer in this

@@ -5,7 +5,7 @@ export interface Executor {
   execute(statement: InStatement): Promise<ResultSet>;
   /**
    * The first row of a statement that returns at most one, without building
-   * a result set; the file writer has it (see `FileWriter.queryOne` for why),
+   * a result set; the file writer has it (see `FileConnection.queryOne` for why),
    * the libSQL client does not, and `firstRow` falls back to `execute`.
    */
   queryOne?(statement: InStatement): Promise<Row | undefined>;
@@ -20,7 +20,7 @@ export function firstRow(db: Executor, statement: InStatement): Promise<Row | un
  * Splits rows for multi-row statements into chunks whose sizes are powers of
  * two, at most `maxRows`: 84 rows run as 64 + 16 + 4. A statement's SQL
  * depends on its row count, and the store's writer keeps prepared
- * statements (file_writer.ts); this way batches of every size share a few
+ * statements (file_connection.ts); this way batches of every size share a few
  * statement shapes (log2 of the maximum, plus one) instead of one per size.
  */
 export function statementChunks<T>(items: readonly T[], maxRows: number): T[][] {

@@ -1,7 +1,7 @@
 /**
  * The statements every group commit runs (ingest, recording attempts) open
  * none of the libSQL binding's row cursors: on Deno 2.9.6 each one leaks its
- * native memory for good (file_writer.ts, queryOne), and with one event per
+ * native memory for good (file_connection.ts, queryOne), and with one event per
  * request there is a commit or two per event. The soak grew 4 MB a minute
  * while ingest's insert and the attempts' update used RETURNING.
  */
@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createClient } from "@libsql/client";
 import { recordAttempts } from "./delivery_queue.ts";
 import { ingestEvents, type NewEvent } from "./events.ts";
-import { FileWriter } from "./file_writer.ts";
+import { FileConnection } from "./file_connection.ts";
 import { loadWebhookSnapshot, WebhookView } from "./webhook_view.ts";
 import { attemptFixture } from "../testing/attempt_fixture.ts";
 import { migrateWithWebhook } from "../testing/store_fixture.ts";
@@ -31,7 +31,7 @@ Deno.test("ingest and recording attempts open no row cursor, and still tell new 
   const client = createClient({ url: `file:${dir}/hookd.db` });
   await migrateWithWebhook(client, NOW);
   client.close();
-  const writer = new FileWriter(`${dir}/hookd.db`);
+  const writer = new FileConnection(`${dir}/hookd.db`);
   const cursors = probeRowCursors();
   try {
     const view = new WebhookView(await loadWebhookSnapshot(writer));
@@ -79,9 +79,9 @@ Deno.test("ingest and recording attempts open no row cursor, and still tell new 
     await tx.commit();
     tx.close();
 
-    // The control: a plain read through execute does open one.
+    // The control: RETURNING does open one.
     const counted = cursors.count();
-    await writer.execute("SELECT id FROM events");
+    await writer.execute("UPDATE events SET type = type WHERE id = 'e1' RETURNING id");
     assert.equal(cursors.count(), counted + 1);
   } finally {
     cursors.restore();

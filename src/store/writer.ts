@@ -9,7 +9,7 @@
 import { type Client, createClient } from "@libsql/client/node";
 import { type SerializedError, serializeError, StoreUnavailableError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
-import { FileWriter, localFilePath } from "./file_writer.ts";
+import { FileConnection, localFilePath } from "./file_connection.ts";
 import { migrate } from "./migrations.ts";
 import {
   type OperationContext,
@@ -26,7 +26,7 @@ import {
 
 /**
  * What runs write transactions: `prepared`, the file writer's connection
- * with its kept statements (local files only; file_writer.ts), or `client`,
+ * with its kept statements (local files only; file_connection.ts), or `client`,
  * `@libsql/client`'s own transactions, which every remote URL takes. The
  * default picks `prepared` wherever it can; the store's contract suite runs
  * against both (store_contract_test.ts).
@@ -38,7 +38,7 @@ export interface OpenOptions {
   readonly authToken?: string;
   /** Time for the migrations' bookkeeping, ms since epoch. */
   readonly now: number;
-  /** Default: `prepared` for a local file, else `client`. */
+  /** Default: `prepared` for a local file, else `client` (reads and writes alike). */
   readonly executor?: WriteExecutor;
 }
 
@@ -51,7 +51,7 @@ export type WriteOutcome =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: SerializedError };
 
-/** A write transaction, on the client or on the {@linkcode FileWriter}. */
+/** A write transaction, on the client or on the {@linkcode FileConnection}. */
 interface WriteTransaction extends Executor {
   commit(): Promise<void>;
   rollback(): Promise<void>;
@@ -70,12 +70,16 @@ export class StoreWriter {
   #writer: Client;
   /**
    * For a local file, the connection write transactions run on instead of
-   * the client's (see file_writer.ts); the client keeps migrations.
+   * the client's (see file_connection.ts); the client keeps migrations.
    * Undefined for remote or in-memory databases.
    */
-  #fileWriter: FileWriter | undefined;
-  /** Reads run while a write transaction is open (WAL lets them), on connections of their own. */
-  readonly #reader: Client;
+  #fileWriter: FileConnection | undefined;
+  /**
+   * Reads run while a write transaction is open (WAL lets them), on a
+   * connection of their own: a file connection for a local file, whose
+   * queries open no row cursor (file_connection.ts), else a client.
+   */
+  readonly #reader: Client | FileConnection;
   /**
    * Set when a write found its connection read-only. SQLite opens a file it
    * cannot write (say, made immutable) read-only without a word, and that
@@ -98,8 +102,8 @@ export class StoreWriter {
   private constructor(
     options: OpenOptions,
     writer: Client,
-    reader: Client,
-    fileWriter: FileWriter | undefined,
+    reader: Client | FileConnection,
+    fileWriter: FileConnection | undefined,
   ) {
     this.#options = options;
     this.#writer = writer;
@@ -110,12 +114,12 @@ export class StoreWriter {
   /** Opens the database, applies pending migrations and loads the webhook view. */
   static async open(options: OpenOptions): Promise<StoreWriter> {
     const writer = await openClient(options);
-    let reader: Client | undefined;
-    let fileWriter: FileWriter | undefined;
+    let reader: Client | FileConnection | undefined;
+    let fileWriter: FileConnection | undefined;
     try {
       await migrate(writer, options.now);
-      reader = await openClient(options);
-      fileWriter = openFileWriter(options);
+      reader = openFileConnection(options) ?? await openClient(options);
+      fileWriter = openFileConnection(options);
       const store = new StoreWriter(options, writer, reader, fileWriter);
       await store.#viewAsOf(writer);
       return store;
@@ -160,7 +164,7 @@ export class StoreWriter {
   }
 
   async read(name: string, args: unknown): Promise<unknown> {
-    const operation = (readOperations as Record<string, (db: Client, a: unknown) => unknown>)[
+    const operation = (readOperations as Record<string, (db: Executor, a: unknown) => unknown>)[
       name
     ];
     if (!operation) throw new TypeError(`Unknown store read "${name}"`);
@@ -250,11 +254,11 @@ export class StoreWriter {
   /** Replaces the writer's connections; while the file is still unwritable the new ones are read-only too. */
   async #reopenWriter(): Promise<void> {
     let fresh: Client;
-    let freshFile: FileWriter | undefined;
+    let freshFile: FileConnection | undefined;
     try {
       fresh = await openClient(this.#options);
       try {
-        freshFile = this.#fileWriter === undefined ? undefined : openFileWriter(this.#options);
+        freshFile = this.#fileWriter === undefined ? undefined : openFileConnection(this.#options);
       } catch (error) {
         fresh.close();
         throw error;
@@ -272,11 +276,11 @@ export class StoreWriter {
   }
 }
 
-/** The file writer for a local database file, or undefined for any other URL. */
-function openFileWriter(options: OpenOptions): FileWriter | undefined {
+/** A file connection to a local database file, or undefined for any other URL. */
+function openFileConnection(options: OpenOptions): FileConnection | undefined {
   if (options.executor === "client") return undefined;
   const path = localFilePath(options.url, options.authToken || undefined);
-  return path === undefined ? undefined : new FileWriter(path);
+  return path === undefined ? undefined : new FileConnection(path);
 }
 
 /** A client with the settings hookd relies on (they apply to the connection it opens first). */

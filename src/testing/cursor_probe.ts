@@ -1,7 +1,7 @@
 /**
  * Counts the `libsql` binding's row cursors as they open: every `all` goes
  * through `iterate`, and on Deno 2.9.6 each cursor leaks its native memory
- * (store/file_writer.ts, queryOne). Every Statement shares one prototype, so
+ * (store/file_connection.ts, queryOne). Every Statement shares one prototype, so
  * counting there sees every statement of every connection.
  */
 import Database from "libsql";

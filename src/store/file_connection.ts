@@ -1,13 +1,16 @@
 /**
- * The single writer's connection to a local database file, with its
- * prepared statements kept for reuse.
+ * A connection to a local database file, with its prepared statements kept
+ * for reuse: the store's single writer has one, and its reads another.
  *
  * Why not `@libsql/client` here: for every statement it runs, it prepares
  * the SQL again, probes whether it returns rows by catching an exception, and
  * builds each row with `Object.defineProperty` per column. On the write path
  * of group commit that was a quarter of the store thread's time (prepare
  * alone 15%). The same `libsql` binding, used directly, prepares a statement
- * once. Reads, migrations and remote databases keep using the client.
+ * once. And the client reads every row through the binding's row cursor,
+ * which on Deno 2.9.6 leaks its native memory for good (see `queryOne`):
+ * here a query's rows come back as one JSON value instead (`rowsAsJson`).
+ * Migrations and remote databases keep using the client.
  *
  * @module
  */
@@ -24,6 +27,13 @@ interface Prepared {
   readonly statement: Statement;
   /** Column names when the statement returns rows, else null. */
   readonly columns: readonly string[] | null;
+  /**
+   * For a query (SELECT, VALUES or WITH ... SELECT): the same query wrapped
+   * to return all its rows as one JSON array (`rowsAsJson`), read by `get`.
+   * Null for statements that cannot be wrapped (INSERT/UPDATE/DELETE with
+   * RETURNING, PRAGMA): those still open a cursor.
+   */
+  readonly asJson: Statement | null;
 }
 
 /** Distinct statements kept; multi-row inserts of every batch size are distinct SQL. */
@@ -127,7 +137,83 @@ function resultSet(
   };
 }
 
-/** One open write transaction on a {@linkcode FileWriter}. */
+/**
+ * `sql` wrapped to return all its rows as one JSON array, a row an array of
+ * its column values, typed so that `rowsFromJson` gives back exactly what
+ * the binding's cursor would: integers as JSON numbers; text as a string
+ * (`|| ''` drops a JSON subtype, so text from `json()` stays text instead of
+ * being nested); reals as `["<17 significant digits>"]`, because SQLite
+ * writes a real into JSON with 15 and would round it; blobs as
+ * `{"b": "<hex>"}`. The rows keep the query's order: SQLite never flattens a
+ * subquery with an ORDER BY into an aggregate (restriction 16 of its query
+ * flattener), so the aggregate takes them as the query returns them.
+ * Preparing fails for what is not a query (DML with RETURNING, PRAGMA).
+ */
+export function rowsAsJsonSql(sql: string, columnCount: number): string {
+  const names = Array.from({ length: columnCount }, (_, i) => `c${i}`);
+  const values = names.map((c) =>
+    `CASE typeof(${c}) WHEN 'text' THEN ${c} || '' ` +
+    `WHEN 'real' THEN json_array(printf('%!.17g', ${c})) ` +
+    `WHEN 'blob' THEN json_object('b', hex(${c})) ELSE ${c} END`
+  );
+  // The query on lines of its own: a trailing line comment must not swallow the parenthesis.
+  return `WITH hookd_rows(${names.join(", ")}) AS (\n${sql.trim().replace(/;+$/, "")}\n)\n` +
+    `SELECT json_group_array(json_array(${values.join(", ")})) FROM hookd_rows`;
+}
+
+/** The value `rowsAsJsonSql` encoded, as `fromSql` would have made it of the binding's. */
+function fromJson(value: unknown): unknown {
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) {
+      throw new RangeError(
+        "Received integer which cannot be safely represented as a JavaScript number",
+      );
+    }
+    return value;
+  }
+  if (value === null || typeof value === "string") return value;
+  if (Array.isArray(value)) return Number(value[0]);
+  const hex = (value as { b: string }).b;
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes.buffer;
+}
+
+/**
+ * A query's rows by column name (of two columns with one name, the first
+ * wins, as in the client's rows; hence the loops from the last column): from its JSON form when it has one, by the
+ * cursor when it has not, or when the JSON form fails while the query does
+ * not (a result too big for one SQLite string: `SQLITE_TOOBIG` past 1 GB),
+ * so a read never fails for the sake of the leak.
+ */
+export function readRows(
+  json: (() => string) | null,
+  cursor: () => unknown[][],
+  columns: readonly string[],
+): Row[] {
+  if (json !== null) {
+    let text: string | undefined;
+    try {
+      text = json();
+    } catch {
+      // The cursor below runs the same query: a real error shows there.
+    }
+    if (text !== undefined) {
+      return (JSON.parse(text) as unknown[][]).map((values) => {
+        const row: Record<string, unknown> = {};
+        for (let i = columns.length - 1; i >= 0; i--) row[columns[i]!] = fromJson(values[i]);
+        return row as Row;
+      });
+    }
+  }
+  return cursor().map((raw) => {
+    const row: Record<string, unknown> = {};
+    for (let i = columns.length - 1; i >= 0; i--) row[columns[i]!] = fromSql(raw[i]);
+    return row as Row;
+  });
+}
+
+/** One open write transaction on a {@linkcode FileConnection}. */
 export interface FileTransaction extends Executor {
   commit(): Promise<void>;
   rollback(): Promise<void>;
@@ -135,7 +221,7 @@ export interface FileTransaction extends Executor {
 }
 
 /** A connection to a database file for the store's single writer. */
-export class FileWriter implements Executor {
+export class FileConnection implements Executor {
   readonly #db: Connection;
   readonly #prepared = new Map<string, Prepared>();
 
@@ -237,7 +323,7 @@ export class FileWriter implements Executor {
     const raw = prepared.get(bound) as unknown[] | undefined;
     if (raw === undefined) return undefined;
     const row: Record<string, unknown> = {};
-    for (let i = 0; i < columns.length; i++) row[columns[i]!] = fromSql(raw[i]);
+    for (let i = columns.length - 1; i >= 0; i--) row[columns[i]!] = fromSql(raw[i]);
     return row as Row;
   }
 
@@ -259,17 +345,19 @@ export class FileWriter implements Executor {
   }
 
   #run(statement: InStatement): ResultSet {
-    const { prepared: { statement: prepared, columns }, bound } = this.#bind(statement, "all");
+    const { prepared: { statement: prepared, columns, asJson }, bound } = this.#bind(
+      statement,
+      "all",
+    );
     if (columns === null) {
       const info = prepared.run(bound);
       return resultSet([], [], info.changes, BigInt(info.lastInsertRowid));
     }
-    const rows: Row[] = [];
-    for (const raw of prepared.all(bound) as unknown[][]) {
-      const row: Record<string, unknown> = {};
-      for (let i = 0; i < columns.length; i++) row[columns[i]!] = fromSql(raw[i]);
-      rows.push(row as Row);
-    }
+    const rows = readRows(
+      asJson && (() => (asJson.get(bound) as [string])[0]),
+      () => prepared.all(bound) as unknown[][],
+      columns,
+    );
     return resultSet(columns, rows, 0, undefined);
   }
 
@@ -287,7 +375,16 @@ export class FileWriter implements Executor {
       const statement = this.#db.prepare(sql);
       statement.safeIntegers(true);
       const columns = statement.reader ? statement.raw(true).columns().map((c) => c.name) : null;
-      prepared = { statement, columns };
+      let asJson: Statement | null = null;
+      if (use === "all" && columns !== null) {
+        try {
+          asJson = this.#db.prepare(rowsAsJsonSql(sql, columns.length));
+          asJson.raw(true);
+        } catch {
+          // Not a query (RETURNING, PRAGMA): it reads its rows by cursor.
+        }
+      }
+      prepared = { statement, columns, asJson };
       this.#prepared.set(key, prepared);
     }
     return prepared;

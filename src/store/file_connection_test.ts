@@ -1,11 +1,18 @@
 import assert from "node:assert/strict";
 import { statementChunks } from "./executor.ts";
-import { FileWriter, localFilePath, SqliteFileError } from "./file_writer.ts";
+import { createClient } from "@libsql/client";
+import {
+  FileConnection,
+  localFilePath,
+  readRows,
+  rowsAsJsonSql,
+  SqliteFileError,
+} from "./file_connection.ts";
 import { probeRowCursors } from "../testing/cursor_probe.ts";
 
-async function withWriter(fn: (writer: FileWriter) => Promise<void>): Promise<void> {
+async function withWriter(fn: (writer: FileConnection) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "hookd-file-writer-" });
-  const writer = new FileWriter(`${dir}/t.db`);
+  const writer = new FileConnection(`${dir}/t.db`);
   try {
     await writer.execute(
       "CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL, note TEXT, blob BLOB)",
@@ -156,14 +163,133 @@ Deno.test("queryOne never opens one of the binding's row cursors (they leak on D
       const before = cursors.count();
       for (let i = 0; i < 100; i++) assert.deepEqual(await writer.queryOne(statement), { n: 1 });
       assert.equal(cursors.count(), before, "queryOne opened a row cursor");
-      await writer.execute(statement);
+      await writer.execute({ sql: "UPDATE t SET n = n WHERE id = ? RETURNING n", args: ["a"] });
       assert.equal(
         cursors.count(),
         before + 1,
-        "execute reads rows through a cursor (the control)",
+        "RETURNING reads its rows through a cursor (the control)",
       );
     });
   } finally {
     cursors.restore();
   }
+});
+
+Deno.test("queries read their rows without a cursor, exactly as the client reads them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hookd-file-connection-" });
+  const path = `${dir}/t.db`;
+  const connection = new FileConnection(path);
+  const client = createClient({ url: `file:${path}` });
+  const cursors = probeRowCursors();
+  try {
+    await connection.execute(
+      "CREATE TABLE v (k INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, b BLOB, o INTEGER)",
+    );
+    const odd = [
+      [1, 0, 0.1, "", new Uint8Array([0, 255, 16])],
+      [2, -(2 ** 53) + 1, 1 / 3, 'quote " backslash \\ newline \n tab \t nul-free ü € 😀', null],
+      [3, 2 ** 53 - 1, 1e300, '{"looks":"like json"}', new Uint8Array([])],
+      [4, null, -2.5e-308, "[1,2]", null],
+      [5, 42, 0.30000000000000004, "\u0001\u001f control", null],
+      [6, 7, 5e-324, "null", null],
+    ];
+    for (const [k, i, r, s, b] of odd) {
+      await connection.execute({
+        sql: "INSERT INTO v (k, i, r, s, b, o) VALUES (?, ?, ?, ?, ?, ?)",
+        args: [k, i, r, s, b, (Number(k) * 7919) % 13],
+      } as never);
+    }
+    for (let k = 100; k < 2_100; k++) {
+      await connection.execute({
+        sql: "INSERT INTO v (k, i, r, s, o) VALUES (?, ?, ?, ?, ?)",
+        args: [k, k * 3, k / 7, `row ${k}`, (k * 7919) % 2_003],
+      });
+    }
+    const queries = [
+      { sql: "SELECT k, i, r, s, b FROM v WHERE k < 100 ORDER BY k", args: [] },
+      // A scrambled order, descending, over many rows: the aggregate keeps it.
+      { sql: "SELECT k, s FROM v ORDER BY o DESC, k", args: [] },
+      { sql: "SELECT k, r FROM v WHERE k >= ? ORDER BY k DESC LIMIT ?", args: [150, 500] },
+      // Text made by JSON functions stays text; duplicate names; expressions.
+      {
+        sql:
+          "SELECT json(s) AS s, json_object('k', k) AS s2, k AS x, i AS x, count(*) OVER () AS n, " +
+          "0.1 + 0.2 AS sum FROM v WHERE k IN (3, 4) ORDER BY k",
+        args: [],
+      },
+      {
+        sql: "WITH recent AS (SELECT k, r FROM v WHERE k > :from) " +
+          "SELECT count(*) AS n, max(k) AS top, avg(r) AS mean FROM recent -- trailing comment",
+        args: { from: 1_000 },
+      },
+      { sql: "SELECT k FROM v WHERE k = ?;", args: [2] },
+      { sql: "SELECT k FROM v WHERE k < 0", args: [] },
+      { sql: "VALUES (1, 'a'), (2, NULL)", args: [] },
+    ];
+    for (const query of queries) {
+      const before = cursors.count();
+      const mine = await connection.execute(query as never);
+      assert.equal(cursors.count(), before, `a cursor for ${query.sql}`);
+      const theirs = await client.execute(query as never);
+      assert.deepEqual(mine.columns, theirs.columns, query.sql);
+      assert.deepEqual(
+        mine.rows.map((row) => mine.columns.map((c) => row[c])),
+        theirs.rows.map((row) => theirs.columns.map((c) => row[c])),
+        query.sql,
+      );
+    }
+    // The same inside a write transaction.
+    const tx = connection.begin();
+    const before = cursors.count();
+    const inTx = await tx.execute("SELECT count(*) AS n FROM v");
+    assert.equal(inTx.rows[0]!["n"], 2_006);
+    assert.equal(cursors.count(), before);
+    await tx.rollback();
+    tx.close();
+  } finally {
+    cursors.restore();
+    client.close();
+    connection.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("rowsAsJsonSql: statements that are not queries do not prepare", async () => {
+  await withWriter(async (writer) => {
+    for (const sql of ["UPDATE t SET n = 1 RETURNING id", "PRAGMA table_info(t)"]) {
+      await assert.rejects(
+        writer.execute(rowsAsJsonSql(sql, 1)),
+        SqliteFileError,
+        `${sql} wrapped`,
+      );
+    }
+    // Unwrapped, both still work (by cursor).
+    assert.deepEqual((await writer.execute("PRAGMA table_info(t)")).rows.length, 4);
+  });
+});
+
+Deno.test("readRows: the cursor is the fallback when the JSON form fails, never for a bad value", () => {
+  const columns = ["a", "b"];
+  let cursorReads = 0;
+  const cursor = () => {
+    cursorReads++;
+    return [[1n, "x"]];
+  };
+  assert.deepEqual(readRows(() => '[[1,"x"]]', cursor, columns), [{ a: 1, b: "x" }]);
+  assert.equal(cursorReads, 0);
+  // Too big for one SQLite string, say: the same rows come from the cursor.
+  const tooBig = () => {
+    throw new SqliteFileError("SQLITE_TOOBIG", "string or blob too big");
+  };
+  assert.deepEqual(readRows(tooBig, cursor, columns), [{ a: 1, b: "x" }]);
+  assert.equal(cursorReads, 1);
+  assert.deepEqual(readRows(null, cursor, columns), [{ a: 1, b: "x" }]);
+  assert.equal(cursorReads, 2);
+  // An integer JavaScript cannot hold is refused, as the cursor's would be.
+  assert.throws(() => readRows(() => "[[9007199254740993,null]]", cursor, columns), /safely/);
+  assert.equal(cursorReads, 2);
+  // Reals and blobs as rowsAsJsonSql tags them.
+  const [row] = readRows(() => '[[["0.30000000000000004"],{"b":"00FF"}]]', cursor, columns);
+  assert.equal(row!["a"], 0.1 + 0.2);
+  assert.deepEqual(new Uint8Array(row!["b"] as ArrayBuffer), new Uint8Array([0, 255]));
 });
