@@ -144,9 +144,10 @@ function resultSet(
  * (`|| ''` drops a JSON subtype, so text from `json()` stays text instead of
  * being nested); reals as `["<17 significant digits>"]`, because SQLite
  * writes a real into JSON with 15 and would round it; blobs as
- * `{"b": "<hex>"}`. The rows keep the query's order: SQLite never flattens a
- * subquery with an ORDER BY into an aggregate (restriction 16 of its query
- * flattener), so the aggregate takes them as the query returns them.
+ * `{"b": "<hex>"}`. The rows keep the query's order: SQLite does not flatten
+ * a subquery with an ORDER BY into an aggregate (its flattener's restriction
+ * 16, from ticket #2942, whose test `group_concat` over an ordered subquery
+ * SQLite keeps), so the aggregate takes them as the query returns them.
  * Preparing fails for what is not a query (DML with RETURNING, PRAGMA).
  */
 export function rowsAsJsonSql(sql: string, columnCount: number): string {
