@@ -6,8 +6,9 @@
  * to the event that caused it.
  *
  * Control endpoints on the same loopback port (paths under `/_`):
- * - `GET /_stats`: `{count, onPath}`, requests received since the last reset,
- *   and how many of them went to the path singled out by `/_reset?path=`;
+ * - `GET /_stats`: `{count, onPath, failed}`, requests received since the last
+ *   reset, how many of them went to the path singled out by `/_reset?path=`,
+ *   and how many were answered with anything but a 2xx;
  * - `GET /_log`: `{ids, receivedAt, lateMs}`: per request the webhook-id and
  *   the wall time at arrival (`performance.timeOrigin + performance.now()`:
  *   epoch ms like `Date.now()`, but with sub-ms resolution); per retried id, how late the second attempt came
@@ -20,7 +21,9 @@
  * - `POST /_reset?path=/hook/0&delay_ms=MS&status=CODE`: also singles out one
  *   path, one webhook among many (see isolation.ts): its requests are answered
  *   after `delay_ms` (default 0) with `status` (default 200), and counted apart
- *   as `onPath` in `/_stats` (they are in `count` too);
+ *   as `onPath` in `/_stats` (they are in `count` too); with `first_only=1`,
+ *   only the first request of each webhook-id gets `status`, a retry 200 (a
+ *   receiver that fails now and then, so deliveries are retried);
  * - `GET /_ports`: `{ports}`, every port this process listens on.
  *
  * `--ports N` listens on N loopback ports instead of one (many receivers at
@@ -34,13 +37,16 @@ let failFirstMs: number | undefined;
 let failedAt = new Map<string, number>();
 let lateMs: number[] = [];
 /** The path singled out by `/_reset?path=`, how its requests are answered, and how many came. */
-let odd: { path: string; delayMs: number; status: number } | undefined;
+let odd: { path: string; delayMs: number; status: number; firstOnly: boolean } | undefined;
 let onPath = 0;
+let failed = 0;
+/** For `first_only`: the webhook-ids the odd path has answered once. */
+let seenOnPath = new Set<string>();
 
 function control(request: Request, url: URL): Response {
   switch (url.pathname) {
     case "/_stats":
-      return Response.json({ count: ids.length, onPath });
+      return Response.json({ count: ids.length, onPath, failed });
     case "/_log":
       return Response.json({ ids, receivedAt, lateMs });
     case "/_ports":
@@ -57,8 +63,11 @@ function control(request: Request, url: URL): Response {
         path,
         delayMs: Number(url.searchParams.get("delay_ms") ?? 0),
         status: Number(url.searchParams.get("status") ?? 200),
+        firstOnly: url.searchParams.get("first_only") === "1",
       };
       onPath = 0;
+      failed = 0;
+      seenOnPath = new Set();
       return Response.json({ ok: true });
     }
     default:
@@ -78,14 +87,18 @@ async function handle(request: Request): Promise<Response> {
   receivedAt.push(now);
   if (odd !== undefined && url.pathname === odd.path) {
     onPath++;
-    const { delayMs, status } = odd;
+    const { delayMs, firstOnly } = odd;
+    const status = firstOnly && seenOnPath.has(id) ? 200 : odd.status;
+    if (firstOnly) seenOnPath.add(id);
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (status >= 300) failed++;
     return new Response(null, { status });
   }
   if (failFirstMs !== undefined) {
     const first = failedAt.get(id);
     if (first === undefined) {
       failedAt.set(id, performance.now());
+      failed++;
       return new Response(null, { status: 500 });
     }
     lateMs.push(performance.now() - first - failFirstMs);

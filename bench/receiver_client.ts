@@ -29,8 +29,17 @@ export class Receiver {
   }
 
   async count(): Promise<number> {
-    const response = await fetch(`${this.child.origin}/_stats`);
-    return ((await response.json()) as { count: number }).count;
+    return (await this.#stats()).count;
+  }
+
+  /** Requests answered with a 2xx: each a delivery that succeeded. */
+  async succeeded(): Promise<number> {
+    const { count, failed } = await this.#stats();
+    return count - failed;
+  }
+
+  async #stats(): Promise<{ count: number; onPath: number; failed: number }> {
+    return await (await fetch(`${this.child.origin}/_stats`)).json();
   }
 
   /**
@@ -52,11 +61,19 @@ export class Receiver {
     await (await fetch(`${this.child.origin}/_reset${query}`, { method: "POST" })).body?.cancel();
   }
 
-  /** Resolves once the receiver has `count` requests; false after `timeoutMs`. */
-  async waitFor(count: number, timeoutMs: number, everyMs = 10): Promise<boolean> {
+  /**
+   * Resolves once the receiver has `count` requests (or, with `succeeded`,
+   * answered that many with a 2xx); false after `timeoutMs`.
+   */
+  async waitFor(
+    count: number,
+    timeoutMs: number,
+    everyMs = 10,
+    what: "requests" | "succeeded" = "requests",
+  ): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
-      if (await this.count() >= count) return true;
+      if (await (what === "requests" ? this.count() : this.succeeded()) >= count) return true;
       await sleep(everyMs);
     }
     return false;

@@ -11,6 +11,14 @@
  * cycle alone moves RSS by ±10 MB from one second to the next. This is the shape that found a native leak of a few MiB per
  * minute (issue #11 item 8): single-event requests that each claim a
  * delivery.
+ *
+ * A daemon in production also retries and is looked at, and those paths
+ * leaked too (issue #14: the store's row cursors, file_connection.ts), so
+ * five of the receivers answer each event's first attempt with a 503 (10%
+ * of the events are retried once, 5 s later by the default policy, claimed
+ * from the store), and an operator's dashboard is open: every 5 s the
+ * webhook list, its figures and a page of delivery history, as the
+ * dashboard's pages load them, and `/metrics`, as Prometheus scrapes it.
  */
 import type { BenchContext, BenchOutcome } from "./context.ts";
 import { cpuSnapshot, cpuUse, systemBusySeconds } from "./cpu.ts";
@@ -28,6 +36,11 @@ export type SoakResult = BenchOutcome;
 
 const RATE = 500;
 const RECEIVERS = 50;
+/** Webhooks 0 to RETRIED - 1 fail each event's first attempt. */
+const RETRIED = 5;
+const RETRIED_PATH = "/hook/retried";
+/** How often the operator's dashboard and Prometheus read. */
+const OPERATOR_EVERY_MS = 5_000;
 const SAMPLE_EVERY_MS = 1_000;
 /** Minute 1 is the median of the samples within this much of 1:00; the end, of the last 2x. */
 const HALF_WINDOW_S = 15;
@@ -80,13 +93,19 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
   });
   options.track(daemon);
   // One webhook per receiver port, each subscribed to its own event type.
+  const webhookIds: string[] = [];
   for (const [i, port] of ports.entries()) {
-    await api(daemon.origin, adminKey, "POST", "/api/v1/webhooks", {
-      url: `http://127.0.0.1:${port}/hook`,
+    const { id } = await api<{ id: string }>(daemon.origin, adminKey, "POST", "/api/v1/webhooks", {
+      url: `http://127.0.0.1:${port}${i < RETRIED ? RETRIED_PATH : "/hook"}`,
       event_types: [`soak.${i}`],
       description: `soak receiver ${i}`,
     }, 201);
+    webhookIds.push(id);
   }
+  await (await fetch(
+    `${receiver.origin}/_reset?path=${RETRIED_PATH}&status=503&first_only=1`,
+    { method: "POST" },
+  )).body?.cancel();
 
   const durationMs = options.minutes * 60_000;
   const started = performance.now();
@@ -113,6 +132,7 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
       }
     }
   })();
+  const operator = operatorReads(daemon.origin, adminKey, webhookIds[0]!, () => loading);
   let load: OpenLoopResult;
   try {
     load = await openLoop({
@@ -127,6 +147,7 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
     loading = false;
     await sampler;
   }
+  const reads = await operator;
   const seconds = (performance.now() - started) / 1000;
   const daemonCores = cpuUse(cpuBefore.daemon, cpuSnapshot(daemon.pid), seconds).total;
   const ownCores = daemonCores +
@@ -138,8 +159,9 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
       `soak: hookd exited during the run; its output:\n${daemon.output().slice(-4000)}`,
     );
   }
-  const drained = await receivers.waitFor(load.acknowledged, DRAIN_TIMEOUT_MS, 100);
-  const delivered = await receivers.count();
+  const drained = await receivers.waitFor(load.acknowledged, DRAIN_TIMEOUT_MS, 100, "succeeded");
+  const delivered = await receivers.succeeded();
+  const retried = (await receivers.count()) - delivered;
   const succeeded = await succeededCount(daemon.origin, adminKey);
   await options.stop(daemon);
   await options.stop(receiver);
@@ -150,9 +172,11 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
   progress(
     `soak ${options.minutes} min: RSS ${minute1.rssMb.toFixed(1)} MB at minute 1, ` +
       `${end.rssMb.toFixed(1)} MB at the end (${(end.rssMb / minute1.rssMb).toFixed(3)}x); ` +
-      `${delivered}/${load.acknowledged} delivered`,
+      `${delivered}/${load.acknowledged} delivered (${retried} first attempts failed and ` +
+      `were retried; ${reads.reads} operator reads, ${reads.failures} failed)`,
   );
-  const label = `soak ${options.minutes} min, ${RATE}/s single-event, ${RECEIVERS} receivers`;
+  const label = `soak ${options.minutes} min, ${RATE}/s single-event, ${RECEIVERS} receivers ` +
+    `(${RETRIED} retry every event once), dashboard open`;
   const rows: Row[] = [
     { figure: `${label}: RSS at minute 1`, value: minute1.rssMb, unit: "MB" },
     {
@@ -179,6 +203,9 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
   const notes: string[] = [];
   if (load.failures > 0) {
     notes.push(`soak: ${load.failures} failed requests, first: ${load.firstFailure}`);
+  }
+  if (reads.failures > 0) {
+    notes.push(`soak: ${reads.failures} operator reads failed, first: ${reads.firstFailure}`);
   }
   if (load.acknowledged < load.sent) {
     notes.push(`soak: only ${load.acknowledged} of ${load.sent} requests were acknowledged`);
@@ -213,6 +240,8 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
       receivers: RECEIVERS,
       load,
       delivered,
+      retried,
+      operatorReads: reads.reads,
       succeeded,
       drained,
       daemonCores,
@@ -223,6 +252,46 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
       samples: samples.filter((x) => x.s % 5 === 0),
     },
   };
+}
+
+/**
+ * What an open dashboard and a Prometheus scrape read, every
+ * `OPERATOR_EVERY_MS` while `running()`: the webhook list and its figures
+ * (the dashboard's first page refreshes both), one webhook's delivery
+ * history, and `/metrics`.
+ */
+async function operatorReads(
+  origin: string,
+  adminKey: string,
+  webhookId: string,
+  running: () => boolean,
+): Promise<{ reads: number; failures: number; firstFailure?: string }> {
+  const paths = [
+    "/api/v1/webhooks?limit=1000",
+    "/api/v1/stats/webhooks",
+    `/api/v1/webhooks/${webhookId}/deliveries?limit=50`,
+    "/metrics",
+  ];
+  let reads = 0;
+  let failures = 0;
+  let firstFailure: string | undefined;
+  while (running()) {
+    for (const path of paths) {
+      try {
+        const response = await fetch(`${origin}${path}`, {
+          headers: { authorization: `Bearer ${adminKey}` },
+        });
+        await response.text();
+        if (response.status !== 200) throw new Error(`${path}: ${response.status}`);
+        reads++;
+      } catch (error) {
+        failures++;
+        firstFailure ??= error instanceof Error ? error.message : String(error);
+      }
+    }
+    await sleep(OPERATOR_EVERY_MS);
+  }
+  return { reads, failures, firstFailure };
 }
 
 /** The median RSS and anonymous RSS of `samples`. */
