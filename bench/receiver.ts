@@ -21,9 +21,10 @@
  * - `POST /_reset?path=/hook/0&delay_ms=MS&status=CODE`: also singles out one
  *   path, one webhook among many (see isolation.ts): its requests are answered
  *   after `delay_ms` (default 0) with `status` (default 200), and counted apart
- *   as `onPath` in `/_stats` (they are in `count` too); with `first_only=1`,
- *   only the first request of each webhook-id gets `status`, a retry 200 (a
- *   receiver that fails now and then, so deliveries are retried);
+ *   as `onPath` in `/_stats` (they are in `count` too); with `fail_every=N`,
+ *   only the first request of every Nth webhook-id gets `status`, and all
+ *   others (retries too) 200: a receiver that fails now and then, so some
+ *   deliveries are retried, but never many in a row (a breaker stays shut);
  * - `GET /_ports`: `{ports}`, every port this process listens on.
  *
  * `--ports N` listens on N loopback ports instead of one (many receivers at
@@ -37,10 +38,10 @@ let failFirstMs: number | undefined;
 let failedAt = new Map<string, number>();
 let lateMs: number[] = [];
 /** The path singled out by `/_reset?path=`, how its requests are answered, and how many came. */
-let odd: { path: string; delayMs: number; status: number; firstOnly: boolean } | undefined;
+let odd: { path: string; delayMs: number; status: number; failEvery: number } | undefined;
 let onPath = 0;
 let failed = 0;
-/** For `first_only`: the webhook-ids the odd path has answered once. */
+/** For `fail_every`: the webhook-ids the odd path has answered once. */
 let seenOnPath = new Set<string>();
 
 function control(request: Request, url: URL): Response {
@@ -63,7 +64,7 @@ function control(request: Request, url: URL): Response {
         path,
         delayMs: Number(url.searchParams.get("delay_ms") ?? 0),
         status: Number(url.searchParams.get("status") ?? 200),
-        firstOnly: url.searchParams.get("first_only") === "1",
+        failEvery: Number(url.searchParams.get("fail_every") ?? 0),
       };
       onPath = 0;
       failed = 0;
@@ -87,9 +88,13 @@ async function handle(request: Request): Promise<Response> {
   receivedAt.push(now);
   if (odd !== undefined && url.pathname === odd.path) {
     onPath++;
-    const { delayMs, firstOnly } = odd;
-    const status = firstOnly && seenOnPath.has(id) ? 200 : odd.status;
-    if (firstOnly) seenOnPath.add(id);
+    const { delayMs, failEvery } = odd;
+    let status = odd.status;
+    if (failEvery > 0) {
+      const isNew = !seenOnPath.has(id);
+      seenOnPath.add(id);
+      if (!isNew || seenOnPath.size % failEvery !== 0) status = 200;
+    }
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (status >= 300) failed++;
     return new Response(null, { status });

@@ -5,7 +5,7 @@ export interface Executor {
   execute(statement: InStatement): Promise<ResultSet>;
   /**
    * The first row of a statement that returns at most one, without building
-   * a result set; the file writer has it (see `FileConnection.queryOne` for why),
+   * a result set; a file connection has it (see `FileConnection.queryOne` for why),
    * the libSQL client does not, and `firstRow` falls back to `execute`.
    */
   queryOne?(statement: InStatement): Promise<Row | undefined>;

@@ -9,7 +9,7 @@
  * alone 15%). The same `libsql` binding, used directly, prepares a statement
  * once. And the client reads every row through the binding's row cursor,
  * which on Deno 2.9.6 leaks its native memory for good (see `queryOne`):
- * here a query's rows come back as one JSON value instead (`rowsAsJson`).
+ * here a query's rows come back as one JSON value instead (`rowsAsJsonSql`).
  * Migrations and remote databases keep using the client.
  *
  * @module
@@ -29,7 +29,7 @@ interface Prepared {
   readonly columns: readonly string[] | null;
   /**
    * For a query (SELECT, VALUES or WITH ... SELECT): the same query wrapped
-   * to return all its rows as one JSON array (`rowsAsJson`), read by `get`.
+   * to return all its rows as one JSON array (`rowsAsJsonSql`), read by `get`.
    * Null for statements that cannot be wrapped (INSERT/UPDATE/DELETE with
    * RETURNING, PRAGMA): those still open a cursor.
    */
@@ -139,7 +139,7 @@ function resultSet(
 
 /**
  * `sql` wrapped to return all its rows as one JSON array, a row an array of
- * its column values, typed so that `rowsFromJson` gives back exactly what
+ * its column values, typed so that `readRows` gives back exactly what
  * the binding's cursor would: integers as JSON numbers; text as a string
  * (`|| ''` drops a JSON subtype, so text from `json()` stays text instead of
  * being nested); reals as `["<17 significant digits>"]`, because SQLite
@@ -181,11 +181,12 @@ function fromJson(value: unknown): unknown {
 }
 
 /**
- * A query's rows by column name (of two columns with one name, the first
- * wins, as in the client's rows; hence the loops from the last column): from its JSON form when it has one, by the
+ * A query's rows by column name: from its JSON form when it has one, by the
  * cursor when it has not, or when the JSON form fails while the query does
  * not (a result too big for one SQLite string: `SQLITE_TOOBIG` past 1 GB),
- * so a read never fails for the sake of the leak.
+ * so a read never fails for the sake of the leak. Of two columns with one
+ * name the first wins, as in the client's rows (hence the loops run from
+ * the last column).
  */
 export function readRows(
   json: (() => string) | null,
@@ -221,7 +222,7 @@ export interface FileTransaction extends Executor {
   close(): void;
 }
 
-/** A connection to a database file for the store's single writer. */
+/** A connection to a local database file: the store's single writer, or its reads. */
 export class FileConnection implements Executor {
   readonly #db: Connection;
   readonly #prepared = new Map<string, Prepared>();
