@@ -11,7 +11,7 @@ import {
   type DeliveryState,
   isDeliveryState,
 } from "./deliveries.ts";
-import { type Executor, type Page, type PageResult, toPage } from "./executor.ts";
+import { type Executor, type Page, type PageResult, statementChunks, toPage } from "./executor.ts";
 
 export interface DeliveryFilter {
   readonly webhookId?: string;
@@ -162,12 +162,17 @@ export async function replayDeadLetters(
   });
   const ids = page.rows.map((row) => String(row.id));
   if (ids.length === 0) return { count: 0, lastId: afterId, scanned: 0 };
-  const result = await db.execute({
-    sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, schedule_attempts = 0,
-        schedule_started_at = ?, next_trigger = 'manual', updated_at = ?
-      WHERE id IN (${ids.map(() => "?").join(", ")}) AND state = 'dead' AND webhook_id IN
-        (SELECT id FROM webhooks WHERE deleted_at IS NULL AND state != 'disabled')`,
-    args: [now, now, now, ...ids],
-  });
-  return { count: result.rowsAffected, lastId: ids[ids.length - 1], scanned: ids.length };
+  let count = 0;
+  // Chunks of a few sizes, so a short last page prepares no statement of its own.
+  for (const chunk of statementChunks(ids, 512)) {
+    const result = await db.execute({
+      sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, schedule_attempts = 0,
+          schedule_started_at = ?, next_trigger = 'manual', updated_at = ?
+        WHERE id IN (${chunk.map(() => "?").join(", ")}) AND state = 'dead' AND webhook_id IN
+          (SELECT id FROM webhooks WHERE deleted_at IS NULL AND state != 'disabled')`,
+      args: [now, now, now, ...chunk],
+    });
+    count += result.rowsAffected;
+  }
+  return { count, lastId: ids[ids.length - 1], scanned: ids.length };
 }

@@ -7,7 +7,7 @@
  * `maxAttempts` of the newest attempts are counted, and when the window holds
  * more the answer says from when it really counts (`since`, `complete`).
  */
-import { type Executor, int, intOrNull, text, textOrNull } from "./executor.ts";
+import { type Executor, int, intOrNull, statementChunks, text, textOrNull } from "./executor.ts";
 
 export interface WebhookAttemptStats {
   readonly webhookId: string;
@@ -67,11 +67,14 @@ export async function webhookStats(
   const complete = counted < maxAttempts;
   const lastIds = rows.map((row) => row.lastId);
   const last = new Map<string, { status: number | null; errorKind: string | null; at: number }>();
-  if (lastIds.length > 0) {
+  // In chunks of a few sizes: one statement per count of active webhooks
+  // would be prepared anew as that count moves, and on Deno a dropped
+  // prepared statement leaks its native memory (file_connection.ts).
+  for (const chunk of statementChunks(lastIds, 512)) {
     const newest = await db.execute({
       sql: `SELECT id, response_status, error_kind, started_at FROM attempts
-        WHERE id IN (${lastIds.map(() => "?").join(", ")})`,
-      args: lastIds,
+        WHERE id IN (${chunk.map(() => "?").join(", ")})`,
+      args: chunk,
     });
     for (const row of newest.rows) {
       last.set(text(row, "id"), {
