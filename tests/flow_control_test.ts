@@ -425,3 +425,74 @@ Deno.test("a peer's overflow is recalled by a daemon still running once the peer
     }
   });
 });
+
+Deno.test("behind an open breaker a backlog goes back to the store unclaimed, then out after the probe", async () => {
+  const clock = new FakeClock(START);
+  const sender = new RoutedSender(clock);
+  const toml = `[policies.default]
+schedule = ["0s", "10m"]
+jitter = 0
+${NO_AUTO_DISABLE}
+breaker_failures = 3
+breaker_cooldown = "30s"
+adaptive_concurrency = false
+`;
+  await withEngine({ clock, sender, rng: seededRng(9), configToml: toml }, async (h) => {
+    const hook = await createWebhook(h, "/down", { max_in_flight: 1 });
+    sender.answer.set("/down", 503);
+    await h.api("POST", "/api/v1/events/batch", {
+      events: Array.from({ length: 3 }, (_, n) => ({ type: "t", data: { n } })),
+    });
+    await h.settle();
+    const open = await webhook(h, hook.id);
+    assert.equal(open.circuit.state, "open");
+    const probeAt = Date.parse(open.circuit.next_probe_at!);
+
+    // A backlog bigger than the webhook's queue (1,000) comes due while it is open.
+    const claimedIds = new Set<string>();
+    const deferredIds = new Set<string>();
+    const write = h.store.write.bind(h.store);
+    h.store.write = ((name, args) => {
+      const ids = (args as { ids?: string[] }).ids ?? [];
+      if (name === "claimDeliveries") { for (const id of ids) claimedIds.add(id); }
+      if (name === "deferDeliveries") { for (const id of ids) deferredIds.add(id); }
+      return write(name, args);
+    }) as typeof h.store.write;
+    await h.api("PATCH", `/api/v1/webhooks/${hook.id}`, { state: "paused" });
+    for (let posted = 0; posted < 2_500; posted += 500) {
+      await h.api("POST", "/api/v1/events/batch", {
+        events: Array.from({ length: 500 }, (_, n) => ({ type: "t", data: { n: posted + n } })),
+      });
+    }
+    await h.api("PATCH", `/api/v1/webhooks/${hook.id}`, { state: "enabled" });
+    // Resumed, all of them (the three that failed too) are due now: one wheel tick on.
+    await h.engine.refill();
+    clock.advance(TICK);
+    await h.settle();
+    assert.equal(sender.count("/down"), 3, "nothing was attempted");
+    assert.equal(claimedIds.size, 0, "none of the backlog was claimed");
+    assert.equal(deferredIds.size, 2_503, "all of it was deferred to the probe");
+    const pending = (await h.api(
+      "GET",
+      `/api/v1/webhooks/${hook.id}/deliveries?state=pending&limit=1000`,
+    )).body as { data: { next_attempt_at: string; attempt_count: number }[] };
+    assert.equal(pending.data.length, 1_000);
+    for (const d of pending.data) assert.equal(Date.parse(d.next_attempt_at), probeAt);
+    assert.ok(pending.data.every((d) => d.attempt_count <= 1), "no attempt was spent");
+
+    // The receiver is back by the probe: it succeeds and the backlog goes out.
+    sender.answer.set("/down", 200);
+    await runUntil(h, clock, probeAt);
+    assert.equal((await webhook(h, hook.id)).circuit.state, "closed");
+    // The three first attempts, then each of the 2,503 once (the probe among them).
+    for (let second = 0; second < 60 && sender.count("/down") < 3 + 2_503; second++) {
+      clock.advance(SECOND);
+      await h.engine.refill();
+      await h.settle({ queued: false });
+    }
+    assert.equal(sender.count("/down"), 3 + 2_503, "every deferred delivery was sent once");
+    const left = (await h.api("GET", `/api/v1/webhooks/${hook.id}/deliveries?state=pending`))
+      .body as { data: unknown[] };
+    assert.deepEqual(left.data, []);
+  });
+});

@@ -265,7 +265,21 @@ export class Dispatcher {
    */
   #claimWaiting(webhookId: string, room: number): void {
     const waiting = this.#waiting.get(webhookId);
-    if (!waiting || this.#claimingFor.has(webhookId) || this.#closed) return;
+    if (!waiting || this.#closed) return;
+    const { circuit } = this.#pool.flowOf(webhookId);
+    if (
+      circuit.state === "open" && circuit.nextProbeAt !== null &&
+      this.#o.clock.now() < circuit.nextProbeAt
+    ) {
+      // Its breaker sends nothing before the probe: claimed, every one of
+      // them would only be postponed to it, its payload read for nothing,
+      // a queue's worth at a time through the whole backlog, at every probe.
+      this.#waiting.delete(webhookId);
+      this.#waitingCount -= waiting.length;
+      void this.#defer(waiting, circuit.nextProbeAt);
+      return;
+    }
+    if (this.#claimingFor.has(webhookId)) return;
     // Only with half the budget free or more, so each claim is a batch; then as many as
     // the rest fits at the recent mean (payloads are unknown until claimed).
     const left = this.#o.payloadMemory - this.#payloadBytes;
@@ -531,6 +545,29 @@ export class Dispatcher {
     } catch (error) {
       // Their lease runs out and they are taken again: later, not lost.
       this.#o.log.warn("could not postpone deliveries", { count: ids.length, error });
+      for (const id of ids) this.#known.delete(id);
+      return;
+    }
+    for (const job of jobs) {
+      this.#known.delete(job.deliveryId);
+      this.#o.onRetry({ id: job.deliveryId, webhookId: job.webhookId, dueAt: until });
+    }
+  }
+
+  /**
+   * Sends unclaimed deliveries back to the store, due at `until` (their
+   * webhook's next probe), without claiming them. On failure they are
+   * forgotten here and stay due: the loader brings them again.
+   */
+  async #defer(jobs: readonly DispatchJob[], until: number): Promise<void> {
+    const ids = jobs.map((job) => job.deliveryId);
+    try {
+      await this.#o.store.write("deferDeliveries", { ids, until, now: this.#o.clock.now() });
+    } catch (error) {
+      this.#o.log.warn("could not defer deliveries behind an open breaker", {
+        count: ids.length,
+        error,
+      });
       for (const id of ids) this.#known.delete(id);
       return;
     }

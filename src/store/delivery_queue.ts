@@ -417,6 +417,32 @@ export async function postponeDeliveries(
 }
 
 /**
+ * Moves due deliveries nobody holds to `until` without claiming them (no
+ * payload is read): their webhook's circuit breaker keeps everything back
+ * until then. As with a postponement, no attempt is spent and the
+ * schedule's start moves forward by the time held back. Only a delivery
+ * still due and free moves: pending, or sending under a lease that ran out;
+ * one a daemon claimed meanwhile keeps its claim.
+ */
+export async function deferDeliveries(
+  db: Executor,
+  ids: readonly string[],
+  until: number,
+  now: number,
+): Promise<void> {
+  for (const chunk of statementChunks(ids, 500)) {
+    await db.execute({
+      sql: `UPDATE deliveries SET state = 'pending', next_attempt_at = ?,
+          schedule_started_at = schedule_started_at + ?, lease_owner = NULL, lease_until = NULL,
+          postponed = 0, updated_at = ?
+        WHERE id IN (${chunk.map(() => "?").join(", ")}) AND (
+          (state = 'pending' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until < ?))`,
+      args: [until, Math.max(0, until - now), now, ...chunk, now, now],
+    });
+  }
+}
+
+/**
  * Makes up to `limit` of a webhook's recallable postponed deliveries due
  * now, earliest first, and returns their ids: its queue has room sooner than
  * the pace it was postponed at foretold (the receiver sped up). The time

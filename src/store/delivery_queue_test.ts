@@ -4,6 +4,7 @@ import type { AttemptToRecord } from "./delivery_queue.ts";
 import {
   backlog,
   claimDeliveries,
+  deferDeliveries,
   dueDeliveries,
   postponeDeliveries,
   recallableByWebhook,
@@ -316,6 +317,48 @@ Deno.test("a full queue's postponements are recalled early, earliest first; the 
     const view = new WebhookView(await loadWebhookSnapshot(db));
     await claimDeliveries(db, view, [deliveryId(16)], "me", NOW, NOW + 60_000);
     assert.equal(await column(deliveryId(16), "postponed"), 0);
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deferring moves only due deliveries nobody holds, without a claim, and keeps max_age fair", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hookd-defer-" });
+  const db = await busyStore(dir);
+  try {
+    const row = async (n: number) =>
+      (await db.execute({
+        sql: `SELECT state, next_attempt_at, lease_owner, schedule_started_at, attempts
+          FROM deliveries WHERE id = ?`,
+        args: [deliveryId(n)],
+      })).rows[0]!;
+    // d1 is in flight under a live lease; d2's lease ran out; d1001 is pending but due in an
+    // hour; d1002 came due 5 s ago; d2001 succeeded.
+    await db.execute({
+      sql: "UPDATE deliveries SET lease_until = ? WHERE id = ?",
+      args: [NOW - 1, deliveryId(2)],
+    });
+    await db.execute({
+      sql: "UPDATE deliveries SET next_attempt_at = ? WHERE id = ?",
+      args: [NOW - 5_000, deliveryId(1002)],
+    });
+    const until = NOW + 30_000;
+    await deferDeliveries(db, [1, 2, 1001, 1002, 2001].map(deliveryId), until, NOW);
+
+    for (const n of [2, 1002]) {
+      const moved = await row(n);
+      assert.equal(moved.state, "pending", `d${n}`);
+      assert.equal(moved.next_attempt_at, until, `d${n}`);
+      assert.equal(moved.lease_owner, null, `d${n}`);
+      assert.equal(moved.attempts, 0, `d${n}: no attempt spent`);
+      // The 30 s held back do not count toward the policy's max_age.
+      assert.equal(moved.schedule_started_at, NOW + 30_000, `d${n}`);
+    }
+    assert.equal((await row(1)).state, "sending");
+    assert.equal((await row(1)).lease_owner, "me");
+    assert.equal((await row(1001)).next_attempt_at, NOW + 3_600_000);
+    assert.equal((await row(2001)).state, "succeeded");
   } finally {
     db.close();
     await Deno.remove(dir, { recursive: true });

@@ -39,6 +39,7 @@ import {
   type AttemptToRecord,
   backlog,
   claimDeliveries,
+  deferDeliveries,
   type DueCursor,
   dueDeliveries,
   postponeDeliveries,
@@ -159,6 +160,9 @@ export const writeOperations = {
     _,
     a: { ids: string[]; owner: string; until: number; now: number; recallable: boolean },
   ) => postponeDeliveries(db, a.ids, a.owner, a.until, a.now, a.recallable)),
+  deferDeliveries: single((db, _, a: { ids: string[]; until: number; now: number }) =>
+    deferDeliveries(db, a.ids, a.until, a.now)
+  ),
   recallPostponed: single((db, _, a: { webhookId: string; now: number; limit: number }) =>
     recallPostponed(db, a.webhookId, a.now, a.limit)
   ),
