@@ -62,6 +62,16 @@ class RoutedSender implements AttemptTransport {
 const NO_AUTO_DISABLE = `disable_after_failing_for = "never"
 disable_on_status = []`;
 
+/** A breaker that opens after 3 failures for 30 s; a failed attempt retries in 10 minutes. */
+const BREAKER_AFTER_3 = `[policies.default]
+schedule = ["0s", "10m"]
+jitter = 0
+${NO_AUTO_DISABLE}
+breaker_failures = 3
+breaker_cooldown = "30s"
+adaptive_concurrency = false
+`;
+
 async function createWebhook(h: EngineHarness, path: string, extra: Record<string, unknown> = {}) {
   const res = await h.api("POST", "/api/v1/webhooks", {
     url: `http://127.0.0.1:9${path}`,
@@ -92,16 +102,8 @@ Deno.test("the breaker opens after 3 failures, postpones the rest without an att
   const clock = new FakeClock(START);
   const sender = new RoutedSender(clock);
   const logs = captureLogs("info");
-  const toml = `[policies.default]
-schedule = ["0s", "10m"]
-jitter = 0
-${NO_AUTO_DISABLE}
-breaker_failures = 3
-breaker_cooldown = "30s"
-adaptive_concurrency = false
-`;
   await withEngine(
-    { clock, sender, rng: seededRng(1), configToml: toml, log: logs.log },
+    { clock, sender, rng: seededRng(1), configToml: BREAKER_AFTER_3, log: logs.log },
     async (h) => {
       // One at a time, so that the breaker sees each result before the next attempt.
       const hook = await createWebhook(h, "/down", { max_in_flight: 1 });
@@ -429,15 +431,7 @@ Deno.test("a peer's overflow is recalled by a daemon still running once the peer
 Deno.test("behind an open breaker a backlog goes back to the store unclaimed, then out after the probe", async () => {
   const clock = new FakeClock(START);
   const sender = new RoutedSender(clock);
-  const toml = `[policies.default]
-schedule = ["0s", "10m"]
-jitter = 0
-${NO_AUTO_DISABLE}
-breaker_failures = 3
-breaker_cooldown = "30s"
-adaptive_concurrency = false
-`;
-  await withEngine({ clock, sender, rng: seededRng(9), configToml: toml }, async (h) => {
+  await withEngine({ clock, sender, rng: seededRng(9), configToml: BREAKER_AFTER_3 }, async (h) => {
     const hook = await createWebhook(h, "/down", { max_in_flight: 1 });
     sender.answer.set("/down", 503);
     await h.api("POST", "/api/v1/events/batch", {
