@@ -178,7 +178,11 @@ function fromJson(value: unknown): unknown {
     return value;
   }
   if (value === null || typeof value === "string") return value;
-  if (Array.isArray(value)) return Number(value[0]);
+  if (Array.isArray(value)) {
+    // SQLite prints an infinite real as "Inf", which Number() does not read.
+    const real = value[0] as string;
+    return real === "Inf" ? Infinity : real === "-Inf" ? -Infinity : Number(real);
+  }
   const hex = (value as { b: string }).b;
   const bytes = new Uint8Array(hex.length / 2);
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);

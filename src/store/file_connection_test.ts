@@ -225,6 +225,7 @@ Deno.test("queries read their rows without a cursor, exactly as the client reads
       { sql: "SELECT k FROM v WHERE k = ?;", args: [2] },
       { sql: "SELECT k FROM v WHERE k < 0", args: [] },
       { sql: "VALUES (1, 'a'), (2, NULL)", args: [] },
+      { sql: "SELECT 1e999 AS inf, -1e999 AS ninf, 1.5 AS r", args: [] },
     ];
     for (const query of queries) {
       const before = cursors.count();
