@@ -160,6 +160,11 @@ export class SendingPool<J extends PoolJob> {
     return Math.max(0, queueBound(this.#capOf(webhookId)) - queued);
   }
 
+  /** Webhooks whose attempt pace the pool keeps (for tests). */
+  get pacedWebhooks(): number {
+    return this.#drain.size;
+  }
+
   /** Jobs holding a slot. */
   get inFlight(): number {
     return this.#inFlight;
@@ -406,8 +411,18 @@ export class SendingPool<J extends PoolJob> {
       drain.observe(this.#o.clock.now() - startedAt);
       this.#inFlight--;
       const left = (this.#inFlightPer.get(webhookId) ?? 1) - 1;
-      if (left > 0) this.#inFlightPer.set(webhookId, left);
-      else this.#inFlightPer.delete(webhookId);
+      if (left > 0) {
+        this.#inFlightPer.set(webhookId, left);
+      } else {
+        this.#inFlightPer.delete(webhookId);
+        // The last attempt of a webhook that no longer exists: nothing asks
+        // its pace or its rate again, and a daemon whose webhooks come and
+        // go would otherwise keep them for good.
+        if (!this.#queues.has(webhookId) && this.#o.limitsOf(webhookId) === undefined) {
+          this.#drain.delete(webhookId);
+          this.#buckets.delete(webhookId);
+        }
+      }
       this.#pump();
     });
   }

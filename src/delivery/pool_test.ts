@@ -231,3 +231,17 @@ Deno.test("an open breaker's postponements go back marked as the breaker's, not 
   assert.deepEqual(postponed, ["breaker", "breaker"]);
   assert.equal(p.queued, 0);
 });
+
+Deno.test("a webhook that no longer exists is forgotten after its last attempt", () => {
+  const limits = { maxInFlight: 2, rateLimitPerSecond: null };
+  const { p, finish } = pool({ concurrency: 4, limits: { kept: limits } });
+  p.push({ webhookId: "kept", n: 1 });
+  p.push({ webhookId: "gone", n: 1 });
+  p.push({ webhookId: "gone", n: 2 });
+  assert.equal(p.pacedWebhooks, 2);
+  finish("gone1");
+  assert.equal(p.pacedWebhooks, 2, "one of its attempts is still out");
+  finish("gone2");
+  finish("kept1");
+  assert.equal(p.pacedWebhooks, 1, "the webhook that exists keeps its pace");
+});
