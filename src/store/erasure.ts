@@ -7,7 +7,15 @@
  * retention removes like any other (retention.ts).
  */
 import type { Row } from "@libsql/client";
-import { type Executor, int, intOrNull, statementChunks, text, textOrNull } from "./executor.ts";
+import {
+  type Executor,
+  firstRow,
+  int,
+  intOrNull,
+  statementChunks,
+  text,
+  textOrNull,
+} from "./executor.ts";
 import { unparkNext } from "./ordering.ts";
 
 /** The payload an erased event keeps: JSON `null`, so every reader still parses it. */
@@ -83,17 +91,23 @@ export async function eraseEvent(db: Executor, id: string, now: number): Promise
       ON CONFLICT DO NOTHING`,
     args: [id, textOrNull(event, "idempotency_key"), now],
   });
-  const cancelled = await db.execute({
+  // Which deliveries this cancels, read first as one row: RETURNING would
+  // open a row cursor, which leaks on Deno (file_connection.ts).
+  const open = await firstRow(db, {
+    sql: `SELECT json_group_array(json_array(webhook_id, ordering_key)) AS cancelled
+      FROM deliveries WHERE event_id = ? AND state IN ('pending', 'held', 'sending', 'dead')`,
+    args: [id],
+  });
+  const cancelled = JSON.parse(text(open!, "cancelled")) as [string, string | null][];
+  await db.execute({
     sql: `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL, held_at = NULL, updated_at = ?
-      WHERE event_id = ? AND state IN ('pending', 'held', 'sending', 'dead')
-      RETURNING webhook_id, ordering_key`,
+      WHERE event_id = ? AND state IN ('pending', 'held', 'sending', 'dead')`,
     args: [now, id],
   });
   // An ordered delivery cancelled here is final: the next of its key may go (ordering.ts).
-  for (const row of cancelled.rows) {
-    const key = textOrNull(row, "ordering_key");
-    if (key !== null) await unparkNext(db, text(row, "webhook_id"), key, now);
+  for (const [webhookId, key] of cancelled) {
+    if (key !== null) await unparkNext(db, webhookId, key, now);
   }
   await db.execute({
     sql: `UPDATE attempts SET request_headers = '{}', response_headers = NULL,
@@ -101,7 +115,7 @@ export async function eraseEvent(db: Executor, id: string, now: number): Promise
       WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ?)`,
     args: [id],
   });
-  return { status: "erased", erasedAt: now, fresh: true, cancelled: cancelled.rows.length };
+  return { status: "erased", erasedAt: now, fresh: true, cancelled: cancelled.length };
 }
 
 /**

@@ -2,7 +2,7 @@
  * What a running daemon reads besides its group commits opens none of the
  * libSQL binding's row cursors either: the delivery engine's claims, looks
  * for due work and recalls, and the reads an operator's dashboard and
- * Prometheus repeat every few seconds. On Deno 2.9.6 each cursor leaks its
+ * Prometheus repeat every few seconds, and erasures. On Deno 2.9.6 each cursor leaks its
  * native memory for good (file_connection.ts), and a daemon with a few
  * retries and an open dashboard opened about eight a second.
  */
@@ -106,6 +106,13 @@ Deno.test("claims, recalls and the operator's reads open no row cursor", async (
     await store.read("listApiKeys", { page });
     await store.read("listCredentials", { page });
     assert.ok((await store.read("schemaVersion", {}) as { version: number }).version > 0);
+
+    // An erasure (a tenant's offboarding may erase events by the thousand).
+    const erased = await write<{ status: string; cancelled: number }>(store, "eraseEvent", {
+      id: "e2",
+      now: NOW + 2,
+    });
+    assert.deepEqual([erased.status, erased.cancelled], ["erased", 1]);
 
     assert.equal(cursors.count(), before, "a row cursor was opened");
   } finally {
