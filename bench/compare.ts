@@ -4,13 +4,16 @@
  * alternating (before, after, before, after, ...) so that the machine's
  * drift (±30% minute to minute on the shared build VM) falls on both sides
  * alike. The earlier revision is checked out into a temporary git worktree
- * and runs its own bench; figures are matched by name. Prints, per figure,
+ * and runs its own bench; this tree runs from a copy at a temporary path
+ * too (snapshot.ts: where a daemon starts from shows in its RSS), taken
+ * when the compare starts. Figures are matched by name. Prints, per figure,
  * the median of each side over the rounds, every round's value, and the
  * ratio after / before; figures measured against a reference also show the
  * median of their ratios, which cancels most of the drift.
  */
 import { formatNumber, type Row } from "./report.ts";
 import { median } from "./median.ts";
+import { snapshotTree } from "./snapshot.ts";
 
 const USAGE =
   "usage: deno task bench:compare --before <git rev> [--rounds N] [--only ingest|latency|delivery] [--quick]";
@@ -74,17 +77,22 @@ const options = parseArgs(Deno.args);
 const here = new URL("..", import.meta.url).pathname;
 const rev = await git(here, "rev-parse", "--short", options.before);
 const worktree = await Deno.makeTempDir({ prefix: "hookd-bench-before-" });
+const snapshot = await Deno.makeTempDir({ prefix: "hookd-bench-after-" });
 await git(here, "worktree", "add", "--detach", worktree, rev);
 try {
-  // The earlier checkout uses the same pinned toolchain as this one.
-  await Deno.symlink(`${here}.toolchain/node_modules`, `${worktree}/.toolchain/node_modules`)
-    .catch(() => {});
+  await snapshotTree(here, snapshot);
+  // Both checkouts use the same pinned toolchain as this one.
+  for (const checkout of [worktree, snapshot]) {
+    await Deno.mkdir(`${checkout}/.toolchain`, { recursive: true });
+    await Deno.symlink(`${here}.toolchain/node_modules`, `${checkout}/.toolchain/node_modules`)
+      .catch(() => {});
+  }
   const sides = { before: [] as Row[][], after: [] as Row[][] };
   for (let round = 1; round <= options.rounds; round++) {
     console.error(`bench:compare: round ${round}/${options.rounds}: before (${rev})`);
     sides.before.push(await bench(worktree, options.passThrough));
     console.error(`bench:compare: round ${round}/${options.rounds}: after (this tree)`);
-    sides.after.push(await bench(here, options.passThrough));
+    sides.after.push(await bench(snapshot, options.passThrough));
   }
   const figures = [...new Set(sides.after.flat().map((r) => r.figure))];
   console.log(`\nbench:compare: before = ${rev}, after = this tree, ${options.rounds} rounds\n`);
@@ -111,4 +119,5 @@ try {
   }
 } finally {
   await git(here, "worktree", "remove", "--force", worktree).catch(() => {});
+  await Deno.remove(snapshot, { recursive: true }).catch(() => {});
 }
