@@ -60,18 +60,21 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
     new ApiError(413, "payload_too_large", `Request body exceeds the limit of ${limit} bytes`, {
       limit,
     });
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > limit) {
-    await request.body?.cancel().catch(() => {});
-    throw tooLarge();
+  const declaredHeader = request.headers.get("content-length");
+  const declared = declaredHeader === null ? NaN : Number(declaredHeader);
+  if (Number.isFinite(declared)) {
+    if (declared > limit) {
+      await request.body?.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    // A declared length within the limit is the whole body: the HTTP server
+    // frames the request by it, so the one native read needs no count. And
+    // `request.body` stays untouched: that getter builds a ReadableStream the
+    // read then drains, 5-7 µs of a bare server's 18-27 µs per request
+    // (scratch measurement, 2026-12-07).
+    return await request.bytes();
   }
   if (!request.body) return new Uint8Array();
-  // A declared length within the limit is the whole body: the HTTP server
-  // frames the request by it, so the one native read needs no count. Cheaper
-  // per request than pulling chunks through a stream reader.
-  if (request.headers.has("content-length") && Number.isFinite(declared)) {
-    return new Uint8Array(await request.arrayBuffer());
-  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
