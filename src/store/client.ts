@@ -3,9 +3,16 @@
  * Reads go straight to the worker;
  * writes are gathered into batches (group commit): the first write waits at
  * most `commitWindowMs` for company, a full batch goes at once, and while one
- * batch commits the next one fills up. Up to two batches are in flight, so
- * the worker starts the next commit the moment one ends instead of waiting a
- * round trip for it; the worker runs them strictly one after the other.
+ * batch commits the next one fills up. One batch is in flight at a time: the
+ * moment its answer arrives, what queued meanwhile is sent, before that
+ * answer's writers go on (their HTTP answers and next sends would otherwise
+ * keep the store thread idle). Two in flight, as before, left the worker no
+ * idle round trip but split the queue in two: a write arriving while one
+ * batch committed went at once as a second batch of its own, so commits held
+ * 13 single-event ingests instead of 21, and each commit's fixed work (the
+ * WAL frames of every B-tree it touches, an `fsync`, a message each way) was
+ * shared by fewer events (measured 2026-12-07, 64 clients posting one event
+ * per request: 124–135 against 102–106 µs of hookd's CPU per event).
  *
  * A write nobody is waiting on right away (an attempt's result: its delivery
  * slot is already free) may be `deferrable`: it waits up to
@@ -32,8 +39,8 @@ import type {
 } from "./operations.ts";
 import type { Reply, Request, WorkerMemory } from "./protocol.ts";
 
-/** Batches sent to the worker and not yet answered: one committing, one waiting. */
-const MAX_BATCHES_IN_FLIGHT = 2;
+/** Batches sent to the worker and not yet answered (see the module comment). */
+const MAX_BATCHES_IN_FLIGHT = 1;
 
 /**
  * How long a deferrable write may wait for company (or `commitWindowMs`, if
@@ -85,7 +92,9 @@ export class Store {
   /** When the armed flush timer fires (`performance.now()`). */
   #flushTimerAt = Infinity;
   /** Batches sent and not yet answered. */
-  #inFlight = new Set<Promise<void>>();
+  #inFlight = 0;
+  /** Batches whose writers are not settled yet: a close waits for them. */
+  #unsettled = new Set<Promise<void>>();
   readonly #transactions = new Counter({
     name: "hookd_store_transactions_total",
     help: "Store transactions committed (group commit: many writes each).",
@@ -260,17 +269,17 @@ export class Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    while (this.#queue.length > 0 || this.#inFlight.size > 0) {
+    while (this.#queue.length > 0 || this.#unsettled.size > 0) {
       this.#flush();
-      await Promise.all(this.#inFlight);
+      await Promise.all(this.#unsettled);
     }
     await this.#call({ kind: "close" }).catch(() => {});
     this.#worker.terminate();
   }
 
   #scheduleFlush(): void {
-    // With both slots busy, the batch that ends first flushes the queue.
-    if (this.#inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.#queue.length === 0) return;
+    // While a batch is in flight, its answer flushes the queue (#commit).
+    if (this.#inFlight >= MAX_BATCHES_IN_FLIGHT || this.#queue.length === 0) return;
     const due = this.#flushDue();
     const now = performance.now();
     if (this.#closed || this.#queue.length >= this.#options.commitMaxBatch || due <= now) {
@@ -306,18 +315,14 @@ export class Store {
   }
 
   #flush(): void {
-    if (this.#inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.#queue.length === 0) return;
+    if (this.#inFlight >= MAX_BATCHES_IN_FLIGHT || this.#queue.length === 0) return;
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     this.#flushTimerAt = Infinity;
     const batch = this.#takeBatch();
-    const commit: Promise<void> = this.#commit(batch).finally(() => {
-      this.#inFlight.delete(commit);
-      // What queued during this commit goes now if it is urgent or its wait
-      // is over; deferrable writes still inside their window wait on.
-      this.#scheduleFlush();
-    });
-    this.#inFlight.add(commit);
+    this.#inFlight++;
+    const commit: Promise<void> = this.#commit(batch).finally(() => this.#unsettled.delete(commit));
+    this.#unsettled.add(commit);
   }
 
   /**
@@ -351,10 +356,20 @@ export class Store {
   async #commit(batch: PendingWrite[]): Promise<void> {
     try {
       const started = performance.now();
-      const outcomes = await this.#call({
-        kind: "write",
-        requests: batch.map(({ name, args }) => ({ name, args })),
-      }) as WriteOutcome[];
+      let outcomes: WriteOutcome[];
+      try {
+        outcomes = await this.#call({
+          kind: "write",
+          requests: batch.map(({ name, args }) => ({ name, args })),
+        }) as WriteOutcome[];
+      } finally {
+        // What queued during this commit goes before this batch's writers
+        // are answered: their continuations (HTTP answers, the next sends)
+        // would otherwise keep the store thread idle meanwhile. Urgent writes
+        // go now; deferrable ones still inside their window wait on.
+        this.#inFlight--;
+        this.#scheduleFlush();
+      }
       this.#commitSeconds.observe((performance.now() - started) / 1000);
       this.#commitSize.observe(batch.length);
       this.#writes.add(batch.length);

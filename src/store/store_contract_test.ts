@@ -143,10 +143,42 @@ contract("group commit: 500 concurrent ingests share far fewer transactions", as
   }
 });
 
+contract(
+  "one batch commits at a time; what queued meanwhile goes before that batch's writers go on",
+  async (openStore) => {
+    const { url, dir } = await tempUrl();
+    const store = await openStore(url, 0);
+    const ingest = (id: string) =>
+      store.write("ingest", { events: [event("order.created", { id })], now: NOW });
+    try {
+      // The first write goes at once; the twenty written while it commits
+      // queue behind it and go together: 2 commits, not one for the first,
+      // one for the second alone and one for the rest.
+      let before = store.stats().transactions;
+      await Promise.all(Array.from({ length: 21 }, (_, i) => ingest(`a${i}`)));
+      assert.equal(store.stats().transactions - before, 2);
+
+      // A write made when the first one's answer is taken comes after the
+      // queued twenty are already on their way: the store thread starts on
+      // them before any writer's continuation runs, so it commits apart.
+      before = store.stats().transactions;
+      let late: Promise<unknown> | undefined;
+      const first = ingest("b0").then(() => late = ingest("late"));
+      const queued = Array.from({ length: 20 }, (_, i) => ingest(`b${i + 1}`));
+      await Promise.all([first, ...queued]);
+      await late;
+      assert.equal(store.stats().transactions - before, 3);
+    } finally {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
 contract("deferrable writes queued together share one commit", async (openStore) => {
   const { url, dir } = await tempUrl();
   // No commit window for urgent writes: without deferral these would go as
-  // two or three commits (one per free slot).
+  // two commits (the first at once, the rest behind it).
   const store = await openStore(url, 0, 200);
   try {
     const before = store.stats().transactions;

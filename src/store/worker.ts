@@ -37,9 +37,9 @@ async function handle(request: Request): Promise<unknown> {
 }
 
 /**
- * Writes (and open/close) run strictly one after another: the main thread may
- * send the next batch while one commits, and two transactions must never
- * interleave on the single writer. Reads run as they come; WAL lets them see
+ * Writes (and open/close) run strictly one after another, whatever the main
+ * thread sends (it sends one batch at a time today): two transactions must
+ * never interleave on the single writer. Reads run as they come; WAL lets them see
  * the last commit while a write is open.
  */
 let serial: Promise<void> = Promise.resolve();
