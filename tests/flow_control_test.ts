@@ -490,3 +490,142 @@ Deno.test("behind an open breaker a backlog goes back to the store unclaimed, th
     assert.deepEqual(left.data, []);
   });
 });
+
+Deno.test("at a probe only the probe is claimed; a failed one sends the backlog back unclaimed", async () => {
+  const clock = new FakeClock(START);
+  const sender = new RoutedSender(clock);
+  await withEngine(
+    { clock, sender, rng: seededRng(11), configToml: BREAKER_AFTER_3 },
+    async (h) => {
+      const hook = await createWebhook(h, "/down", { max_in_flight: 1 });
+      sender.answer.set("/down", 503);
+      await h.api("POST", "/api/v1/events/batch", {
+        events: Array.from({ length: 3 }, (_, n) => ({ type: "t", data: { n } })),
+      });
+      await h.settle();
+      const firstProbeAt = Date.parse((await webhook(h, hook.id)).circuit.next_probe_at!);
+
+      const claims: string[][] = [];
+      const postponed = new Set<string>();
+      const write = h.store.write.bind(h.store);
+      h.store.write = ((name, args) => {
+        const ids = (args as { ids?: string[] }).ids ?? [];
+        if (name === "claimDeliveries") claims.push([...ids]);
+        if (name === "postponeDeliveries") { for (const id of ids) postponed.add(id); }
+        return write(name, args);
+      }) as typeof h.store.write;
+      await h.api("PATCH", `/api/v1/webhooks/${hook.id}`, { state: "paused" });
+      await h.api("POST", "/api/v1/events/batch", {
+        events: Array.from({ length: 500 }, (_, n) => ({ type: "t", data: { n } })),
+      });
+      await h.api("PATCH", `/api/v1/webhooks/${hook.id}`, { state: "enabled" });
+      await h.engine.refill();
+      clock.advance(TICK);
+      await h.settle();
+      assert.equal(claims.length, 0, "nothing is claimed before the probe");
+
+      // The first probe fails: it was the one delivery claimed, and the other
+      // 502 go back to the store for the next probe without a claim.
+      await runUntil(h, clock, firstProbeAt);
+      assert.equal(sender.count("/down"), 4, "one probe");
+      const open = await webhook(h, hook.id);
+      assert.equal(open.circuit.state, "open");
+      const claimed = claims.flat();
+      assert.equal(claimed.length, 1, `claimed at the probe: ${claimed.length}`);
+      assert.equal(postponed.size, 0, "nothing was claimed only to be postponed");
+      const secondProbeAt = Date.parse(open.circuit.next_probe_at!);
+      assert.ok(secondProbeAt > firstProbeAt);
+      const pending = (await h.api(
+        "GET",
+        `/api/v1/webhooks/${hook.id}/deliveries?state=pending&limit=1000`,
+      )).body as { data: { id: string; next_attempt_at: string }[] };
+      const backlog = pending.data.filter((d) => d.id !== claimed[0]);
+      assert.equal(backlog.length, 502);
+      for (const d of backlog) assert.equal(Date.parse(d.next_attempt_at), secondProbeAt);
+
+      // The second probe succeeds (one of the 502): then the rest go, each
+      // once. The first probe's delivery is left to its schedule.
+      sender.answer.set("/down", 200);
+      await runUntil(h, clock, secondProbeAt);
+      assert.equal((await webhook(h, hook.id)).circuit.state, "closed");
+      for (let second = 0; second < 60 && sender.count("/down") < 3 + 1 + 502; second++) {
+        clock.advance(SECOND);
+        await h.engine.refill();
+        await h.settle({ queued: false });
+      }
+      assert.equal(
+        sender.count("/down"),
+        3 + 1 + 502,
+        "each delivery was sent once after the probe",
+      );
+      assert.equal(postponed.size, 0);
+      const left = (await h.api("GET", `/api/v1/webhooks/${hook.id}/deliveries?state=pending`))
+        .body as { data: { id: string }[] };
+      // Only the first probe's delivery may still wait (for its retry, if its schedule has one).
+      assert.deepEqual(left.data.filter((d) => d.id !== claimed[0]), []);
+    },
+  );
+});
+
+Deno.test("a probe that ends without a result is tried again a cooldown on", async () => {
+  const clock = new FakeClock(START);
+  const sender = new RoutedSender(clock);
+  await withEngine(
+    { clock, sender, rng: seededRng(12), configToml: BREAKER_AFTER_3 },
+    async (h) => {
+      const hook = await createWebhook(h, "/down", { max_in_flight: 1 });
+      sender.answer.set("/down", 503);
+      await h.api("POST", "/api/v1/events/batch", {
+        events: Array.from({ length: 3 }, (_, n) => ({ type: "t", data: { n } })),
+      });
+      await h.settle();
+      const probeAt = Date.parse((await webhook(h, hook.id)).circuit.next_probe_at!);
+      await h.api("POST", "/api/v1/events/batch", {
+        events: Array.from({ length: 50 }, (_, n) => ({ type: "t", data: { n } })),
+      });
+      await h.settle();
+
+      // At the probe the dispatcher sees the webhook paused (as if paused that
+      // moment): the probe's delivery is held and no outcome reaches the breaker.
+      const view = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(h.store), "webhooks")!;
+      Object.defineProperty(h.store, "webhooks", {
+        configurable: true,
+        get() {
+          const real = view.get!.call(h.store);
+          return new Proxy(real, {
+            get(target, prop) {
+              if (prop !== "get") return Reflect.get(target, prop, target);
+              return (id: string) => {
+                const found = target.get(id);
+                return found && id === hook.id ? { ...found, state: "paused" } : found;
+              };
+            },
+          });
+        },
+      });
+      sender.answer.set("/down", 200);
+      clock.advanceTo(probeAt);
+      await h.engine.refill();
+      clock.advance(TICK);
+      // The rest wait for the probe's result, here: not settled, only quiet.
+      await h.settle({ queued: false });
+      delete (h.store as { webhooks?: unknown }).webhooks;
+      assert.equal(sender.count("/down"), 3, "the probe was not sent");
+      const halfOpen = await webhook(h, hook.id);
+      assert.equal(halfOpen.circuit.state, "half_open");
+
+      // A cooldown on, the next probe goes, succeeds, and the rest follow.
+      const nextProbeAt = Date.parse(halfOpen.circuit.next_probe_at!);
+      clock.advanceTo(nextProbeAt);
+      await h.settle({ queued: false });
+      // The 3 first failures retry 10 minutes on; of the 50 after them, all but the held probe go.
+      for (let second = 0; second < 30 && sender.count("/down") < 3 + 49; second++) {
+        clock.advance(SECOND);
+        await h.engine.refill();
+        await h.settle({ queued: false });
+      }
+      assert.equal(sender.count("/down"), 3 + 49, "all but the held probe were sent");
+      assert.equal((await webhook(h, hook.id)).circuit.state, "closed");
+    },
+  );
+});

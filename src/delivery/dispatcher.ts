@@ -120,6 +120,12 @@ export class Dispatcher {
   readonly #waiting = new Map<string, DispatchJob[]>();
   #waitingCount = 0;
   /**
+   * Per webhook whose deliveries wait for its breaker's probe: a look again
+   * when the probe is overdue. Its result normally calls first, but a probe
+   * may end without one (its webhook paused meanwhile, its claim lost).
+   */
+  readonly #probeWatch = new Map<string, TimerHandle>();
+  /**
    * Payload sizes (string lengths: a byte a character for ASCII JSON) of the
    * claimed deliveries held here, queued or in flight. Counts and queue
    * bounds alone let large payloads fill the heap: a webhook's queue of
@@ -267,17 +273,28 @@ export class Dispatcher {
     const waiting = this.#waiting.get(webhookId);
     if (!waiting || this.#closed) return;
     const { circuit } = this.#pool.flowOf(webhookId);
-    if (
-      circuit.state === "open" && circuit.nextProbeAt !== null &&
-      this.#o.clock.now() < circuit.nextProbeAt
-    ) {
-      // Its breaker sends nothing before the probe: claimed, every one of
-      // them would only be postponed to it, its payload read for nothing,
-      // a queue's worth at a time through the whole backlog, at every probe.
-      this.#waiting.delete(webhookId);
-      this.#waitingCount -= waiting.length;
-      void this.#defer(waiting, circuit.nextProbeAt);
-      return;
+    if (circuit.state !== "closed") {
+      if (circuit.nextProbeAt !== null && this.#o.clock.now() < circuit.nextProbeAt) {
+        // Half open: the probe is out, and its result (within an attempt's
+        // timeout) decides for the rest, which wait here unclaimed; the
+        // attempt's end calls this again (#start).
+        if (circuit.state === "half_open") {
+          this.#watchProbe(webhookId, circuit.nextProbeAt);
+          return;
+        }
+        // Open: its breaker sends nothing before the probe. Claimed, every
+        // one of them would only be postponed to it, its payload read for
+        // nothing, a queue's worth at a time through the whole backlog.
+        this.#waiting.delete(webhookId);
+        this.#waitingCount -= waiting.length;
+        void this.#defer(waiting, circuit.nextProbeAt);
+        return;
+      }
+      // The probe is due: it alone is claimed (one queued is the probe to
+      // be). A queue's worth claimed with it would wait on its result, and
+      // go back to the store, claimed and postponed for nothing, each time
+      // a probe fails.
+      room = Math.min(room, this.#pool.queuedFor(webhookId) > 0 ? 0 : 1);
     }
     if (this.#claimingFor.has(webhookId)) return;
     // Only with half the budget free or more, so each claim is a batch; then as many as
@@ -296,6 +313,18 @@ export class Dispatcher {
     for (const job of take) void this.#claimThenQueue(job);
   }
 
+  #watchProbe(webhookId: string, at: number): void {
+    if (this.#probeWatch.has(webhookId)) return;
+    const { clock } = this.#o;
+    this.#probeWatch.set(
+      webhookId,
+      clock.setTimeout(() => {
+        this.#probeWatch.delete(webhookId);
+        this.#claimWaiting(webhookId, this.#pool.roomFor(webhookId));
+      }, Math.max(0, at - clock.now())),
+    );
+  }
+
   /**
    * Stops taking work, gives queued claims back to the store, and waits up to
    * `graceMs` for attempts in flight to finish and be recorded. Attempts still
@@ -310,6 +339,8 @@ export class Dispatcher {
     }
     this.#waiting.clear();
     this.#waitingCount = 0;
+    for (const timer of this.#probeWatch.values()) this.#o.clock.clearTimeout(timer);
+    this.#probeWatch.clear();
     const queued = this.#pool.close();
     for (const job of queued) this.#letGo(job.claim.delivery);
     const claimed = queued.map((job) => job.deliveryId);
@@ -404,6 +435,12 @@ export class Dispatcher {
         this.#known.delete(job.deliveryId);
         this.#letGo(job.claim.delivery);
         done();
+        // Deliveries left waiting for a probe's result go now (closed), back
+        // to the store until the next probe (open again), or as the next
+        // probe (it ended without a result).
+        if (this.#waiting.has(job.webhookId)) {
+          this.#claimWaiting(job.webhookId, this.#pool.roomFor(job.webhookId));
+        }
       });
     this.#running.add(run);
   }

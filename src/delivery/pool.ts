@@ -160,6 +160,11 @@ export class SendingPool<J extends PoolJob> {
     return Math.max(0, queueBound(this.#capOf(webhookId)) - queued);
   }
 
+  /** Jobs queued for the webhook, not yet started. */
+  queuedFor(webhookId: string): number {
+    return this.#queues.get(webhookId)?.length ?? 0;
+  }
+
   /** Webhooks whose attempt pace the pool keeps (for tests). */
   get pacedWebhooks(): number {
     return this.#drain.size;
