@@ -41,6 +41,8 @@ interface Prepared {
  * inserts, `IN` lists) comes in a few shapes (`statementChunks`), so a
  * daemon stays far below this: on Deno 2.9.6 every statement dropped here
  * leaks its native memory (about 8 KB measured; statement_shapes_test.ts).
+ * Past it the statement unused longest is dropped, so the ones every
+ * transaction runs are never prepared (and leaked) again.
  */
 const MAX_CACHED_STATEMENTS = 512;
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
@@ -234,10 +236,14 @@ export interface FileTransaction extends Executor {
 /** A connection to a local database file: the store's single writer, or its reads. */
 export class FileConnection implements Executor {
   readonly #db: Connection;
+  /** Kept statements, the one used last at the end (Map order). */
   readonly #prepared = new Map<string, Prepared>();
+  readonly #maxStatements: number;
+  #preparedTotal = 0;
 
   /** Opens `path` with the settings hookd relies on (see `writer.ts`'s `openClient`). */
-  constructor(path: string) {
+  constructor(path: string, options: { maxStatements?: number } = {}) {
+    this.#maxStatements = options.maxStatements ?? MAX_CACHED_STATEMENTS;
     this.#db = guarded(() => new Database(path));
     try {
       guarded(() => {
@@ -256,6 +262,11 @@ export class FileConnection implements Executor {
   /** Statements prepared and kept (for tests). */
   get cachedStatements(): number {
     return this.#prepared.size;
+  }
+
+  /** Statements prepared over the connection's life, again after a drop included (for tests). */
+  get preparedTotal(): number {
+    return this.#preparedTotal;
   }
 
   execute(statement: InStatement): Promise<ResultSet> {
@@ -381,8 +392,14 @@ export class FileConnection implements Executor {
   #prepare(sql: string, use: "get" | "all"): Prepared {
     const key = `${use}\0${sql}`;
     let prepared = this.#prepared.get(key);
-    if (prepared === undefined) {
-      if (this.#prepared.size >= MAX_CACHED_STATEMENTS) this.#prepared.clear();
+    if (prepared !== undefined) {
+      this.#prepared.delete(key);
+      this.#prepared.set(key, prepared);
+    } else {
+      if (this.#prepared.size >= this.#maxStatements) {
+        this.#prepared.delete(this.#prepared.keys().next().value!);
+      }
+      this.#preparedTotal++;
       const statement = this.#db.prepare(sql);
       statement.safeIntegers(true);
       const columns = statement.reader ? statement.raw(true).columns().map((c) => c.name) : null;

@@ -44,6 +44,27 @@ Deno.test("statements are prepared once and reused", async () => {
   });
 });
 
+Deno.test("a full statement cache drops the statement unused longest, not the busy ones", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hookd-file-writer-" });
+  const connection = new FileConnection(`${dir}/t.db`, { maxStatements: 8 });
+  try {
+    await connection.execute("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL)");
+    await connection.execute({ sql: "INSERT INTO t (id, n) VALUES (?, ?)", args: ["a", 1] });
+    const before = connection.preparedTotal;
+    // One statement every transaction runs, between 100 one-off shapes: each
+    // dropped statement leaks on Deno 2.9.6, so the busy one must stay kept.
+    for (let i = 0; i < 100; i++) {
+      await connection.execute({ sql: "SELECT n FROM t WHERE id = ?", args: ["a"] });
+      await connection.execute({ sql: `SELECT n + ${i} AS m FROM t WHERE id = ?`, args: ["a"] });
+    }
+    assert.ok(connection.cachedStatements <= 8, `${connection.cachedStatements} kept`);
+    assert.equal(connection.preparedTotal - before, 1 + 100);
+  } finally {
+    connection.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("results read like the client's: rows by column name, integers as numbers", async () => {
   await withWriter(async (writer) => {
     const inserted = await writer.execute({
