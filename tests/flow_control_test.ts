@@ -88,6 +88,25 @@ async function webhook(h: EngineHarness, id: string) {
   };
 }
 
+/**
+ * A webhook at `/down` (one attempt at a time) whose breaker three failed
+ * attempts have opened; the time of its first probe.
+ */
+async function openBreaker(
+  h: EngineHarness,
+  sender: RoutedSender,
+): Promise<{ hook: { id: string }; probeAt: number }> {
+  const hook = await createWebhook(h, "/down", { max_in_flight: 1 });
+  sender.answer.set("/down", 503);
+  await h.api("POST", "/api/v1/events/batch", {
+    events: Array.from({ length: 3 }, (_, n) => ({ type: "t", data: { n } })),
+  });
+  await h.settle();
+  const open = await webhook(h, hook.id);
+  assert.equal(open.circuit.state, "open");
+  return { hook, probeAt: Date.parse(open.circuit.next_probe_at!) };
+}
+
 async function runUntil(h: EngineHarness, clock: FakeClock, at: number): Promise<void> {
   clock.advanceTo(Math.max(clock.now(), at - 20));
   await h.engine.refill();
@@ -432,15 +451,7 @@ Deno.test("behind an open breaker a backlog goes back to the store unclaimed, th
   const clock = new FakeClock(START);
   const sender = new RoutedSender(clock);
   await withEngine({ clock, sender, rng: seededRng(9), configToml: BREAKER_AFTER_3 }, async (h) => {
-    const hook = await createWebhook(h, "/down", { max_in_flight: 1 });
-    sender.answer.set("/down", 503);
-    await h.api("POST", "/api/v1/events/batch", {
-      events: Array.from({ length: 3 }, (_, n) => ({ type: "t", data: { n } })),
-    });
-    await h.settle();
-    const open = await webhook(h, hook.id);
-    assert.equal(open.circuit.state, "open");
-    const probeAt = Date.parse(open.circuit.next_probe_at!);
+    const { hook, probeAt } = await openBreaker(h, sender);
 
     // A backlog bigger than the webhook's queue (1,000) comes due while it is open.
     const claimedIds = new Set<string>();
@@ -497,13 +508,7 @@ Deno.test("at a probe only the probe is claimed; a failed one sends the backlog 
   await withEngine(
     { clock, sender, rng: seededRng(11), configToml: BREAKER_AFTER_3 },
     async (h) => {
-      const hook = await createWebhook(h, "/down", { max_in_flight: 1 });
-      sender.answer.set("/down", 503);
-      await h.api("POST", "/api/v1/events/batch", {
-        events: Array.from({ length: 3 }, (_, n) => ({ type: "t", data: { n } })),
-      });
-      await h.settle();
-      const firstProbeAt = Date.parse((await webhook(h, hook.id)).circuit.next_probe_at!);
+      const { hook, probeAt: firstProbeAt } = await openBreaker(h, sender);
 
       const claims: string[][] = [];
       const postponed = new Set<string>();
@@ -573,13 +578,7 @@ Deno.test("a probe that ends without a result is tried again a cooldown on", asy
   await withEngine(
     { clock, sender, rng: seededRng(12), configToml: BREAKER_AFTER_3 },
     async (h) => {
-      const hook = await createWebhook(h, "/down", { max_in_flight: 1 });
-      sender.answer.set("/down", 503);
-      await h.api("POST", "/api/v1/events/batch", {
-        events: Array.from({ length: 3 }, (_, n) => ({ type: "t", data: { n } })),
-      });
-      await h.settle();
-      const probeAt = Date.parse((await webhook(h, hook.id)).circuit.next_probe_at!);
+      const { hook, probeAt } = await openBreaker(h, sender);
       await h.api("POST", "/api/v1/events/batch", {
         events: Array.from({ length: 50 }, (_, n) => ({ type: "t", data: { n } })),
       });
