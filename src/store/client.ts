@@ -11,8 +11,9 @@
  * batch committed went at once as a second batch of its own, so commits held
  * 13 single-event ingests instead of 21, and each commit's fixed work (the
  * WAL frames of every B-tree it touches, an `fsync`, a message each way) was
- * shared by fewer events (measured 2026-12-07, 64 clients posting one event
- * per request: 124–135 against 102–106 µs of hookd's CPU per event).
+ * shared by fewer events (measured 2026-12-07, ingest alone, 64 clients
+ * posting one event per request: 124–135 against 102–106 µs of hookd's CPU
+ * per event; README, "One batch in flight, sent first").
  *
  * A write nobody is waiting on right away (an attempt's result: its delivery
  * slot is already free) may be `deferrable`: it waits up to
