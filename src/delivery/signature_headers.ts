@@ -4,13 +4,7 @@
  * @module
  */
 import type { SignatureScheme } from "../config/types.ts";
-import {
-  hmacEncoded,
-  signGithub,
-  signStandardWebhooks,
-  signStripe,
-  textSecret,
-} from "./signing.ts";
+import { secretHmac, signGithub, signStandardWebhooks, signStripe } from "./signing.ts";
 import { renderTemplate, type TemplateValues } from "./template.ts";
 
 /** What a signature covers. */
@@ -62,7 +56,7 @@ export function signatureHeaders(
         throw new TypeError("Cannot sign with hmac-sha256: no template values were given");
       }
       const content = renderTemplate(scheme.content, input.values, body);
-      const encoded = hmacEncoded(textSecret(current), content, scheme.encoding);
+      const encoded = secretHmac(current, "text").sign(content, scheme.encoding);
       return [[scheme.header, scheme.prefix + encoded]];
     }
     case "github":

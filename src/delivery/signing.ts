@@ -5,16 +5,17 @@
  * (`t=…,v1=<hex>` over `t.body`) and GitHub (`sha256=<hex>` over the body).
  * Pure functions.
  *
- * The HMAC is `node:crypto`'s, not Web Crypto's: measured on Deno 2.9.6,
- * `crypto.subtle.sign` costs ≈34 µs per webhook-sized message (an async op
- * and a promise per call) against ≈7 µs for `createHmac`, and signing runs
- * on every attempt.
+ * The HMAC is built on `node:crypto`'s SHA-256 (`hmac.ts`), not Web
+ * Crypto's: measured on Deno 2.9.6, `crypto.subtle.sign` costs ≈34 µs per
+ * webhook-sized message (an async op and a promise per call) against ≈7–15
+ * µs for `createHmac` and ≈5 µs for a kept {@linkcode HmacSha256}, and
+ * signing runs on every attempt.
  *
  * @module
  */
 
-import { createHmac } from "node:crypto";
 import { fromBase64, toBase64 } from "./base64.ts";
+import { HmacSha256 } from "./hmac.ts";
 import { isPrivateKey, PRIVATE_KEY_PREFIX, signEd25519 } from "./ed25519_keys.ts";
 
 /** The prefix of secrets in the Standard Webhooks format. */
@@ -89,35 +90,27 @@ export function textSecret(secret: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * HMAC-SHA256 of `message` (UTF-8) under `keyBytes`, encoded by
- * `node:crypto` itself: no copy of the digest and no string building in
- * JavaScript, which is what every attempt's signature needs.
+ * Kept HMACs by secret and by how it is read. A webhook signs with the same
+ * one or two secrets attempt after attempt: decoding a secret, and hashing
+ * its key blocks, once each. Bounded; starts over when full.
  */
-export function hmacEncoded(
-  keyBytes: Uint8Array,
-  message: string,
-  encoding: "base64" | "hex",
-): string {
-  if (keyBytes.length === 0) throw new RangeError("Cannot compute HMAC-SHA256: the key is empty");
-  return createHmac("sha256", keyBytes).update(message, "utf8").digest(encoding);
-}
+const hmacs = new Map<string, HmacSha256>();
+const MAX_KEPT_HMACS = 1_024;
 
 /**
- * Decoded keys by secret. A webhook signs with the same one or two secrets
- * attempt after attempt, and decoding base64 in JavaScript was a visible part
- * of signing. Bounded; starts over when full.
+ * The HMAC-SHA256 of a secret, read as {@linkcode decodeSecret} does
+ * (`decoded`: Standard Webhooks) or as {@linkcode textSecret} does (`text`:
+ * GitHub, Stripe, templated schemes). Throws as they do.
  */
-const decodedSecrets = new Map<string, Uint8Array>();
-const MAX_DECODED_SECRETS = 1_024;
-
-function decodedSecret(secret: string): Uint8Array {
-  let key = decodedSecrets.get(secret);
-  if (key === undefined) {
-    key = decodeSecret(secret);
-    if (decodedSecrets.size >= MAX_DECODED_SECRETS) decodedSecrets.clear();
-    decodedSecrets.set(secret, key);
+export function secretHmac(secret: string, read: "decoded" | "text"): HmacSha256 {
+  const key = `${read}\0${secret}`;
+  let hmac = hmacs.get(key);
+  if (hmac === undefined) {
+    hmac = new HmacSha256(read === "decoded" ? decodeSecret(secret) : textSecret(secret));
+    if (hmacs.size >= MAX_KEPT_HMACS) hmacs.clear();
+    hmacs.set(key, hmac);
   }
-  return key;
+  return hmac;
 }
 
 /** Input of {@linkcode signStandardWebhooks}. */
@@ -159,7 +152,7 @@ export function signStandardWebhooks(input: StandardWebhooksInput): string {
   return secrets.map((secret) =>
     isPrivateKey(secret)
       ? `v1a,${signEd25519(secret, message)}`
-      : `v1,${hmacEncoded(decodedSecret(secret), message, "base64")}`
+      : `v1,${secretHmac(secret, "decoded").sign(message, "base64")}`
   ).join(" ");
 }
 
@@ -190,7 +183,7 @@ export function signStripe(input: StripeInput): string {
     );
   }
   const message = `${timestamp}.${body}`;
-  const parts = secrets.map((secret) => `v1=${hmacEncoded(textSecret(secret), message, "hex")}`);
+  const parts = secrets.map((secret) => `v1=${secretHmac(secret, "text").sign(message, "hex")}`);
   return `t=${timestamp},${parts.join(",")}`;
 }
 
@@ -200,5 +193,5 @@ export function signStripe(input: StripeInput): string {
  * one signature, so only one secret signs.
  */
 export function signGithub(input: { body: string; secret: string }): string {
-  return `sha256=${hmacEncoded(textSecret(input.secret), input.body, "hex")}`;
+  return `sha256=${secretHmac(input.secret, "text").sign(input.body, "hex")}`;
 }
