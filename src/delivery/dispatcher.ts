@@ -437,8 +437,10 @@ export class Dispatcher {
         done();
         // Deliveries left waiting for a probe's result go now (closed), back
         // to the store until the next probe (open again), or as the next
-        // probe (it ended without a result).
-        if (this.#waiting.has(job.webhookId)) {
+        // probe (it ended without a result). Only with the webhook's queue
+        // empty: otherwise the pool asks for more as it drains (`onRoom`),
+        // a batch at a time rather than a claim per finished attempt.
+        if (this.#waiting.has(job.webhookId) && this.#pool.queuedFor(job.webhookId) === 0) {
           this.#claimWaiting(job.webhookId, this.#pool.roomFor(job.webhookId));
         }
       });

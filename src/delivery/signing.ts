@@ -94,7 +94,7 @@ export function textSecret(secret: string): Uint8Array<ArrayBuffer> {
  * one or two secrets attempt after attempt: decoding a secret, and hashing
  * its key blocks, once each. Bounded; starts over when full.
  */
-const hmacs = new Map<string, HmacSha256>();
+const hmacs = { decoded: new Map<string, HmacSha256>(), text: new Map<string, HmacSha256>() };
 const MAX_KEPT_HMACS = 1_024;
 
 /**
@@ -103,12 +103,12 @@ const MAX_KEPT_HMACS = 1_024;
  * GitHub, Stripe, templated schemes). Throws as they do.
  */
 export function secretHmac(secret: string, read: "decoded" | "text"): HmacSha256 {
-  const key = `${read}\0${secret}`;
-  let hmac = hmacs.get(key);
+  const kept = hmacs[read];
+  let hmac = kept.get(secret);
   if (hmac === undefined) {
     hmac = new HmacSha256(read === "decoded" ? decodeSecret(secret) : textSecret(secret));
-    if (hmacs.size >= MAX_KEPT_HMACS) hmacs.clear();
-    hmacs.set(key, hmac);
+    if (kept.size >= MAX_KEPT_HMACS) kept.clear();
+    kept.set(secret, hmac);
   }
   return hmac;
 }
