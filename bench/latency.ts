@@ -16,8 +16,12 @@
  * - post→receiver: from when the POST was due to when the receiver got the
  *   delivery, matched by the event id of the 202 (the receiver logs the
  *   `webhook-id` header, which is that id).
- * Reference, in the same run at the same rate: a bare `Deno.serve`
- * (bare_server.ts), also freshly started and loaded the same way at once.
+ * References, in the same run at the same rate, each also freshly started
+ * and loaded the same way at once: a bare `Deno.serve` (bare_server.ts),
+ * and the durable floor (durable_floor.ts), the least a sender that
+ * acknowledges durably and then delivers must do, delivering to the same
+ * receiver, so what durability and delivery cost on these cores shows apart
+ * from what hookd adds.
  *
  * Clocks: the receiver is another process, so its arrival times are wall
  * clock, `performance.timeOrigin + performance.now()` (epoch ms with sub-ms
@@ -80,10 +84,14 @@ interface PhaseFigures {
   readonly postToReceiver: Percentiles;
 }
 
-interface HookdRun extends Run {
+/** A run of a server that delivers what it acknowledges to the receiver. */
+interface DeliveringRun extends Run {
   readonly phases: Record<Phase, PhaseFigures>;
   readonly received: number;
   readonly matched: number;
+}
+
+interface HookdRun extends DeliveringRun {
   readonly peakRssMb: number;
   readonly cpu: CpuSplit;
   /** Seconds between the CPU snapshots: the daemon's start to the last delivery. */
@@ -153,6 +161,7 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
 
   for (const rate of RATES) {
     const bare = await bareRun(options, rate, durationMs);
+    const floor = await floorRun(options, receiver, rate, durationMs);
     const hookd = await hookdRun(options, receiver, rate, durationMs);
     cpu.push({ name: `hookd ${rate}/s, fresh start`, ...hookd.cpu });
     const quantiles = (p: Percentiles) =>
@@ -160,14 +169,17 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
     for (const phase of PHASES) {
       progress(
         `latency ${rate}/s, ${phase}: hookd ack ${quantiles(hookd.phases[phase].ack)}, ` +
-          `post→receiver ${quantiles(hookd.phases[phase].postToReceiver)}; bare ack ${
+          `post→receiver ${quantiles(hookd.phases[phase].postToReceiver)}; durable floor ack ${
+            quantiles(floor.phases[phase].ack)
+          }, post→receiver ${quantiles(floor.phases[phase].postToReceiver)}; bare ack ${
             quantiles(ackLatency(bare, phase))
           }`,
       );
     }
-    rows.push(...latencyRows(rate, bare, hookd));
+    rows.push(...latencyRows(rate, bare, hookd), ...floorRows(rate, bare, floor));
     details[`rate${rate}`] = {
       bare: bare.load,
+      floor: { load: floor.load, phases: floor.phases, matched: floor.matched },
       hookd: {
         load: hookd.load,
         phases: hookd.phases,
@@ -176,7 +188,9 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
         peakRssMb: hookd.peakRssMb,
       },
     };
-    for (const [name, run] of [["bare", bare], ["hookd", hookd]] as const) {
+    for (
+      const [name, run] of [["bare", bare], ["durable floor", floor], ["hookd", hookd]] as const
+    ) {
       if (run.load.failures > 0) {
         notes.push(
           `latency ${rate}/s, ${name}: ${run.load.failures} failed requests, first: ${run.load.firstFailure}`,
@@ -224,6 +238,79 @@ async function bareRun(
   } finally {
     await options.stop(bare);
   }
+}
+
+/** A freshly started durable floor, delivering to `receiver`. */
+async function floorRun(
+  options: LatencyBenchOptions,
+  receiver: Receiver,
+  rate: number,
+  durationMs: number,
+): Promise<DeliveringRun> {
+  const dbPath = `${options.tempDir}/latency-floor-${rate}.db`;
+  await receiver.reset();
+  const floor = await spawnChild({
+    name: `durable floor (${rate}/s)`,
+    args: [
+      "run",
+      "-A",
+      `${options.root}bench/durable_floor.ts`,
+      `--db=${dbPath}`,
+      `--receiver=${receiver.url}`,
+    ],
+    cwd: options.root,
+    listening: /floor listening on (http:\/\/[^\s]+)/,
+  });
+  const listenedAt = performance.now();
+  options.track(floor);
+  let run: Run;
+  try {
+    run = await loadAtOnce(
+      eventTarget(floor.origin, options.adminKey),
+      rate,
+      durationMs,
+      listenedAt,
+    );
+    await receiver.waitFor(run.load.acknowledged, DRAIN_TIMEOUT_MS);
+  } finally {
+    await options.stop(floor);
+  }
+  await Deno.remove(dbPath).catch(() => {});
+  return { ...run, ...await deliveredPhases(run, receiver) };
+}
+
+/**
+ * Per phase, ack latency and post → receiver: each acknowledged event's due
+ * time on the wall clock, matched by the id its 202 carried to the
+ * receiver's arrival time of the delivery with that `webhook-id`.
+ */
+async function deliveredPhases(
+  run: Run,
+  receiver: Receiver,
+): Promise<Pick<DeliveringRun, "phases" | "received" | "matched">> {
+  const dueWallById = new Map<string, number>();
+  const phaseById = new Map<string, Phase | undefined>();
+  for (const response of run.responses) {
+    if (!response.ok) continue;
+    const id = (JSON.parse(response.body) as { id: string }).id;
+    dueWallById.set(id, performance.timeOrigin + response.dueAt);
+    phaseById.set(id, phaseOf(run, response));
+  }
+  const log = await receiver.log();
+  const postToReceiver: Record<Phase, number[]> = { "first second": [], warm: [] };
+  let matched = 0;
+  log.ids.forEach((id, i) => {
+    const due = dueWallById.get(id);
+    if (due === undefined) return;
+    matched++;
+    const phase = phaseById.get(id);
+    if (phase) postToReceiver[phase].push(log.receivedAt[i]! - due);
+  });
+  const phases = Object.fromEntries(PHASES.map((phase) => [phase, {
+    ack: ackLatency(run, phase),
+    postToReceiver: percentiles(postToReceiver[phase]),
+  }])) as Record<Phase, PhaseFigures>;
+  return { phases, received: log.ids.length, matched };
 }
 
 async function hookdRun(
@@ -293,34 +380,9 @@ async function hookdRun(
   }
   await Deno.remove(dbPath).catch(() => {});
 
-  // Each event's due time on the wall clock, by the id its 202 carried.
-  const dueWallById = new Map<string, number>();
-  const phaseById = new Map<string, Phase | undefined>();
-  for (const response of run.responses) {
-    if (!response.ok) continue;
-    const id = (JSON.parse(response.body) as { id: string }).id;
-    dueWallById.set(id, performance.timeOrigin + response.dueAt);
-    phaseById.set(id, phaseOf(run, response));
-  }
-  const log = await receiver.log();
-  const postToReceiver: Record<Phase, number[]> = { "first second": [], warm: [] };
-  let matched = 0;
-  log.ids.forEach((id, i) => {
-    const due = dueWallById.get(id);
-    if (due === undefined) return;
-    matched++;
-    const phase = phaseById.get(id);
-    if (phase) postToReceiver[phase].push(log.receivedAt[i]! - due);
-  });
-  const phases = Object.fromEntries(PHASES.map((phase) => [phase, {
-    ack: ackLatency(run, phase),
-    postToReceiver: percentiles(postToReceiver[phase]),
-  }])) as Record<Phase, PhaseFigures>;
   return {
     ...run,
-    phases,
-    received: log.ids.length,
-    matched,
+    ...await deliveredPhases(run, receiver),
     peakRssMb,
     cpu,
     cpuSeconds,
@@ -402,5 +464,35 @@ function latencyRows(rate: number, bare: Run, hookd: HookdRun): Row[] {
       unit: "commits",
     },
   );
+  return rows;
+}
+
+/** The durable floor beside hookd: informative, no target (it is a reference). */
+function floorRows(rate: number, bare: Run, floor: DeliveringRun): Row[] {
+  const label = `with deliveries, ${rate.toLocaleString("en-US")}/s one per request, fresh start`;
+  const rows: Row[] = [];
+  for (const phase of PHASES) {
+    const bareAck = ackLatency(bare, phase);
+    for (const q of ["p50", "p99"] as const) {
+      rows.push({
+        figure: `${label}, ${phase}: durable floor ack ${q} (reference)`,
+        value: floor.phases[phase].ack[q],
+        unit: "ms",
+        reference: { name: `bare ${phase}`, value: bareAck[q] },
+      });
+    }
+    rows.push({
+      figure: `${label}, ${phase}: durable floor post→receiver p99 (reference)`,
+      value: floor.phases[phase].postToReceiver.p99,
+      unit: "ms",
+      reference: { name: `bare ack ${phase}`, value: bareAck.p99 },
+    });
+  }
+  rows.push({
+    figure: `${label}: durable floor delivered (of acknowledged)`,
+    value: floor.matched,
+    unit: "deliveries",
+    reference: { name: "acknowledged", value: floor.load.acknowledged },
+  });
   return rows;
 }

@@ -1,0 +1,95 @@
+/**
+ * The "durable floor" reference of the latency bench: the least a webhook
+ * sender that acknowledges durably must do per event, written plainly on
+ * the same runtime, so hookd's latency can be read against what durability
+ * and delivery cost on these cores, not only against a bare HTTP server.
+ *
+ * Per request it reads and parses the body and checks the event's type,
+ * stores the event in SQLite (a worker thread; WAL, an `fsync` per commit;
+ * concurrent requests share a commit, one batch in flight, as hookd does),
+ * answers 202 with the event's id once that commit is done, then POSTs the
+ * payload to `--receiver` with the id as `webhook-id` (`fetch`, keep-alive).
+ *
+ * Less than any real sender: one table and no index but its key, no
+ * authentication, no fan-out to subscriptions, no signature, no lease, no
+ * record of the attempt, no retry. A floor, not a competitor.
+ */
+import type { FloorCall, FloorEvent } from "./durable_floor_worker.ts";
+
+const args = Object.fromEntries(
+  Deno.args.map((arg) => arg.replace(/^--/, "").split("=", 2) as [string, string]),
+);
+const receiver = args.receiver;
+const worker = new Worker(new URL("./durable_floor_worker.ts", import.meta.url), {
+  type: "module",
+});
+const answers = new Map<number, () => void>();
+let nextId = 1;
+worker.onmessage = (message: MessageEvent<number>) => {
+  const answer = answers.get(message.data)!;
+  answers.delete(message.data);
+  answer();
+};
+
+function call(request: FloorCall): Promise<void> {
+  const id = nextId++;
+  return new Promise((resolve) => {
+    answers.set(id, resolve);
+    worker.postMessage({ ...request, id });
+  });
+}
+
+interface Queued extends FloorEvent {
+  stored(): void;
+}
+let queue: Queued[] = [];
+let inFlight = false;
+
+/** Group commit: what queued while a batch committed goes as the next batch. */
+function flush(): void {
+  if (inFlight || queue.length === 0) return;
+  const batch = queue;
+  queue = [];
+  inFlight = true;
+  const events = batch.map(({ id, type, payload, receivedAt }) => ({
+    id,
+    type,
+    payload,
+    receivedAt,
+  }));
+  void call({ kind: "insert", events }).then(() => {
+    inFlight = false;
+    flush();
+    for (const event of batch) event.stored();
+  });
+}
+
+await call({ kind: "open", path: args.db! });
+const client = Deno.createHttpClient({});
+const decoder = new TextDecoder();
+
+Deno.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  onListen: ({ hostname, port }) => console.log(`floor listening on http://${hostname}:${port}`),
+}, async (request) => {
+  const body = JSON.parse(decoder.decode(await request.bytes()));
+  if (typeof body?.type !== "string") {
+    return Response.json({ error: "type must be a string" }, { status: 422 });
+  }
+  const id = crypto.randomUUID();
+  const payload = JSON.stringify(body.data ?? null);
+  await new Promise<void>((stored) => {
+    queue.push({ id, type: body.type, payload, receivedAt: Date.now(), stored });
+    flush();
+  });
+  if (receiver) {
+    fetch(receiver, {
+      method: "POST",
+      client,
+      headers: { "content-type": "application/json", "webhook-id": id },
+      body: payload,
+    }).then((response) => response.arrayBuffer(), () => {});
+  }
+  return Response.json({ id }, { status: 202 });
+});
