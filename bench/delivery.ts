@@ -14,6 +14,11 @@
  * - hookd's CPU per event posted one per request against batches of 100: on
  *   the burst's daemon, once it is warm, the same number of events again each
  *   way, from the first POST until the receiver has them all (target ≤ 1.5×);
+ * - the durable floor (durable_floor.ts), warmed by one burst, then given the
+ *   same bursts one per request and in batches: what a sender that stores
+ *   each event before it answers and then delivers it reaches here at the
+ *   least, and its CPU per event each way, beside the same ceiling (a
+ *   reference, no target);
  * - a backlog drained: on the same daemon, 40,000 events (10,000 quick) held
  *   for its paused webhook, then resumed, timed until the receiver has them
  *   all, against the same reference (no target);
@@ -28,7 +33,7 @@
  *   daemon's RSS, against the same daemon on a database with only the few.
  */
 import type { BenchContext, BenchOutcome } from "./context.ts";
-import type { Child } from "./child.ts";
+import { type Child, spawnChild } from "./child.ts";
 import { cpuSnapshot, type CpuUse, cpuUse, systemBusySeconds } from "./cpu.ts";
 import type { BuildResult, CountResult, DbRequest } from "./db_worker.ts";
 import { api, memoryOf, spawnHookd } from "./hookd.ts";
@@ -270,6 +275,39 @@ export async function runDeliveryBench(
   details.burst = burst;
   details.warmBursts = { single: warmSingle, batched: warmBatched };
   details.backlog = backlog;
+  // The durable floor (durable_floor.ts): the same bursts to a fresh one, the
+  // least a sender that stores before it answers and then delivers must do.
+  const floorDb = `${options.tempDir}/delivery-floor.db`;
+  const floor = await spawnChild({
+    name: "durable floor",
+    args: [
+      "run",
+      "-A",
+      `${options.root}bench/durable_floor.ts`,
+      `--db=${floorDb}`,
+      `--receiver=${receiver.url}`,
+    ],
+    cwd: options.root,
+    listening: /floor listening on (http:\/\/[^\s]+)/,
+  });
+  options.track(floor);
+  // Warm first, as hookd's daemon is for its CPU figures: these compare with those.
+  await receiver.reset();
+  await eventBurst(floor, receiver, adminKey, plan.burstEvents, 1);
+  await receiver.reset();
+  const floorSingle = await eventBurst(floor, receiver, adminKey, plan.burstEvents, 1);
+  await receiver.reset();
+  const floorBatched = await eventBurst(floor, receiver, adminKey, plan.burstEvents, BATCH_EVENTS);
+  await options.stop(floor);
+  await Deno.remove(floorDb).catch(() => {});
+  progress(
+    `durable floor: ${floorSingle.deliveriesPerSecond.toFixed(0)} deliveries/s one per request, ` +
+      `${floorBatched.deliveriesPerSecond.toFixed(0)} in batches of ${BATCH_EVENTS} ` +
+      `(CPU per event ${cpuPerEvent(floorSingle).toFixed(0)} and ${
+        cpuPerEvent(floorBatched).toFixed(0)
+      } µs)`,
+  );
+  details.floor = { single: floorSingle, batched: floorBatched };
   // The machine's speed drifts within a run; the reference is taken on both
   // sides of the end-to-end figures and averaged, so the ratio compares like with like.
   const bareAfter = await closedLoop(receiverTarget, {
@@ -413,6 +451,24 @@ export async function runDeliveryBench(
       unit: "deliveries/s",
       reference: { name: "bare fetch", value: bareRate },
       target: { kind: "min", value: TARGET_SINGLE_RATIO, ratio: true },
+    },
+    {
+      figure: `durable floor (reference), ${burstLabel} posted one per request`,
+      value: floorSingle.deliveriesPerSecond,
+      unit: "deliveries/s",
+      reference: { name: "bare fetch", value: bareRate },
+    },
+    {
+      figure: `durable floor (reference), ${burstLabel} in batches of ${BATCH_EVENTS}`,
+      value: floorBatched.deliveriesPerSecond,
+      unit: "deliveries/s",
+      reference: { name: "bare fetch", value: bareRate },
+    },
+    {
+      figure: `durable floor (reference): CPU per event posted one per request (warm)`,
+      value: cpuPerEvent(floorSingle),
+      unit: "µs",
+      reference: { name: `batches of ${BATCH_EVENTS}`, value: cpuPerEvent(floorBatched) },
     },
     {
       figure: `e2e backlog of ${

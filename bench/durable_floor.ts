@@ -4,7 +4,8 @@
  * the same runtime, so hookd's latency can be read against what durability
  * and delivery cost on these cores, not only against a bare HTTP server.
  *
- * Per request it reads and parses the body and checks the event's type,
+ * Per request it reads and parses the body and checks each event's type
+ * (one event, or `{"events": [...]}`),
  * stores the event in SQLite (a worker thread; WAL, an `fsync` per commit;
  * concurrent requests share a commit, one batch in flight, as hookd does),
  * answers 202 with the event's id once that commit is done, then POSTs the
@@ -74,22 +75,35 @@ Deno.serve({
   onListen: ({ hostname, port }) => console.log(`floor listening on http://${hostname}:${port}`),
 }, async (request) => {
   const body = JSON.parse(decoder.decode(await request.bytes()));
-  if (typeof body?.type !== "string") {
-    return Response.json({ error: "type must be a string" }, { status: 422 });
+  // `{"events": [...]}` at any path is a batch: one answer once all are stored.
+  const events: unknown[] = Array.isArray(body?.events) ? body.events : [body];
+  const accepted: { id: string; type: string; payload: string }[] = [];
+  for (const event of events) {
+    const type = (event as { type?: unknown })?.type;
+    if (typeof type !== "string") {
+      return Response.json({ error: "type must be a string" }, { status: 422 });
+    }
+    const data = (event as { data?: unknown }).data;
+    accepted.push({ id: crypto.randomUUID(), type, payload: JSON.stringify(data ?? null) });
   }
-  const id = crypto.randomUUID();
-  const payload = JSON.stringify(body.data ?? null);
-  await new Promise<void>((stored) => {
-    queue.push({ id, type: body.type, payload, receivedAt: Date.now(), stored });
-    flush();
-  });
-  if (receiver) {
-    fetch(receiver, {
-      method: "POST",
-      client,
-      headers: { "content-type": "application/json", "webhook-id": id },
-      body: payload,
-    }).then((response) => response.arrayBuffer(), () => {});
-  }
-  return Response.json({ id }, { status: 202 });
+  const receivedAt = Date.now();
+  await Promise.all(accepted.map((event) =>
+    new Promise<void>((stored) => {
+      queue.push({ ...event, receivedAt, stored });
+      flush();
+    })
+  ));
+  if (receiver) { for (const event of accepted) deliver(receiver, event.id, event.payload); }
+  return accepted.length === 1 && !Array.isArray(body?.events)
+    ? Response.json({ id: accepted[0]!.id }, { status: 202 })
+    : Response.json({ ids: accepted.map((event) => event.id) }, { status: 202 });
 });
+
+function deliver(url: string, id: string, payload: string): void {
+  fetch(url, {
+    method: "POST",
+    client,
+    headers: { "content-type": "application/json", "webhook-id": id },
+    body: payload,
+  }).then((response) => response.arrayBuffer(), () => {});
+}
