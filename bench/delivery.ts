@@ -33,7 +33,8 @@
  *   daemon's RSS, against the same daemon on a database with only the few.
  */
 import type { BenchContext, BenchOutcome } from "./context.ts";
-import { type Child, spawnChild } from "./child.ts";
+import type { Child } from "./child.ts";
+import { spawnDurableFloor } from "./durable_floor_child.ts";
 import { cpuSnapshot, type CpuUse, cpuUse, systemBusySeconds } from "./cpu.ts";
 import type { BuildResult, CountResult, DbRequest } from "./db_worker.ts";
 import { api, memoryOf, spawnHookd } from "./hookd.ts";
@@ -278,17 +279,11 @@ export async function runDeliveryBench(
   // The durable floor (durable_floor.ts): the same bursts to a fresh one, the
   // least a sender that stores before it answers and then delivers must do.
   const floorDb = `${options.tempDir}/delivery-floor.db`;
-  const floor = await spawnChild({
+  const floor = await spawnDurableFloor({
     name: "durable floor",
-    args: [
-      "run",
-      "-A",
-      `${options.root}bench/durable_floor.ts`,
-      `--db=${floorDb}`,
-      `--receiver=${receiver.url}`,
-    ],
-    cwd: options.root,
-    listening: /floor listening on (http:\/\/[^\s]+)/,
+    root: options.root,
+    dbPath: floorDb,
+    receiverUrl: receiver.url,
   });
   options.track(floor);
   // Warm first, as hookd's daemon is for its CPU figures: these compare with those.

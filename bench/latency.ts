@@ -32,6 +32,7 @@
  */
 import type { BenchContext, BenchOutcome } from "./context.ts";
 import { type Child, spawnChild } from "./child.ts";
+import { spawnDurableFloor } from "./durable_floor_child.ts";
 import { type CpuSplit, type Snapshots, snapshots, storeCounters, usage } from "./delivery.ts";
 import { api, memoryOf, spawnHookd } from "./hookd.ts";
 import {
@@ -249,17 +250,11 @@ async function floorRun(
 ): Promise<DeliveringRun> {
   const dbPath = `${options.tempDir}/latency-floor-${rate}.db`;
   await receiver.reset();
-  const floor = await spawnChild({
+  const floor = await spawnDurableFloor({
     name: `durable floor (${rate}/s)`,
-    args: [
-      "run",
-      "-A",
-      `${options.root}bench/durable_floor.ts`,
-      `--db=${dbPath}`,
-      `--receiver=${receiver.url}`,
-    ],
-    cwd: options.root,
-    listening: /floor listening on (http:\/\/[^\s]+)/,
+    root: options.root,
+    dbPath: dbPath,
+    receiverUrl: receiver.url,
   });
   const listenedAt = performance.now();
   options.track(floor);
