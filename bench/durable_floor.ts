@@ -1,8 +1,9 @@
 /**
- * The "durable floor" reference of the latency bench: the least a webhook
- * sender that acknowledges durably must do per event, written plainly on
- * the same runtime, so hookd's latency can be read against what durability
- * and delivery cost on these cores, not only against a bare HTTP server.
+ * The "durable floor" reference of the latency and delivery benches: the
+ * least a webhook sender that acknowledges durably must do per event,
+ * written plainly on the same runtime, so hookd's figures can be read
+ * against what durability and delivery cost on these cores, not only
+ * against a bare HTTP server or a bare `fetch` loop.
  *
  * Per request it reads and parses the body and checks each event's type
  * (one event, or `{"events": [...]}`),
@@ -15,7 +16,7 @@
  * authentication, no fan-out to subscriptions, no signature, no lease, no
  * record of the attempt, no retry. A floor, not a competitor.
  */
-import type { FloorCall, FloorEvent } from "./durable_floor_worker.ts";
+import type { FloorAnswer, FloorCall, FloorEvent } from "./durable_floor_worker.ts";
 
 const args = Object.fromEntries(
   Deno.args.map((arg) => arg.replace(/^--/, "").split("=", 2) as [string, string]),
@@ -24,24 +25,24 @@ const receiver = args.receiver;
 const worker = new Worker(new URL("./durable_floor_worker.ts", import.meta.url), {
   type: "module",
 });
-const answers = new Map<number, () => void>();
+const answers = new Map<number, (error?: string) => void>();
 let nextId = 1;
-worker.onmessage = (message: MessageEvent<number>) => {
-  const answer = answers.get(message.data)!;
-  answers.delete(message.data);
-  answer();
+worker.onmessage = (message: MessageEvent<FloorAnswer>) => {
+  const answer = answers.get(message.data.id)!;
+  answers.delete(message.data.id);
+  answer(message.data.error);
 };
 
 function call(request: FloorCall): Promise<void> {
   const id = nextId++;
-  return new Promise((resolve) => {
-    answers.set(id, resolve);
+  return new Promise((resolve, reject) => {
+    answers.set(id, (error) => error === undefined ? resolve() : reject(new Error(error)));
     worker.postMessage({ ...request, id });
   });
 }
 
 interface Queued extends FloorEvent {
-  stored(): void;
+  stored(error?: unknown): void;
 }
 let queue: Queued[] = [];
 let inFlight = false;
@@ -58,10 +59,10 @@ function flush(): void {
     payload,
     receivedAt,
   }));
-  void call({ kind: "insert", events }).then(() => {
+  void call({ kind: "insert", events }).then(() => undefined, (error) => error).then((error) => {
     inFlight = false;
     flush();
-    for (const event of batch) event.stored();
+    for (const event of batch) event.stored(error);
   });
 }
 
@@ -87,12 +88,17 @@ Deno.serve({
     accepted.push({ id: crypto.randomUUID(), type, payload: JSON.stringify(data ?? null) });
   }
   const receivedAt = Date.now();
-  await Promise.all(accepted.map((event) =>
-    new Promise<void>((stored) => {
-      queue.push({ ...event, receivedAt, stored });
-      flush();
-    })
-  ));
+  try {
+    await Promise.all(accepted.map((event) =>
+      new Promise<void>((resolve, reject) => {
+        const stored = (error?: unknown) => error === undefined ? resolve() : reject(error);
+        queue.push({ ...event, receivedAt, stored });
+        flush();
+      })
+    ));
+  } catch (error) {
+    return Response.json({ error: `not stored: ${(error as Error).message}` }, { status: 503 });
+  }
   if (receiver) { for (const event of accepted) deliver(receiver, event.id, event.payload); }
   return accepted.length === 1 && !Array.isArray(body?.events)
     ? Response.json({ id: accepted[0]!.id }, { status: 202 })
