@@ -253,7 +253,7 @@ async function floorRun(
   const floor = await spawnDurableFloor({
     name: `durable floor (${rate}/s)`,
     root: options.root,
-    dbPath: dbPath,
+    dbPath,
     receiverUrl: receiver.url,
   });
   const listenedAt = performance.now();
