@@ -13,7 +13,8 @@
  *   with each daemon's peak RSS (the burst's: target ≤ 160 MiB);
  * - hookd's CPU per event posted one per request against batches of 100: on
  *   the burst's daemon, once it is warm, the same number of events again each
- *   way, from the first POST until the receiver has them all (target ≤ 1.5×);
+ *   way, in turns, twice, from the first POST until the receiver has them all
+ *   (target ≤ 1.5×, over both pairs);
  * - the durable floor (durable_floor.ts), warmed by one burst, then given the
  *   same bursts one per request and in batches: what a sender that stores
  *   each event before it answers and then delivers it reaches here at the
@@ -237,16 +238,7 @@ export async function runDeliveryBench(
   const burst = await eventBurst(burstDaemon, receiver, adminKey, plan.burstEvents, 1);
   // The same daemon, warm now (its first burst paid the JIT's start): as many
   // events again one per request, then in batches, for the CPU each costs.
-  await receiver.reset();
-  const warmSingle = await eventBurst(burstDaemon, receiver, adminKey, plan.burstEvents, 1);
-  await receiver.reset();
-  const warmBatched = await eventBurst(
-    burstDaemon,
-    receiver,
-    adminKey,
-    plan.burstEvents,
-    BATCH_EVENTS,
-  );
+  const warm = await warmPairs(burstDaemon, receiver, adminKey, plan.burstEvents);
   // A backlog several times the webhook's queue (64 × its in-flight cap), all due at once.
   const backlog = await backlogDrain(
     burstDaemon,
@@ -266,15 +258,16 @@ export async function runDeliveryBench(
     `hookd single-event burst: ${burst.deliveriesPerSecond.toFixed(0)} deliveries/s ` +
       `(${burst.received}/${burst.accepted} received, peak RSS ${burst.peakRssMb.toFixed(0)} MB)`,
   );
-  cpu.push({ name: "hookd warm burst, single", ...warmSingle.cpu });
-  cpu.push({ name: "hookd warm burst, batched", ...warmBatched.cpu });
-  const cpuPerEvent = (b: BurstResult) => (b.daemonCpuSeconds * 1e6) / b.received;
+  cpu.push({ name: "hookd warm burst, single", ...warm.single[0]!.cpu });
+  cpu.push({ name: "hookd warm burst, batched", ...warm.batched[0]!.cpu });
   progress(
-    `hookd CPU per event, warm: ${cpuPerEvent(warmSingle).toFixed(0)} µs one per request, ` +
-      `${cpuPerEvent(warmBatched).toFixed(0)} µs in batches of ${BATCH_EVENTS}`,
+    `hookd CPU per event, warm: ${cpuPerEvent(warm.single).toFixed(0)} µs one per request, ` +
+      `${cpuPerEvent(warm.batched).toFixed(0)} µs in batches of ${BATCH_EVENTS} (pairs: ${
+        pairsText(warm)
+      })`,
   );
   details.burst = burst;
-  details.warmBursts = { single: warmSingle, batched: warmBatched };
+  details.warmBursts = warm;
   details.backlog = backlog;
   // The durable floor (durable_floor.ts): the same bursts to a fresh one, the
   // least a sender that stores before it answers and then delivers must do.
@@ -289,20 +282,19 @@ export async function runDeliveryBench(
   // Warm first, as hookd's daemon is for its CPU figures: these compare with those.
   await receiver.reset();
   await eventBurst(floor, receiver, adminKey, plan.burstEvents, 1);
-  await receiver.reset();
-  const floorSingle = await eventBurst(floor, receiver, adminKey, plan.burstEvents, 1);
-  await receiver.reset();
-  const floorBatched = await eventBurst(floor, receiver, adminKey, plan.burstEvents, BATCH_EVENTS);
+  const floorWarm = await warmPairs(floor, receiver, adminKey, plan.burstEvents);
   await options.stop(floor);
   await Deno.remove(floorDb).catch(() => {});
+  const floorSingle = floorWarm.single[0]!;
+  const floorBatched = floorWarm.batched[0]!;
   progress(
     `durable floor: ${floorSingle.deliveriesPerSecond.toFixed(0)} deliveries/s one per request, ` +
       `${floorBatched.deliveriesPerSecond.toFixed(0)} in batches of ${BATCH_EVENTS} ` +
-      `(CPU per event ${cpuPerEvent(floorSingle).toFixed(0)} and ${
-        cpuPerEvent(floorBatched).toFixed(0)
-      } µs)`,
+      `(CPU per event ${cpuPerEvent(floorWarm.single).toFixed(0)} and ${
+        cpuPerEvent(floorWarm.batched).toFixed(0)
+      } µs; pairs: ${pairsText(floorWarm)})`,
   );
-  details.floor = { single: floorSingle, batched: floorBatched };
+  details.floor = floorWarm;
   // The machine's speed drifts within a run; the reference is taken on both
   // sides of the end-to-end figures and averaged, so the ratio compares like with like.
   const bareAfter = await closedLoop(receiverTarget, {
@@ -461,9 +453,9 @@ export async function runDeliveryBench(
     },
     {
       figure: `durable floor (reference): CPU per event posted one per request (warm)`,
-      value: cpuPerEvent(floorSingle),
+      value: cpuPerEvent(floorWarm.single),
       unit: "µs",
-      reference: { name: `batches of ${BATCH_EVENTS}`, value: cpuPerEvent(floorBatched) },
+      reference: { name: `batches of ${BATCH_EVENTS}`, value: cpuPerEvent(floorWarm.batched) },
     },
     {
       figure: `e2e backlog of ${
@@ -495,11 +487,11 @@ export async function runDeliveryBench(
     },
     {
       figure: `hookd CPU per event posted one per request (warm, ${burstLabel})`,
-      value: cpuPerEvent(warmSingle),
+      value: cpuPerEvent(warm.single),
       unit: "µs",
       reference: {
         name: `batches of ${BATCH_EVENTS}, same daemon`,
-        value: cpuPerEvent(warmBatched),
+        value: cpuPerEvent(warm.batched),
       },
       target: { kind: "max", value: TARGET_SINGLE_CPU_RATIO, ratio: true },
     },
@@ -596,10 +588,11 @@ export async function runDeliveryBench(
     );
   }
   for (
-    const [name, b] of [["single-event burst", burst], ["warm single", warmSingle], [
-      "warm batched",
-      warmBatched,
-    ]] as const
+    const [name, b] of [
+      ["single-event burst", burst] as const,
+      ...warm.single.map((b) => ["warm single", b] as const),
+      ...warm.batched.map((b) => ["warm batched", b] as const),
+    ]
   ) {
     if (b.failures > 0) notes.push(`${name}: ${b.failures} failed requests (${b.firstFailure})`);
     if (b.received < b.accepted) {
@@ -870,6 +863,48 @@ async function eventBurst(
     cpu,
     daemonCpuSeconds: cpu.daemon.total * (after.at - before.at) / 1000,
   };
+}
+
+/**
+ * Warm bursts taken in turns, one per request then in batches, WARM_PAIRS
+ * times: the machine's speed drifts by the minute, and a ratio of one burst
+ * of each swung by a tenth between runs of the same code.
+ */
+const WARM_PAIRS = 2;
+
+interface WarmPairs {
+  readonly single: BurstResult[];
+  readonly batched: BurstResult[];
+}
+
+async function warmPairs(
+  child: Child,
+  receiver: Receiver,
+  adminKey: string,
+  events: number,
+): Promise<WarmPairs> {
+  const pairs: WarmPairs = { single: [], batched: [] };
+  for (let pair = 0; pair < WARM_PAIRS; pair++) {
+    await receiver.reset();
+    pairs.single.push(await eventBurst(child, receiver, adminKey, events, 1));
+    await receiver.reset();
+    pairs.batched.push(await eventBurst(child, receiver, adminKey, events, BATCH_EVENTS));
+  }
+  return pairs;
+}
+
+/** CPU per event over all the bursts given: their CPU time over their events. */
+function cpuPerEvent(bursts: readonly BurstResult[]): number {
+  const seconds = bursts.reduce((sum, b) => sum + b.daemonCpuSeconds, 0);
+  const received = bursts.reduce((sum, b) => sum + b.received, 0);
+  return (seconds * 1e6) / received;
+}
+
+/** Each pair's CPU per event, one per request / in batches, µs. */
+function pairsText(pairs: WarmPairs): string {
+  return pairs.single.map((single, i) =>
+    `${cpuPerEvent([single]).toFixed(0)}/${cpuPerEvent([pairs.batched[i]!]).toFixed(0)}`
+  ).join(", ");
 }
 
 interface BacklogResult {
