@@ -12,16 +12,20 @@ function receiver() {
     arrived();
     return new Response(null, { status: 204 });
   });
-  const until = async (count: number) => {
-    const deadline = Date.now() + 10_000;
-    while (got.length < count) {
-      if (Date.now() > deadline) throw new Error(`${got.length} of ${count} deliveries arrived`);
-      await new Promise<void>((resolve) => {
-        arrived = resolve;
-        setTimeout(resolve, 100);
-      });
-    }
-  };
+  /** Resolves once `count` deliveries have arrived; fails if they have not within 10 s. */
+  const until = (count: number) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${got.length} of ${count} deliveries arrived within 10 s`)),
+        10_000,
+      );
+      const check = () => {
+        if (got.length < count) return void (arrived = check);
+        clearTimeout(timer);
+        resolve();
+      };
+      check();
+    });
   return { url: `http://127.0.0.1:${server.addr.port}/hook`, got, until, server };
 }
 
