@@ -14,7 +14,9 @@
  * - hookd's CPU per event posted one per request against batches of 100: on
  *   the burst's daemon, once it is warm, the same number of events again each
  *   way, in turns, twice, from the first POST until the receiver has them all
- *   (target ≤ 1.5×, over both pairs);
+ *   (target ≤ 1.5×, over both pairs); then the same pairs on a daemon with the
+ *   connection limits enforced, as an API listening on a network address has
+ *   them by default: every request through the front door (same target);
  * - the durable floor (durable_floor.ts), warmed by one burst, then given the
  *   same bursts one per request and in batches: what a sender that stores
  *   each event before it answers and then delivers it reaches here at the
@@ -158,14 +160,19 @@ export async function runDeliveryBench(
   const receiverChild = receiver.child;
 
   let daemonCount = 0;
-  const daemon = async (name: string, dbPath: string, configPath?: string) => {
+  const daemon = async (
+    name: string,
+    dbPath: string,
+    configPath?: string,
+    env: Record<string, string> = {},
+  ) => {
     const child = await spawnHookd({
       name: `delivery-${++daemonCount}-${name}`,
       dbPath,
       adminKey,
       root: options.root,
       configPath,
-      env: DAEMON_ENV,
+      env: { ...DAEMON_ENV, ...env },
       profileDir: options.profileDir,
     });
     options.track(child);
@@ -269,6 +276,27 @@ export async function runDeliveryBench(
   details.burst = burst;
   details.warmBursts = warm;
   details.backlog = backlog;
+  // The same warm pairs through the front door: a daemon whose API listens on
+  // a network address enforces the connection limits by default (serve_api.ts),
+  // and every request then takes the front door's relay; loopback skips it.
+  const doorDb = `${options.tempDir}/delivery-door.db`;
+  const doorDaemon = await daemon("front door", doorDb, undefined, {
+    HOOKD_SERVER_ENFORCE_CONNECTION_LIMITS: "true",
+  });
+  await createWebhook(doorDaemon.origin);
+  await receiver.reset();
+  await eventBurst(doorDaemon, receiver, adminKey, plan.burstEvents, 1);
+  const doorWarm = await warmPairs(doorDaemon, receiver, adminKey, plan.burstEvents);
+  await options.stop(doorDaemon);
+  await Deno.remove(doorDb).catch(() => {});
+  progress(
+    `hookd CPU per event through the front door, warm: ${
+      cpuPerEvent(doorWarm.single).toFixed(0)
+    } µs one per request, ${cpuPerEvent(doorWarm.batched).toFixed(0)} µs in batches (pairs: ${
+      pairsText(doorWarm)
+    })`,
+  );
+  details.frontDoor = doorWarm;
   // The durable floor (durable_floor.ts): the same bursts to a fresh one, the
   // least a sender that stores before it answers and then delivers must do.
   const floorDb = `${options.tempDir}/delivery-floor.db`;
@@ -492,6 +520,16 @@ export async function runDeliveryBench(
       reference: {
         name: `batches of ${BATCH_EVENTS}, same daemon`,
         value: cpuPerEvent(warm.batched),
+      },
+      target: { kind: "max", value: TARGET_SINGLE_CPU_RATIO, ratio: true },
+    },
+    {
+      figure: `the same, connection limits enforced (API on the network: the front door)`,
+      value: cpuPerEvent(doorWarm.single),
+      unit: "µs",
+      reference: {
+        name: `batches of ${BATCH_EVENTS}, same daemon`,
+        value: cpuPerEvent(doorWarm.batched),
       },
       target: { kind: "max", value: TARGET_SINGLE_CPU_RATIO, ratio: true },
     },

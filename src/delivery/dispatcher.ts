@@ -93,7 +93,10 @@ const LEASE_MARGIN_MS = 5_000;
 export interface DispatcherStats extends RecorderStats {
   /** Claimed (or being claimed) and waiting for a sending slot. */
   readonly queued: number;
-  /** Due but not claimed yet: no room in their webhook's queue or the payload budget. Ids only. */
+  /**
+   * Due but not claimed yet: no room in their webhook's queue or the payload
+   * budget, or their webhook's breaker is half open and its probe is out. Ids only.
+   */
   readonly waiting: number;
   /** Payload bytes of the claimed deliveries held here (see `[delivery] payload_memory`). */
   readonly payloadBytes: number;
